@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { envSchema, loadEnv } from './env.js';
+
+test('.env.example lists exactly the variables of the schema, and its values parse', () => {
+  const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+  const entries = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const documented = Object.keys(entries).sort();
+  const schema = Object.keys(envSchema.shape).filter((k) => k !== 'PATH').sort();
+  assert.deepEqual(documented, schema);
+  assert.doesNotThrow(() => loadEnv(entries));
+});
+
+test('a bad value stops the start and names the variable', () => {
+  assert.throws(() => loadEnv({ FFMPEG_TIMEOUT_SEC: 'soon' }), /FFMPEG_TIMEOUT_SEC/);
+  assert.throws(() => loadEnv({ AIPROD_X264_PRESET: 'placebo' }), /AIPROD_X264_PRESET/);
+  assert.equal(loadEnv({}).AIPROD_CACHE_DIR, '.aiprod-cache');
+  assert.equal(loadEnv({ FFMPEG_PATH: '' }).FFMPEG_PATH, undefined);
+});

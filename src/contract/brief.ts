@@ -1,0 +1,167 @@
+/**
+ * The brief: what a user asks for. One zod schema gives validation, TypeScript types, the CLI's
+ * spec files, the README's field reference and (later) the API body and the SDK's types.
+ *
+ * Options are optional here; `resolveBrief()` (contract/resolve.ts) applies the preset and the
+ * defaults, so the pipeline only ever sees a fully-specified `ResolvedBrief`.
+ */
+import { z } from 'zod';
+
+export const ASPECT_RATIOS = ['16:9', '9:16', '1:1', '4:5'] as const;
+export const RESOLUTIONS = ['480p', '720p', '1080p'] as const;
+export const FPS_VALUES = [24, 25, 30] as const;
+export const MOODS = ['uplifting', 'calm', 'dramatic', 'corporate', 'playful', 'tense'] as const;
+export const SFX_KINDS = ['whoosh', 'riser', 'impact', 'click', 'pop', 'chime', 'ambience', 'swell'] as const;
+export const OUTPUT_KINDS = ['mp4', 'webm', 'audio', 'gif', 'srt', 'vtt'] as const;
+export const CAPTION_STYLES = ['bold', 'minimal', 'boxed'] as const;
+export const BRAND_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+export const IMAGE_MOTIONS = ['zoom-in', 'zoom-out', 'pan-left', 'pan-right', 'none'] as const;
+export const PRESET_NAMES = ['social_vertical', 'youtube_landscape', 'square_post', 'story_4x5'] as const;
+
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+export type Resolution = (typeof RESOLUTIONS)[number];
+export type Fps = (typeof FPS_VALUES)[number];
+export type Mood = (typeof MOODS)[number];
+export type SfxKind = (typeof SFX_KINDS)[number];
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export const colorSchema = z
+  .string()
+  .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'use a hex colour such as "#1e3a8a" or "#fff"')
+  .describe('A hex colour: "#rgb" or "#rrggbb".');
+
+const mediaSrc = z
+  .string()
+  .min(1, 'give a file path')
+  .max(4096)
+  .describe('Path of a local file, relative to the brief file or absolute.');
+
+export const visualSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('color'),
+      color: colorSchema,
+    }),
+    z.strictObject({
+      type: z.literal('gradient'),
+      colors: z.array(colorSchema).min(2, 'a gradient needs at least 2 colours').max(4, 'at most 4 colours').describe('2–4 hex colours, blended across the frame.'),
+    }),
+    z.strictObject({
+      type: z.literal('image'),
+      src: mediaSrc,
+      fit: z.enum(['cover', 'contain']).optional().describe('cover (default) fills the frame; contain letterboxes.'),
+      motion: z.enum(IMAGE_MOTIONS).optional().describe('Ken Burns movement; chosen from the seed when omitted.'),
+    }),
+    z.strictObject({
+      type: z.literal('video'),
+      src: mediaSrc,
+      startSec: z.number().min(0).max(86_400).optional().describe('Where to start reading the source.'),
+    }),
+  ])
+  .describe('A scene background: a colour, a gradient, an image (Ken Burns) or a video clip.');
+
+export type Visual = z.infer<typeof visualSchema>;
+
+export const sfxCueSchema = z.strictObject({
+  kind: z.enum(SFX_KINDS).describe('Which effect.'),
+  atSec: z.number().min(0).max(3600).describe('Seconds from the start of the video.'),
+  gain: z.number().min(0).max(2).optional().describe('Relative level, 1 = library default.'),
+});
+export type SfxCue = z.infer<typeof sfxCueSchema>;
+
+export const sceneInputSchema = z
+  .strictObject({
+  narration: z.string().max(5000).optional().describe('What the voice says over this scene.'),
+  title: z.string().max(200).optional().describe('Large on-screen text.'),
+  visual: visualSchema.optional(),
+  durationSec: z
+    .number()
+    .min(0.5, 'a scene lasts at least 0.5 s')
+    .max(600, 'a scene lasts at most 600 s')
+    .optional()
+    .describe('Scene length; by default its narration plus padding. Extended when the narration is longer.'),
+  sfx: z.array(z.enum(SFX_KINDS)).max(8).optional().describe('Effects played at the start of the scene.'),
+  })
+  .describe('One scene; every field is optional, the plan stage fills the gaps.');
+export type SceneInput = z.infer<typeof sceneInputSchema>;
+
+export const musicSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    mood: z.enum(MOODS).optional().describe('Chosen from the brief\'s keywords when omitted.'),
+    volume: z.number().min(0).max(2).optional().describe('Music gain before ducking (default 0.6).'),
+  }),
+]);
+
+export const captionsSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    burnIn: z.boolean().optional().describe('Draw captions into the picture (default true).'),
+    style: z.enum(CAPTION_STYLES).optional().describe('bold (default), minimal or boxed.'),
+  }),
+]);
+
+export const mixSchema = z.strictObject({
+  voice: z.number().min(0).max(2).optional().describe('Voice gain (default 1.0).'),
+  music: z.number().min(0).max(2).optional().describe('Music gain (default 0.6).'),
+  sfx: z.number().min(0).max(2).optional().describe('Effects gain (default 0.5).'),
+  ducking: z.boolean().optional().describe('Lower the music under the voice (default true).'),
+  loudnessLufs: z.number().min(-40).max(-5).optional().describe('Integrated loudness target (default -14 LUFS).'),
+  truePeakDb: z.number().min(-9).max(0).optional().describe('True-peak ceiling (default -1 dBTP).'),
+});
+
+export const brandSchema = z.strictObject({
+  logo: mediaSrc.optional().describe('An image drawn in a corner of every frame.'),
+  colors: z
+    .strictObject({
+      primary: colorSchema.optional(),
+      secondary: colorSchema.optional(),
+      text: colorSchema.optional(),
+    })
+    .optional(),
+  font: mediaSrc.optional().describe('A .ttf/.otf file for titles and captions.'),
+  position: z.enum(BRAND_POSITIONS).optional().describe('Logo corner (default top-right).'),
+});
+
+export const briefSchema = z
+  .strictObject({
+    prompt: z.string().trim().min(3).max(4000).optional().describe('A free-text idea; the plan stage writes narration and scenes.'),
+    script: z.string().trim().min(1).max(60_000).optional().describe('Narration text, split into scenes.'),
+    scenes: z.array(sceneInputSchema).min(1).max(100).optional().describe('An explicit storyboard.'),
+    title: z.string().trim().max(200).optional().describe('Title of the video; the plan stage derives one when omitted.'),
+    language: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/, 'use a BCP-47 tag such as "en", "fr" or "pt-BR"')
+      .optional()
+      .describe('BCP-47 language of the narration (default en); must have a voice.'),
+    voice: z.string().min(1).max(100).optional().describe('A voice id from `aiprod doctor` (default: the language\'s voice).'),
+    speechRate: z.number().min(0.5).max(2).optional().describe('1 = normal speed (default).'),
+    aspectRatio: z.enum(ASPECT_RATIOS).optional().describe('Frame shape (default 16:9).'),
+    resolution: z.enum(RESOLUTIONS).optional().describe('Short side of the frame: 1080p is 1920x1080 at 16:9, 1080x1920 at 9:16 (default 1080p).'),
+    fps: z.union([z.literal(24), z.literal(25), z.literal(30)]).optional().describe('Frames per second (default 30).'),
+    targetDurationSec: z.number().min(3).max(1800).optional().describe('Desired total length.'),
+    music: musicSchema.optional().describe('The music bed, or false for none.'),
+    sfx: z.union([z.boolean(), z.array(sfxCueSchema).max(200)]).optional().describe('true: automatic cues; false: none; or explicit cues.'),
+    captions: captionsSchema.optional().describe('Captions from the narration, or false for none. SRT/VTT files are always written.'),
+    mix: mixSchema.optional().describe('Gains, ducking and the loudness target of the audio mix.'),
+    brand: brandSchema.optional().describe('Logo, colours and font applied to every scene.'),
+    outputs: z.array(z.enum(OUTPUT_KINDS)).max(6).optional().describe('mp4 always, plus any of webm, audio, gif, srt, vtt.'),
+    preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
+  })
+  .superRefine((brief, ctx) => {
+    const given = (['prompt', 'script', 'scenes'] as const).filter((key) => brief[key] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: given.length === 0 ? ['prompt'] : [given[1] ?? 'prompt'],
+        message:
+          given.length === 0
+            ? 'give exactly one of "prompt", "script" or "scenes"'
+            : `give exactly one of "prompt", "script" or "scenes", not ${given.map((g) => `"${g}"`).join(' and ')}`,
+      });
+    }
+  });
+
+export type Brief = z.infer<typeof briefSchema>;

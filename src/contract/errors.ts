@@ -1,0 +1,92 @@
+/**
+ * Typed errors shared by the pipeline, the CLI and (later) the HTTP API and SDK.
+ *
+ * Every failure that crosses a module boundary is an `AppError` with a stable snake_case `code`,
+ * the HTTP status it maps to, and whether retrying the same work could succeed. The CLI prints
+ * `code: message`; the API will turn the same object into `{ error: { code, message, details } }`.
+ */
+
+export type ErrorCode =
+  | 'invalid_brief'
+  | 'invalid_storyboard'
+  | 'unsupported_language'
+  | 'unknown_voice'
+  | 'asset_not_found'
+  | 'asset_unreadable'
+  | 'ffmpeg_missing'
+  | 'ffmpeg_failed'
+  | 'ffmpeg_timeout'
+  | 'aborted'
+  | 'tts_failed'
+  | 'qa_failed'
+  | 'cache_corrupt'
+  | 'internal';
+
+export interface ErrorDetail {
+  /** Dotted path of the offending field, e.g. `scenes.2.visual.src`. */
+  path?: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  status?: number;
+  retryable?: boolean;
+  details?: ErrorDetail[];
+  cause?: unknown;
+}
+
+const DEFAULT_STATUS: Record<ErrorCode, number> = {
+  invalid_brief: 400,
+  invalid_storyboard: 400,
+  unsupported_language: 400,
+  unknown_voice: 400,
+  asset_not_found: 422,
+  asset_unreadable: 422,
+  ffmpeg_missing: 503,
+  ffmpeg_failed: 500,
+  ffmpeg_timeout: 504,
+  aborted: 499,
+  tts_failed: 502,
+  qa_failed: 422,
+  cache_corrupt: 500,
+  internal: 500,
+};
+
+const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
+  ffmpeg_timeout: true,
+  tts_failed: true,
+  cache_corrupt: true,
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: ErrorDetail[];
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = options.status ?? DEFAULT_STATUS[code];
+    this.retryable = options.retryable ?? DEFAULT_RETRYABLE[code] ?? false;
+    this.details = options.details ?? [];
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: ErrorDetail[] } {
+    return this.details.length > 0
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Wraps anything thrown into an AppError without losing the original as `cause`. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError('internal', message, { cause: error });
+}

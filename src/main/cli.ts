@@ -1,0 +1,140 @@
+/**
+ * The `aiprod` command: render a brief in-process (no server, no database), list presets, and
+ * check the machine with `doctor`. Errors print as `error [code]: message` with one line per bad
+ * field, and exit non-zero.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadEnv, type Env } from '../config/env.js';
+import { AppError, toAppError } from '../contract/errors.js';
+import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
+import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
+import { deliver } from '../pipeline/deliver.js';
+import { renderBrief } from '../pipeline/run.js';
+import { createPipelineDeps } from './container.js';
+import { runDoctor } from './doctor.js';
+import { createProgress } from './progress.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function readJson(path: string, what: string): unknown {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new AppError('invalid_brief', `${what} not found: ${full}`);
+  const text = readFileSync(full, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AppError('invalid_brief', `${what} ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function printError(error: unknown): void {
+  const e = toAppError(error);
+  process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+  for (const d of e.details) process.stderr.write(`  - ${d.path ? `${d.path}: ` : ''}${d.message}\n`);
+  if (e.code === 'internal' && e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
+}
+
+interface RenderFlags {
+  out: string;
+  cacheDir?: string;
+  storyboard?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+async function renderCommand(briefPath: string, flags: RenderFlags, env: Env): Promise<void> {
+  const brief = resolveBrief(parseBrief(readJson(briefPath, 'brief')));
+  const storyboard: Storyboard | undefined = flags.storyboard
+    ? parseStoryboard(readJson(flags.storyboard, 'storyboard'))
+    : undefined;
+  const deps = await createPipelineDeps(env, { cacheDir: flags.cacheDir });
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const progress = createProgress(process.stderr, flags.quiet === true || flags.json === true);
+  const started = performance.now();
+  try {
+    const result = await renderBrief(brief, deps, {
+      baseDir: dirname(resolve(briefPath)),
+      storyboard,
+      signal: controller.signal,
+      onEvent: (event) => progress.handle(event),
+    });
+    progress.finish();
+    const delivered = deliver(result, resolve(flags.out));
+    const seconds = (performance.now() - started) / 1000;
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ outDir: delivered.outDir, files: delivered.files, seconds, cost: result.cost }, null, 2)}\n`);
+      return;
+    }
+    const duration = result.state.timeline?.totalSec ?? 0;
+    process.stdout.write(`\nRendered ${duration.toFixed(1)} s of video in ${seconds.toFixed(1)} s → ${relative(process.cwd(), delivered.outDir) || '.'}\n`);
+    for (const file of delivered.files) process.stdout.write(`  ${relative(process.cwd(), file.path)}\n`);
+  } finally {
+    progress.finish();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('aiprod')
+    .description('AIPROD: a brief in, a finished video out — narrated, scored, captioned, checked.')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError();
+
+  program
+    .command('render')
+    .description('render a brief (JSON file) into a video and its companions, in-process')
+    .argument('<brief>', 'path of the brief JSON file (see README: "The brief")')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--cache-dir <dir>', 'cache of stage outputs (default: AIPROD_CACHE_DIR or .aiprod-cache)')
+    .option('--storyboard <file>', 'render this (edited) storyboard.json instead of planning one')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExample:\n  aiprod render examples/launch.json --out out/launch\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
+    )
+    .action(async (brief: string, flags: RenderFlags) => {
+      await renderCommand(brief, flags, loadEnv());
+    });
+
+  program
+    .command('presets')
+    .description('list the named option bundles a brief can use with "preset"')
+    .option('--json', 'print as JSON')
+    .action((flags: { json?: boolean }) => {
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(Object.values(PRESETS), null, 2)}\n`);
+        return;
+      }
+      for (const preset of Object.values(PRESETS)) {
+        process.stdout.write(`${preset.name.padEnd(18)} ${preset.description}\n${' '.repeat(19)}${JSON.stringify(preset.options)}\n`);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('show which ffmpeg/ffprobe, filters, fonts and voices this machine gives AIPROD')
+    .option('--voices', 'list every voice')
+    .action(async (flags: { voices?: boolean }) => {
+      const report = await runDoctor(loadEnv(), { allVoices: flags.voices === true });
+      process.stdout.write(`${report.lines.join('\n')}\n`);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    printError(error);
+    process.exitCode = 1;
+  });

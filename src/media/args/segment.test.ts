@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildSegmentArgs, type TextLayer } from './segment.js';
+
+const ENCODE_TAIL = (frames: number, out: string): string[] => [
+  '-map', '[v]', '-an', '-frames:v', String(frames), '-r', '30',
+  '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-profile:v', 'high',
+  '-g', '60', '-sc_threshold', '0', '-threads', '0', '-video_track_timescale', '90000', '-f', 'mp4', out,
+];
+const HEAD = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats'];
+const title: TextLayer = {
+  textFile: '/c/t.txt', fontFile: '/f/b.ttf', fontSize: 92, color: '0xffffff', x: '(w-text_w)/2', y: 'h/2',
+  fromSec: 0.15, toSec: 5, fadeInSec: 0.5, box: false, borderPx: 5,
+};
+const encode = { preset: 'veryfast', crf: 20, threads: 0 };
+
+test('a colour body with a title and a boxed caption', () => {
+  const args = buildSegmentArgs({
+    width: 1280, height: 720, fps: 30,
+    scene: { scene: { background: { kind: 'color', color: '0x112233' }, title, motionSec: 3.4 }, localStartSec: 0, frames: 84 },
+    transition: 'none',
+    captions: [{ ...title, textFile: '/c/c0.txt', fromSec: 0.35, toSec: 1.5, fadeInSec: 0, box: true, borderPx: 0, y: 'h-72-text_h' }],
+    encode,
+    outPath: '/c/seg.mp4',
+  });
+  assert.deepEqual(args, [
+    ...HEAD,
+    '-filter_complex',
+    'color=c=0x112233:s=1280x720:r=30:d=2.8,format=yuv420p,setsar=1[bbg];' +
+      "[bbg]drawtext=fontfile='/f/b.ttf':textfile='/c/t.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h/2:line_spacing=23:" +
+      "alpha='clip((t-0.15)/0.5,0,1)':enable='between(t,0.15,5)':borderw=5:bordercolor=0x000000@0.85[b];" +
+      "[b]drawtext=fontfile='/f/b.ttf':textfile='/c/c0.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h-72-text_h:line_spacing=23:" +
+      "alpha='1':enable='between(t,0.35,1.5)':box=1:boxcolor=0x000000@0.6:boxborderw=32,format=yuv420p[v]",
+    ...ENCODE_TAIL(84, '/c/seg.mp4'),
+  ]);
+});
+
+test('a cross-fade from a panned still into a looped video, with a logo', () => {
+  const args = buildSegmentArgs({
+    width: 1280, height: 720, fps: 30,
+    incoming: { scene: { background: { kind: 'still', path: '/c/g.png', motion: 'pan-left' }, motionSec: 3.4 }, localStartSec: 2.8, frames: 12 },
+    scene: { scene: { background: { kind: 'video', path: '/v.mp4', startSec: 1 }, motionSec: 4 }, localStartSec: -0.2, frames: 90 },
+    transition: 'xfade',
+    captions: [],
+    logo: { path: '/l.png', widthPx: 180, x: 'main_w-overlay_w-77', y: '58' },
+    encode,
+    outPath: '/c/t.mp4',
+  });
+  const p = 'clip((t+2.8)/3.4,0,1)';
+  assert.deepEqual(args, [
+    ...HEAD,
+    '-i', '/c/g.png', '-stream_loop', '-1', '-ss', '0.8', '-i', '/v.mp4', '-i', '/l.png',
+    '-filter_complex',
+    `[0:v]scale=1536:864,format=yuv420p,loop=loop=11:size=1:start=0,settb=1/30,setpts=N,crop=1280:720:x='(iw-ow)*(1-${p})':y='(ih-oh)*(0.35+0.3*${p})',setsar=1[a];` +
+      '[1:v]scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,fps=30,format=yuv420p,setsar=1,trim=end_frame=90,setpts=PTS-STARTPTS[b];' +
+      '[b]split[bh][bt];[bh]trim=end_frame=12[bh2];[bt]trim=start_frame=12,setpts=PTS-STARTPTS[bt2];' +
+      '[a][bh2]xfade=transition=fade:duration=0.4:offset=0,format=yuv420p[xh];[xh][bt2]concat=n=2:v=1:a=0[x];' +
+      '[2:v]scale=180:-1,format=rgba[logo];[x][logo]overlay=x=main_w-overlay_w-77:y=58[lg];[lg]format=yuv420p[v]',
+    ...ENCODE_TAIL(90, '/c/t.mp4'),
+  ]);
+});
+
+test('a dip to black joins the two halves and counts both', () => {
+  const args = buildSegmentArgs({
+    width: 640, height: 360, fps: 30,
+    incoming: { scene: { background: { kind: 'color', color: '0x000000' }, motionSec: 2 }, localStartSec: 1.8, frames: 6 },
+    scene: { scene: { background: { kind: 'still', path: '/s.png', motion: 'zoom-in' }, motionSec: 3 }, localStartSec: 0, frames: 6 },
+    transition: 'dip',
+    captions: [],
+    encode,
+    outPath: '/o.mp4',
+  });
+  const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
+  assert.match(graph, /\[a\]fade=t=out:st=0:d=0\.2\[ao\];\[b\]fade=t=in:st=0:d=0\.2\[bi\];\[ao\]\[bi\]concat=n=2:v=1:a=0\[x\]/);
+  assert.match(graph, /\[0:v\]scale=768:432,zoompan=z='1\+0\.12\*clip\(\(on\/30\+0\)\/3,0,1\)':.*:d=6:s=640x360:fps=30/);
+  assert.equal(args[args.indexOf('-frames:v') + 1], '12');
+});
+
+test('a path that cannot be quoted safely is refused', () => {
+  assert.throws(
+    () =>
+      buildSegmentArgs({
+        width: 640, height: 360, fps: 30,
+        scene: { scene: { background: { kind: 'color', color: '0x000000' }, title: { ...title, textFile: "/it's.txt" }, motionSec: 2 }, localStartSec: 0, frames: 6 },
+        transition: 'none', captions: [], encode, outPath: '/o.mp4',
+      }),
+    /remove quotes/,
+  );
+});

@@ -1,0 +1,70 @@
+/**
+ * Checks that need the machine (files, voices, encoders) before anything is rendered, so a bad
+ * brief fails at once with the field and the fix — never half-way through a render.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { AppError, type ErrorDetail } from '../contract/errors.js';
+import type { ResolvedBrief } from '../contract/resolve.js';
+import type { Voice } from '../providers/tts/tts.port.js';
+import type { PipelineDeps } from './context.js';
+
+export function resolveAsset(baseDir: string, src: string): string {
+  return isAbsolute(src) ? src : resolve(baseDir, src);
+}
+
+function checkFile(baseDir: string, src: string, path: string, problems: ErrorDetail[]): boolean {
+  const full = resolveAsset(baseDir, src);
+  if (!existsSync(full) || !statSync(full).isFile()) {
+    problems.push({ path, message: `file not found: ${full}; give a path relative to the brief file or an absolute path` });
+    return false;
+  }
+  return true;
+}
+
+/** Opens each image and video with ffprobe: a corrupt file is refused now, not mid-render. */
+async function checkMedia(items: { field: string; src: string; kind: 'image' | 'video' }[], deps: PipelineDeps, signal?: AbortSignal): Promise<void> {
+  for (const item of items) {
+    const probed = await deps.media.probe(item.src, signal).catch(() => undefined);
+    const size = (probed?.video?.width ?? 0) * (probed?.video?.height ?? 0);
+    const usable = size > 0 && (item.kind === 'image' || (probed?.durationSec ?? 0) > 0);
+    if (!usable) {
+      throw new AppError('asset_unreadable', `${item.field}: ${item.src} is not a readable ${item.kind}`, {
+        details: [{ path: item.field, message: `give a valid ${item.kind === 'image' ? 'PNG, JPEG or WebP image' : 'video file with a picture'}` }],
+      });
+    }
+  }
+}
+
+/** Throws the first problem as a 4xx AppError listing all of them; returns the narration voice. */
+export async function preflight(brief: ResolvedBrief, baseDir: string, deps: PipelineDeps, signal?: AbortSignal): Promise<Voice> {
+  const voice = await deps.providers.tts.resolveVoice(brief.language, brief.voice);
+  const problems: ErrorDetail[] = [];
+  const media: { field: string; src: string; kind: 'image' | 'video' }[] = [];
+  if (brief.source.kind === 'scenes') {
+    brief.source.scenes.forEach((scene, i) => {
+      const v = scene.visual;
+      if (v && (v.type === 'image' || v.type === 'video')) {
+        const field = `scenes.${i}.visual.src`;
+        if (checkFile(baseDir, v.src, field, problems)) media.push({ field, src: resolveAsset(baseDir, v.src), kind: v.type });
+      }
+    });
+  }
+  if (brief.brand?.logo) checkFile(baseDir, brief.brand.logo, 'brand.logo', problems);
+  if (brief.brand?.font) checkFile(baseDir, brief.brand.font, 'brand.font', problems);
+  const { encoders } = deps.media.caps;
+  if (brief.outputs.includes('webm') && !(encoders['libvpx-vp9'] && encoders.libopus)) {
+    problems.push({ path: 'outputs', message: 'this FFmpeg build has no VP9/Opus encoder: remove "webm" or install a fuller FFmpeg' });
+  }
+  if (!encoders.libx264) {
+    problems.push({ path: 'outputs', message: 'this FFmpeg build has no libx264: install Debian\'s ffmpeg or set FFMPEG_PATH' });
+  }
+  const first = problems[0];
+  if (first) {
+    throw new AppError(first.message.startsWith('file not found') ? 'asset_not_found' : 'invalid_brief', `${first.path}: ${first.message}`, {
+      details: problems,
+    });
+  }
+  await checkMedia(media, deps, signal);
+  return voice;
+}

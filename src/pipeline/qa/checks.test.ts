@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AnalysisResult } from '../../media/args/analysis.js';
+import { parseAnalysis } from '../../media/args/analysis.js';
+import type { ProbeResult } from '../../media/probe.js';
+import type { Timeline } from '../timeline.js';
+import { captionCoverage, evaluateQa, type QaExpectations } from './checks.js';
+
+const timeline: Timeline = {
+  fps: 30,
+  transitionSec: 0.4,
+  totalSec: 10,
+  notes: [],
+  scenes: [{ id: 's1', index: 0, startSec: 0, durationSec: 10, speechStartSec: 0.35, speechDurationSec: 8 }],
+};
+const probe: ProbeResult = {
+  formatName: 'mov,mp4',
+  durationSec: 10.02,
+  sizeBytes: 1000,
+  streams: [],
+  video: { index: 0, codecType: 'video', codecName: 'h264', width: 1280, height: 720, pixFmt: 'yuv420p', frameRate: 30 },
+  audio: { index: 1, codecType: 'audio', codecName: 'aac', channels: 2, sampleRate: 48000 },
+};
+const good: AnalysisResult = { integratedLufs: -14.2, truePeakDb: -1.6, loudnessRange: 5, silences: [], blacks: [] };
+const exp: QaExpectations = {
+  timeline,
+  width: 1280,
+  height: 720,
+  loudnessLufs: -14,
+  truePeakDb: -1,
+  narration: { s1: 'Hello there, world.' },
+  captionsExpected: true,
+  captions: [
+    { sceneId: 's1', startSec: 0.35, endSec: 1, text: 'Hello there,' },
+    { sceneId: 's1', startSec: 1, endSec: 2, text: 'world.' },
+  ],
+};
+
+test('a good render passes every check', () => {
+  const report = evaluateQa(probe, good, exp);
+  assert.equal(report.passed, true, JSON.stringify(report.checks.filter((c) => !c.passed)));
+  assert.equal(report.measurements.captionCoverage, 1);
+});
+
+test('each hard check can fail on its own', () => {
+  const failing = (p: ProbeResult, a: AnalysisResult, e: QaExpectations): string[] =>
+    evaluateQa(p, a, e).checks.filter((c) => !c.passed).map((c) => c.name);
+  assert.deepEqual(failing({ ...probe, durationSec: 10.7 }, good, exp), ['duration']);
+  assert.deepEqual(failing({ ...probe, video: { ...probe.video!, width: 1278 } }, good, exp), ['resolution']);
+  assert.deepEqual(failing({ ...probe, audio: undefined }, good, exp), ['audio_present', 'audio_codec']);
+  assert.deepEqual(failing(probe, { ...good, integratedLufs: -16.1 }, exp), ['loudness']);
+  assert.deepEqual(failing(probe, { ...good, truePeakDb: -0.8 }, exp), ['true_peak']);
+  assert.deepEqual(failing(probe, { ...good, silences: [{ startSec: 2, endSec: 5.5 }] }, exp), ['silence']);
+  assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 4, endSec: 5.2 }] }, exp), ['black_frames']);
+  assert.deepEqual(failing(probe, good, { ...exp, captions: exp.captions.slice(0, 1) }), ['captions']);
+  assert.equal(evaluateQa(probe, good, { ...exp, captions: [] }).passed, false);
+});
+
+test('silence outside the narration and a wrong frame rate do not fail the render', () => {
+  const t2: Timeline = { ...timeline, scenes: [{ ...timeline.scenes[0]!, speechDurationSec: 2 }] };
+  const report = evaluateQa({ ...probe, video: { ...probe.video!, frameRate: 25 } }, { ...good, silences: [{ startSec: 5, endSec: 9.5 }] }, { ...exp, timeline: t2 });
+  assert.equal(report.passed, true);
+  assert.equal(report.checks.find((c) => c.name === 'frame_rate')?.passed, false);
+});
+
+test('caption coverage counts missing words', () => {
+  assert.ok(captionCoverage({ s1: 'one two three four' }, [{ sceneId: 's1', startSec: 0, endSec: 1, text: 'one two' }]) < 0.6);
+  assert.equal(captionCoverage({ s1: '' }, []), 1);
+});
+
+test('analysis output is parsed from FFmpeg stderr', () => {
+  const stderr = [
+    '[silencedetect @ 0x1] silence_start: 4.5',
+    '[silencedetect @ 0x1] silence_end: 8.25 | silence_duration: 3.75',
+    '[blackdetect @ 0x2] black_start:0 black_end:1.2 black_duration:1.2',
+    '[silencedetect @ 0x1] silence_start: 9.1',
+    '[Parsed_ebur128_0 @ 0x3] Summary:',
+    '  Integrated loudness:',
+    '    I:         -14.3 LUFS',
+    '    Threshold: -24.5 LUFS',
+    '  Loudness range:',
+    '    LRA:         6.2 LU',
+    '  True peak:',
+    '    Peak:       -1.4 dBFS',
+  ].join('\n');
+  assert.deepEqual(parseAnalysis(stderr, 10), {
+    integratedLufs: -14.3,
+    truePeakDb: -1.4,
+    loudnessRange: 6.2,
+    silences: [{ startSec: 4.5, endSec: 8.25 }, { startSec: 9.1, endSec: 10 }],
+    blacks: [{ startSec: 0, endSec: 1.2 }],
+  });
+});
+
+test('caption coverage ignores the spaces between cues of unspaced scripts', () => {
+  const text = '欢迎来到我们的新产品发布会。这个背包可以充电。';
+  const cues = [
+    { sceneId: 's1', startSec: 0, endSec: 1, text: '欢迎来到我们的新产品发布会。' },
+    { sceneId: 's1', startSec: 1, endSec: 2, text: '这个背包可以充电。' },
+  ];
+  assert.equal(captionCoverage({ s1: text }, cues), 1);
+  assert.ok(captionCoverage({ s1: text }, cues.slice(0, 1)) < 0.7);
+});

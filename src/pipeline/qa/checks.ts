@@ -1,0 +1,133 @@
+/**
+ * Quality gates as a pure function: measurements of the delivered file in, a report of every check
+ * out (expected, measured, passed). Hard checks fail the render; soft ones are warnings.
+ */
+import type { AnalysisResult, Interval } from '../../media/args/analysis.js';
+import type { ProbeResult } from '../../media/probe.js';
+import type { CaptionCue } from '../captions.js';
+import type { Timeline } from '../timeline.js';
+
+export interface QaCheck {
+  name: string;
+  hard: boolean;
+  passed: boolean;
+  expected: string;
+  measured: string;
+}
+
+export interface QaReport {
+  passed: boolean;
+  checks: QaCheck[];
+  measurements: {
+    durationSec: number;
+    width?: number;
+    height?: number;
+    fps?: number;
+    videoCodec?: string;
+    pixFmt?: string;
+    audioCodec?: string;
+    integratedLufs: number;
+    truePeakDb: number;
+    loudnessRange: number;
+    silences: Interval[];
+    blacks: Interval[];
+    captionCoverage: number;
+  };
+}
+
+export interface QaExpectations {
+  timeline: Timeline;
+  width: number;
+  height: number;
+  loudnessLufs: number;
+  truePeakDb: number;
+  /** Narration text per scene id (empty for silent scenes). */
+  narration: Record<string, string>;
+  captionsExpected: boolean;
+  captions: readonly CaptionCue[];
+}
+
+export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1 };
+
+const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
+const overlap = (a: Interval, b: Interval): number => Math.max(0, Math.min(a.endSec, b.endSec) - Math.max(a.startSec, b.startSec));
+const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+
+/** Share of narrated characters that the caption cues reproduce, scene by scene. */
+export function captionCoverage(narration: Record<string, string>, cues: readonly CaptionCue[]): number {
+  // Compared without whitespace: cues of unspaced scripts (Chinese, Japanese) are joined by spaces.
+  const squash = (s: string): string => s.replace(/\s+/g, '');
+  let total = 0;
+  let covered = 0;
+  for (const [id, text] of Object.entries(narration)) {
+    const want = squash(text);
+    if (want.length === 0) continue;
+    total += want.length;
+    const got = squash(cues.filter((c) => c.sceneId === id).map((c) => c.text).join(''));
+    if (got === want) {
+      covered += want.length;
+      continue;
+    }
+    // Partial: the narration's words (or characters, for unspaced scripts) found in the cues.
+    const units = /\s/.test(norm(text)) ? norm(text).split(' ') : [...want];
+    covered += units.filter((u) => got.includes(squash(u))).join('').length;
+  }
+  return total === 0 ? 1 : covered / total;
+}
+
+export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: QaExpectations): QaReport {
+  const checks: QaCheck[] = [];
+  const add = (name: string, hard: boolean, passed: boolean, expected: string, measured: string): void => {
+    checks.push({ name, hard, passed, expected, measured });
+  };
+  const { video, audio } = probe;
+  const total = exp.timeline.totalSec;
+
+  add('duration', true, Math.abs(probe.durationSec - total) <= LIMITS.durationSec, `${fmt(total)} s ± ${LIMITS.durationSec}`, `${fmt(probe.durationSec)} s`);
+  add('resolution', true, video?.width === exp.width && video?.height === exp.height, `${exp.width}x${exp.height}`, `${video?.width}x${video?.height}`);
+  add('video_codec', true, video?.codecName === 'h264' && video.pixFmt === 'yuv420p', 'h264 yuv420p', `${video?.codecName} ${video?.pixFmt}`);
+  add('audio_present', true, audio !== undefined, 'an audio stream', audio ? `${audio.codecName} ${audio.channels} ch` : 'none');
+  add('audio_codec', true, audio?.codecName === 'aac', 'aac', String(audio?.codecName));
+  add('frame_rate', false, Math.abs((video?.frameRate ?? 0) - exp.timeline.fps) < 0.01, `${exp.timeline.fps} fps`, `${fmt(video?.frameRate ?? 0, 3)} fps`);
+  add(
+    'loudness',
+    true,
+    Math.abs(analysis.integratedLufs - exp.loudnessLufs) <= LIMITS.loudnessLu,
+    `${exp.loudnessLufs} LUFS ± ${LIMITS.loudnessLu}`,
+    `${fmt(analysis.integratedLufs, 1)} LUFS`,
+  );
+  add('true_peak', true, analysis.truePeakDb <= exp.truePeakDb, `≤ ${exp.truePeakDb} dBTP`, `${fmt(analysis.truePeakDb, 1)} dBTP`);
+
+  const speech: Interval[] = exp.timeline.scenes
+    .filter((s) => s.speechDurationSec > 0)
+    .map((s) => ({ startSec: s.speechStartSec, endSec: s.speechStartSec + s.speechDurationSec }));
+  const longSilences = analysis.silences.filter(
+    (gap) => gap.endSec - gap.startSec > LIMITS.silenceSec && speech.some((s) => overlap(s, gap) > 0),
+  );
+  add('silence', true, longSilences.length === 0, `no silence over ${LIMITS.silenceSec} s during narration`, `${longSilences.length} run(s)`);
+  const longBlacks = analysis.blacks.filter((b) => b.endSec - b.startSec > LIMITS.blackSec);
+  add('black_frames', true, longBlacks.length === 0, `no black run over ${LIMITS.blackSec} s`, `${longBlacks.length} run(s)`);
+
+  const coverage = captionCoverage(exp.narration, exp.captions);
+  if (exp.captionsExpected) add('captions', true, coverage >= 0.999, 'every narrated word captioned', `${fmt(coverage * 100, 1)} %`);
+
+  return {
+    passed: checks.every((c) => c.passed || !c.hard),
+    checks,
+    measurements: {
+      durationSec: probe.durationSec,
+      width: video?.width,
+      height: video?.height,
+      fps: video?.frameRate,
+      videoCodec: video?.codecName,
+      pixFmt: video?.pixFmt,
+      audioCodec: audio?.codecName,
+      integratedLufs: analysis.integratedLufs,
+      truePeakDb: analysis.truePeakDb,
+      loudnessRange: analysis.loudnessRange,
+      silences: analysis.silences,
+      blacks: analysis.blacks,
+      captionCoverage: coverage,
+    },
+  };
+}

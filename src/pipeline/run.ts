@@ -1,0 +1,105 @@
+/**
+ * Runs the pipeline for one brief: preflight, then the stages of stages.ts in order, with progress
+ * events, per-stage timing and the cost ledger. Every stage is resumable through the cache, so
+ * running the same brief again after a crash redoes only the unfinished units.
+ */
+import { AppError } from '../contract/errors.js';
+import type { ResolvedBrief } from '../contract/resolve.js';
+import type { Storyboard } from '../contract/storyboard.js';
+import { reapedChildrenCpuSec } from '../media/ffmpeg.js';
+import type { PipelineDeps, PipelineEvent, ProductionState, Stage, StageContext } from './context.js';
+import { CostLedger } from './cost.js';
+import { preflight } from './preflight.js';
+import { allStages, PIPELINE } from './stages.js';
+
+export interface RenderOptions {
+  /** Directory relative asset paths are resolved against (the brief file's directory). */
+  baseDir: string;
+  /** A reviewed storyboard to render instead of planning one. */
+  storyboard?: Storyboard;
+  signal?: AbortSignal;
+  onEvent?: (event: PipelineEvent) => void;
+}
+
+export interface RenderResult {
+  state: ProductionState;
+  cost: ReturnType<CostLedger['report']>;
+  notes: string[];
+  timings: Record<string, number>;
+}
+
+const cpuNow = (): number => {
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1e6 + reapedChildrenCpuSec();
+};
+
+export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions): Promise<RenderResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const ledger = new CostLedger();
+  const notes: string[] = [];
+  const timings: Record<string, number> = {};
+  const voice = await preflight(brief, options.baseDir, deps, options.signal);
+  let state: ProductionState = { brief, baseDir: options.baseDir, voice, storyboard: options.storyboard };
+
+  const runStage = async (stage: Stage, input: ProductionState): Promise<Partial<ProductionState>> => {
+    if (options.signal?.aborted) throw new AppError('aborted', 'the render was cancelled');
+    const started = performance.now();
+    const cpuStart = cpuNow();
+    let units = 0;
+    let cached = 0;
+    const pending: { provider: string; units: Record<string, number>; price: number }[] = [];
+    const ctx: StageContext = {
+      deps,
+      signal: options.signal,
+      progress: (fraction, detail) => emit({ type: 'stage-progress', stage: stage.name, fraction: Math.min(1, Math.max(0, fraction)), detail }),
+      unit: (hit) => {
+        units++;
+        if (hit) cached++;
+      },
+      note: (message) => {
+        notes.push(message);
+        emit({ type: 'note', message });
+      },
+      record: (provider, recordUnits, price = 0) => pending.push({ provider, units: recordUnits, price }),
+    };
+    emit({ type: 'stage-start', stage: stage.name });
+    const output = await stage.run(input, ctx);
+    const wallSec = (performance.now() - started) / 1000;
+    timings[stage.name] = Math.round(wallSec * 1000) / 1000;
+    const cpuSec = Math.round((cpuNow() - cpuStart) * 100) / 100;
+    for (const p of pending) {
+      ledger.add({ stage: stage.name, provider: p.provider, units: p.units, unitPriceUsd: p.price, cpuSec, wallSec: timings[stage.name] ?? 0, cachedUnits: cached });
+    }
+    emit({ type: 'stage-end', stage: stage.name, wallSec, cachedUnits: cached, totalUnits: units });
+    return output;
+  };
+
+  // A lane sees the state as it was when the parallel step began, plus what its own stages add.
+  const runLane = async (lane: Stage[], start: ProductionState): Promise<Partial<ProductionState>> => {
+    let laneState = start;
+    let added: Partial<ProductionState> = {};
+    for (const stage of lane) {
+      const output = await runStage(stage, laneState);
+      laneState = { ...laneState, ...output };
+      added = { ...added, ...output };
+    }
+    return added;
+  };
+  for (const step of PIPELINE) {
+    if ('parallel' in step) {
+      const start = state;
+      const outputs = await Promise.all(step.parallel.map((lane) => runLane(Array.isArray(lane) ? lane : [lane], start)));
+      state = Object.assign({}, state, ...outputs) as ProductionState;
+    } else {
+      state = { ...state, ...(await runStage(step, state)) };
+    }
+  }
+  return { state, cost: ledger.report(), notes, timings };
+}
+
+/** Overall progress 0..1 from per-stage fractions, weighted by each stage's share. */
+export function overallProgress(fractions: Partial<Record<Stage['name'], number>>): number {
+  const stages = allStages();
+  const total = stages.reduce((s, st) => s + st.weight, 0);
+  return stages.reduce((s, st) => s + st.weight * (fractions[st.name] ?? 0), 0) / total;
+}

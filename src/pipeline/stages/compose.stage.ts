@@ -1,0 +1,83 @@
+/**
+ * compose: the deliverables. The MP4 is the visualize segments joined by stream copy with the mix
+ * encoded once to AAC; webm (a second, VP9 encode), audio-only, a GIF preview and the thumbnail
+ * are derived from it only when asked for. Captions are written as SRT and VTT.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../contract/errors.js';
+import {
+  buildGifArgs,
+  buildMuxArgs,
+  buildThumbnailArgs,
+  buildWebmArgs,
+  concatList,
+} from '../../media/args/final.js';
+import { toSrt, toVtt } from '../captions.js';
+import type { Stage } from '../context.js';
+
+export interface OutputFile {
+  name: string;
+  kind: string;
+  path: string;
+  mime: string;
+}
+
+export const composeStage: Stage = {
+  name: 'compose',
+  weight: 7,
+  async run(state, ctx) {
+    const { brief, timeline, video, mix, captions = [] } = state;
+    if (!timeline || !video || !mix) throw new AppError('internal', 'compose needs video segments and a mix');
+    const media = ctx.deps.media;
+    const run = (args: string[], onSec?: (sec: number) => void) =>
+      media.ffmpeg(args, { signal: ctx.signal, onProgress: onSec });
+    const keyParts = { segments: video.keys, mix: mix.key, outputs: brief.outputs, totalSec: timeline.totalSec, captions };
+
+    const unit = await ctx.deps.cache.memo('compose', keyParts, async (dir) => {
+      const files: OutputFile[] = [];
+      const listPath = join(dir, 'segments.txt');
+      writeFileSync(listPath, concatList(video.segments));
+      const mp4 = join(dir, 'video.mp4');
+      const thumb = join(dir, 'thumbnail.jpg');
+      const first = timeline.scenes[0];
+      // The thumbnail comes from the first segment (the same pixels), while the MP4 is being joined.
+      await Promise.all([
+        run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4')),
+        run(buildThumbnailArgs(video.segments[0] ?? mp4, Math.min(1.5, (first?.durationSec ?? 1) / 2), thumb)),
+      ]);
+      files.push({ name: 'video.mp4', kind: 'mp4', path: mp4, mime: 'video/mp4' });
+      files.push({ name: 'thumbnail.jpg', kind: 'thumbnail', path: thumb, mime: 'image/jpeg' });
+
+      if (captions.length > 0) {
+        const srt = join(dir, 'captions.srt');
+        const vtt = join(dir, 'captions.vtt');
+        writeFileSync(srt, toSrt(captions));
+        writeFileSync(vtt, toVtt(captions));
+        files.push({ name: 'captions.srt', kind: 'srt', path: srt, mime: 'application/x-subrip' });
+        files.push({ name: 'captions.vtt', kind: 'vtt', path: vtt, mime: 'text/vtt' });
+      }
+      if (brief.outputs.includes('audio')) {
+        files.push({ name: 'audio.m4a', kind: 'audio', path: mix.aacPath, mime: 'audio/mp4' });
+      }
+      if (brief.outputs.includes('gif')) {
+        const gif = join(dir, 'preview.gif');
+        const width = Math.min(480, brief.width);
+        await run(buildGifArgs(mp4, gif, { seconds: Math.min(6, timeline.totalSec), width, fps: 10, palette: media.caps.filters.palettegen }));
+        files.push({ name: 'preview.gif', kind: 'gif', path: gif, mime: 'image/gif' });
+      }
+      if (brief.outputs.includes('webm')) {
+        const webm = join(dir, 'video.webm');
+        await run(buildWebmArgs(mp4, mix.path, webm, media.encode.threads), (sec) =>
+          ctx.progress(0.6 + (0.4 * sec) / timeline.totalSec, 'webm'),
+        );
+        files.push({ name: 'video.webm', kind: 'webm', path: webm, mime: 'video/webm' });
+      }
+      return files;
+    });
+    ctx.unit(unit.hit);
+    ctx.progress(1);
+    ctx.record('ffmpeg-compose@1', { outputs: unit.value.length });
+    return { outputs: unit.value };
+  },
+};

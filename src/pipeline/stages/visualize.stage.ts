@@ -1,0 +1,186 @@
+/**
+ * visualize: the picture. Each scene's background is prepared (looks.ts), the timeline is cut into
+ * segments (segments.ts), and each segment — titles, burned captions and logo included — is
+ * encoded once and cached on everything it shows. compose joins them without re-encoding.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../contract/errors.js';
+import type { ResolvedBrief } from '../../contract/resolve.js';
+import { ffColor } from '../../media/args/escape.js';
+import { buildSegmentArgs, type SceneLayers, type SegmentPlan, type TextLayer } from '../../media/args/segment.js';
+import { fontFor } from '../../media/fonts.js';
+import type { CaptionCue } from '../captions.js';
+import type { Stage, StageContext } from '../context.js';
+import { resolveAsset } from '../preflight.js';
+import { captionStyle, safeArea, titleStyle, wrapText } from '../visual/layout.js';
+import { prepareLook } from '../visual/looks.js';
+import { cutSegments, type SegmentCut } from '../visual/segments.js';
+
+/** A text layer before its text file exists: what goes into the cache key. */
+type TextSpec = Omit<TextLayer, 'textFile'> & { text: string };
+
+function font(text: string, weight: 'regular' | 'bold', brief: ResolvedBrief, baseDir: string): string {
+  const brandFont = brief.brand?.font ? resolveAsset(baseDir, brief.brand.font) : undefined;
+  const choice = fontFor(text, weight, brandFont);
+  if (!choice) throw new AppError('internal', 'no font found: install fonts-dejavu-core (and fonts-noto-core, fonts-noto-cjk for other scripts)');
+  return choice.path;
+}
+
+function titleSpec(title: string, brief: ResolvedBrief, baseDir: string, visibleSec: number): TextSpec {
+  const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
+  const style = titleStyle(brief.width, brief.height, safe, title);
+  const text = wrapText(title, style.maxCharsPerLine, 4).join('\n');
+  return {
+    text,
+    fontFile: font(title, 'bold', brief, baseDir),
+    fontSize: style.fontSize,
+    color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
+    x: '(w-text_w)/2',
+    y: `${safe.top}+(h-${safe.top + safe.bottom}-text_h)*0.42`,
+    fromSec: 0.15,
+    toSec: visibleSec,
+    fadeInSec: 0.5,
+    box: false,
+    borderPx: Math.max(2, Math.round(style.fontSize / 16)),
+  };
+}
+
+function captionSpecs(cues: readonly CaptionCue[], cut: SegmentCut, fps: number, brief: ResolvedBrief, baseDir: string): TextSpec[] {
+  if (brief.captions === false || !brief.captions.burnIn) return [];
+  const { style: captionLook } = brief.captions;
+  const from = cut.startFrame / fps;
+  const to = (cut.startFrame + cut.frames) / fps;
+  const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
+  return cues
+    .filter((c) => c.endSec > from && c.startSec < to)
+    .map((c) => {
+      const style = captionStyle(brief.width, brief.height, safe, c.text, captionLook === 'minimal');
+      return {
+        text: wrapText(c.text, style.maxCharsPerLine, 2).join('\n'),
+        fontFile: font(c.text, captionLook === 'minimal' ? 'regular' : 'bold', brief, baseDir),
+        fontSize: style.fontSize,
+        color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
+        x: '(w-text_w)/2',
+        y: `h-${safe.bottom}-text_h`,
+        fromSec: Math.round((c.startSec - from) * 1000) / 1000,
+        toSec: Math.round((c.endSec - from) * 1000) / 1000,
+        fadeInSec: 0,
+        box: captionLook === 'boxed',
+        borderPx: captionLook === 'bold' ? Math.max(2, Math.round(style.fontSize / 12)) : captionLook === 'minimal' ? 2 : 0,
+      };
+    });
+}
+
+function materialise(spec: TextSpec, dir: string, name: string): TextLayer {
+  const textFile = join(dir, `${name}.txt`);
+  writeFileSync(textFile, spec.text);
+  const { text: _text, ...layer } = spec;
+  return { ...layer, textFile };
+}
+
+async function pool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index] as T, index);
+    }
+  });
+  await Promise.all(runners);
+}
+
+export const visualizeStage: Stage = {
+  name: 'visualize',
+  weight: 55,
+  async run(state, ctx) {
+    const { brief, storyboard, timeline, captions = [], baseDir } = state;
+    if (!storyboard || !timeline) throw new AppError('internal', 'visualize needs a storyboard and a timeline');
+    const looks: Awaited<ReturnType<typeof prepareLook>>[] = [];
+    for (const [i, scene] of storyboard.scenes.entries()) {
+      const field = brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
+      looks.push(await prepareLook({ visual: scene.visual, field, sceneIndex: i, width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
+    }
+    const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
+    const cuts = cutSegments(timeline, mode);
+    const totalFrames = cuts.reduce((s, c) => s + c.frames, 0);
+    const done = new Array<number>(cuts.length).fill(0);
+    const report = (): void => ctx.progress(done.reduce((a, b) => a + b, 0) / totalFrames);
+    const segments = new Array<string>(cuts.length);
+    const keys = new Array<string>(cuts.length);
+    const logoPath = brief.brand?.logo ? resolveAsset(baseDir, brief.brand.logo) : undefined;
+
+    await pool(cuts, ctx.deps.media.parallelism, async (cut, index) => {
+      const sceneSpec = (sceneIndex: number): { look: string; title?: TextSpec; motionSec: number } => {
+        const scene = storyboard.scenes[sceneIndex];
+        const slot = timeline.scenes[sceneIndex];
+        const motionSec = (slot?.durationSec ?? 1) + timeline.transitionSec;
+        return {
+          look: looks[sceneIndex]?.key ?? '',
+          title: scene?.title ? titleSpec(scene.title, brief, baseDir, motionSec + 1) : undefined,
+          motionSec,
+        };
+      };
+      // Where the segment sits in the video is left out of its key: a scene that grows moves the
+      // segments after it without changing what they show.
+      const { startFrame: _startFrame, ...shape } = cut;
+      const key = {
+        cut: shape,
+        fps: timeline.fps,
+        size: [brief.width, brief.height],
+        mode,
+        scene: sceneSpec(cut.scene.sceneIndex),
+        incoming: cut.incoming ? sceneSpec(cut.incoming.sceneIndex) : null,
+        captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir),
+        logo: logoPath ? { path: logoPath, position: brief.brand?.position } : null,
+        encode: ctx.deps.media.encode,
+      };
+      const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
+        const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string): SceneLayers => ({
+          background: looks[sceneIndex]?.background ?? { kind: 'color', color: '0x000000' },
+          title: spec.title ? materialise(spec.title, dir, name) : undefined,
+          motionSec: spec.motionSec,
+        });
+        const plan: SegmentPlan = {
+          width: brief.width,
+          height: brief.height,
+          fps: timeline.fps,
+          scene: { scene: layers(key.scene, cut.scene.sceneIndex, 'title'), localStartSec: cut.scene.localStartFrame / timeline.fps, frames: cut.scene.frames },
+          incoming:
+            cut.incoming && key.incoming
+              ? { scene: layers(key.incoming, cut.incoming.sceneIndex, 'title-prev'), localStartSec: cut.incoming.localStartFrame / timeline.fps, frames: cut.incoming.frames }
+              : undefined,
+          transition: cut.incoming ? mode : 'none',
+          captions: key.captions.map((c, i) => materialise(c, dir, `caption-${i}`)),
+          logo: logoPath ? logoPlacement(logoPath, brief) : undefined,
+          encode: ctx.deps.media.encode,
+          outPath: join(dir, 'segment.mp4'),
+        };
+        await ctx.deps.media.ffmpeg(buildSegmentArgs(plan), {
+          signal: ctx.signal,
+          onProgress: (sec) => {
+            done[index] = Math.min(cut.frames, Math.round(sec * timeline.fps));
+            report();
+          },
+        });
+        return { path: plan.outPath, frames: cut.frames };
+      });
+      ctx.unit(unit.hit);
+      done[index] = cut.frames;
+      report();
+      segments[index] = unit.value.path;
+      keys[index] = unit.key;
+    });
+    ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
+    return { video: { segments, keys } };
+  },
+};
+
+function logoPlacement(path: string, brief: ResolvedBrief): SegmentPlan['logo'] {
+  const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
+  const position = brief.brand?.position ?? 'top-right';
+  const x = position.endsWith('left') ? String(safe.left) : `main_w-overlay_w-${safe.right}`;
+  const y = position.startsWith('top') ? String(safe.top) : `main_h-overlay_h-${safe.bottom}`;
+  return { path, widthPx: 2 * Math.round((brief.width * 0.14) / 2), x, y };
+}
+

@@ -1,0 +1,86 @@
+/**
+ * A scene's background, prepared once and cached: a gradient drawn as an image, a user image
+ * scaled for Ken Burns motion, a probed video, or a flat colour.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Visual } from '../../contract/brief.js';
+import { AppError } from '../../contract/errors.js';
+import { buildPrepareStillArgs } from '../../media/args/image.js';
+import { ffColor } from '../../media/args/escape.js';
+import { overscanSize, type Background, type Motion } from '../../media/args/segment.js';
+import { writeGradientPng } from '../../media/png.js';
+import { createRandom, deriveSeed } from '../../lib/random.js';
+import type { StageContext } from '../context.js';
+import { resolveAsset } from '../preflight.js';
+
+/** Gradients are drawn at a quarter of the overscan size: smooth colour scales up without loss. */
+const GRADIENT_SCALE = 0.25;
+const even = (n: number): number => 2 * Math.round(n / 2);
+
+export interface LookRequest {
+  visual: Visual;
+  /** Where in the brief the visual came from, for error messages. */
+  field: string;
+  sceneIndex: number;
+  width: number;
+  height: number;
+  seed: number;
+  baseDir: string;
+}
+
+/** Identifies a source file's content cheaply (size and mtime) for the cache key. */
+function fileStamp(path: string): string {
+  const s = statSync(path);
+  return `${s.size}:${s.mtimeMs}`;
+}
+
+export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<{ background: Background; key: string }> {
+  const { visual, width, height } = req;
+  const random = createRandom(deriveSeed(req.seed, 'look', req.sceneIndex));
+  const pan: Motion = random.pick(['pan-left', 'pan-right'] as const);
+  const src = visual.type === 'image' || visual.type === 'video' ? resolveAsset(req.baseDir, visual.src) : undefined;
+  const keyParts = { visual, width, height, seed: req.seed, index: req.sceneIndex, stamp: src ? fileStamp(src) : null };
+  const unit = await ctx.deps.cache.memo('look', keyParts, async (dir): Promise<Background> => {
+    const size = overscanSize(width, height);
+    switch (visual.type) {
+      case 'color':
+        return { kind: 'color', color: ffColor(visual.color) };
+      case 'gradient': {
+        const path = join(dir, 'gradient.png');
+        const small = { width: even(size.width * GRADIENT_SCALE), height: even(size.height * GRADIENT_SCALE) };
+        writeGradientPng(path, { ...small, colors: visual.colors, angleDeg: random.int(0, 359), vignette: 0.35 });
+        return { kind: 'still', path, motion: pan };
+      }
+      case 'image': {
+        const probed = await ctx.deps.media.probe(src as string, ctx.signal).catch((error: unknown) => {
+          throw new AppError('asset_unreadable', `${req.field}: ${src} is not a readable image`, {
+            cause: error,
+            details: [{ path: req.field, message: 'give a PNG, JPEG or WebP image that opens in an image viewer' }],
+          });
+        });
+        if (!probed.video) {
+          throw new AppError('asset_unreadable', `${req.field}: ${src} has no picture`, { details: [{ path: req.field, message: 'give an image file' }] });
+        }
+        const path = join(dir, 'still.png');
+        const fit = visual.fit ?? 'cover';
+        await ctx.deps.media.ffmpeg(buildPrepareStillArgs(src as string, path, { ...size, fit }), { signal: ctx.signal, timeoutSec: 120 }).catch(
+          (error: unknown) => {
+            throw new AppError('asset_unreadable', `${req.field}: cannot decode ${src}`, { cause: error, details: [{ path: req.field, message: 'give a valid image file' }] });
+          },
+        );
+        const motion = visual.motion ?? (fit === 'contain' ? 'none' : random.pick(['zoom-in', 'zoom-out', 'pan-left', 'pan-right'] as const));
+        return { kind: 'still', path, motion };
+      }
+      case 'video': {
+        const probed = await ctx.deps.media.probe(src as string, ctx.signal);
+        if (!probed.video || probed.durationSec <= 0) {
+          throw new AppError('asset_unreadable', `${req.field}: ${src} has no video stream`, { details: [{ path: req.field, message: 'give a video file with a picture' }] });
+        }
+        return { kind: 'video', path: src as string, startSec: Math.min(visual.startSec ?? 0, Math.max(0, probed.durationSec - 0.5)) };
+      }
+    }
+  });
+  ctx.unit(unit.hit);
+  return { background: unit.value, key: unit.key };
+}

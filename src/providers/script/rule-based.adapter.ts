@@ -1,0 +1,103 @@
+/**
+ * The offline script writer: prompts become a short ad or explainer from templates filled with
+ * the prompt's own facts; scripts are segmented into scenes; explicit scenes are completed.
+ * Deterministic for a brief and seed.
+ */
+import type { Mood, SfxKind, Visual } from '../../contract/brief.js';
+import type { ResolvedBrief } from '../../contract/resolve.js';
+import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
+import { createRandom, deriveSeed } from '../../lib/random.js';
+import { extractKeywords, isEnglish, moodFromText, sceneEffects } from './keywords.js';
+import { sceneGradient } from './palettes.js';
+import type { ScriptWriter } from './script.port.js';
+import { bare, draftScenes, parsePrompt, titleCase, type DraftScene } from './templates.js';
+import { cleanText, segmentScript } from './text.js';
+
+/** Spoken words per second at rate 1, plus a second of padding per scene: sizes prompt plans. */
+const WORDS_PER_SECOND = 2.5;
+/** A template scene speaks 8–12 words: about 4.5 s with its padding. */
+const SECONDS_PER_PROMPT_SCENE = 4.5;
+
+interface Draft extends DraftScene {
+  visual?: Visual;
+  durationSec?: number;
+  sfx?: SfxKind[];
+}
+
+export class RuleBasedWriter implements ScriptWriter {
+  readonly id = 'rule-based@1';
+
+  async plan(brief: ResolvedBrief): Promise<Storyboard> {
+    const notes: string[] = [];
+    const random = createRandom(deriveSeed(brief.seed, 'plan'));
+    let drafts: Draft[];
+    let title = brief.title;
+    let fallbackMood: Mood = 'uplifting';
+
+    switch (brief.source.kind) {
+      case 'prompt': {
+        const prompt = cleanText(brief.source.prompt);
+        if (prompt.removedEmoji) notes.push('emoji were removed from the prompt: the voice and caption fonts cannot render them');
+        if (!isEnglish(brief.language)) {
+          notes.push(`prompt templates exist only for English; the ${brief.language} prompt is narrated as written`);
+          drafts = segmentScript(prompt.text).map((narration) => ({ narration }));
+          break;
+        }
+        const facts = parsePrompt(prompt.text);
+        const target = brief.targetDurationSec ?? facts.durationSec ?? 30;
+        const count = Math.min(8, Math.max(4, Math.round(target / SECONDS_PER_PROMPT_SCENE)));
+        drafts = draftScenes(facts, count, random);
+        title ??= facts.name ?? titleCase(bare(facts.descriptor));
+        fallbackMood = facts.style === 'ad' || facts.style === 'announcement' ? 'corporate' : 'uplifting';
+        break;
+      }
+      case 'script': {
+        const script = cleanText(brief.source.script);
+        if (script.removedEmoji) notes.push('emoji were removed from the script: the voice and caption fonts cannot render them');
+        drafts = segmentScript(script.text).map((narration) => ({ narration }));
+        const words = script.text.split(/\s+/).length;
+        if (brief.targetDurationSec && words / WORDS_PER_SECOND > brief.targetDurationSec * 1.15) {
+          notes.push(`the script takes about ${Math.round(words / WORDS_PER_SECOND)} s to speak, longer than the ${brief.targetDurationSec} s target; nothing was cut`);
+        }
+        if (drafts.length === 0) drafts = [{ narration: '' }];
+        if (brief.title && drafts[0]) drafts[0].title = brief.title;
+        break;
+      }
+      case 'scenes': {
+        let removed = false;
+        drafts = brief.source.scenes.map((s) => {
+          const narration = cleanText(s.narration ?? '');
+          const sceneTitle = s.title === undefined ? undefined : cleanText(s.title);
+          removed ||= narration.removedEmoji || sceneTitle?.removedEmoji === true;
+          return { narration: narration.text, title: sceneTitle?.text || undefined, visual: s.visual, durationSec: s.durationSec, sfx: s.sfx };
+        });
+        if (removed) notes.push('emoji were removed from scene text: the voice and caption fonts cannot render them');
+        break;
+      }
+    }
+
+    const allText = drafts.map((d) => `${d.title ?? ''} ${d.narration}`).join(' ');
+    const mood = brief.music === false || !brief.music.mood ? moodFromText(allText, fallbackMood) : brief.music.mood;
+    const explicitCues = Array.isArray(brief.sfx) ? brief.sfx : [];
+    const autoSfx = brief.sfx === true;
+
+    const scenes: StoryboardScene[] = drafts.map((d, i) => ({
+      id: `s${i + 1}`,
+      narration: d.narration,
+      ...(d.title ? { title: d.title } : {}),
+      visual: d.visual ?? { type: 'gradient', colors: sceneGradient(mood, createRandom(deriveSeed(brief.seed, 'palette', i)), brief.brand?.colors) },
+      ...(d.durationSec !== undefined ? { durationSec: d.durationSec } : {}),
+      keywords: extractKeywords(`${d.title ?? ''} ${d.narration}`),
+      sfx: d.sfx ?? (autoSfx ? sceneEffects(d.narration, i) : []),
+    }));
+
+    return {
+      title: title ?? titleCase(extractKeywords(allText, 3).join(' ') || 'Untitled'),
+      language: brief.language,
+      mood,
+      sfxCues: explicitCues,
+      scenes,
+      notes,
+    };
+  }
+}
