@@ -2,7 +2,6 @@
  * Wires AIPROD by hand: configuration → FFmpeg → providers → cache. The only place that decides
  * which adapter implements which port; everything else receives what it needs.
  */
-import { cpus } from 'node:os';
 import type { Env } from '../config/env.js';
 import { resolveBinaries } from '../media/binaries.js';
 import { detectCapabilities } from '../media/capabilities.js';

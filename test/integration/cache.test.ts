@@ -35,9 +35,10 @@ test('a second render re-uses every unit; an edited scene redoes only its own wo
 
   const edited = await render(brief('Three. A new line for the third scene.'), { cacheDir });
   assert.deepEqual(edited.cached.narrate, { cached: 3, total: 4 });
-  // 4 scene looks (all cached) + 7 segments; scene 3 shows in its body and its two transitions.
+  // 4 scene looks (all cached) + 4 segments, one per scene, each opening with the transition into
+  // it: scene 3 shows in its own segment and at the start of scene 4's, so those two are redone.
   const vis = edited.cached.visualize;
-  assert.deepEqual(vis, { cached: 4 + 4, total: 4 + 7 });
+  assert.deepEqual(vis, { cached: 4 + 2, total: 4 + 4 });
   assert.equal(edited.result.state.qa?.passed, true);
 });
 
@@ -50,7 +51,7 @@ test('a render interrupted half-way resumes from its finished units', async () =
   for (const s of segs.slice(0, 2)) rmSync(join(segDir, s, 'manifest.json'));
   rmSync(join(cacheDir, 'compose'), { recursive: true });
   const resumed = await render(brief('Three. Resume me.'), { cacheDir });
-  assert.deepEqual(resumed.cached.visualize, { cached: 4 + 5, total: 4 + 7 });
+  assert.deepEqual(resumed.cached.visualize, { cached: 4 + 2, total: 4 + 4 });
   assert.deepEqual(resumed.cached.narrate, { cached: 4, total: 4 });
   assert.equal(resumed.result.state.qa?.passed, true);
 });

@@ -3,6 +3,13 @@
  * black runs, all measured on the delivered file in one decoding pass.
  */
 
+/**
+ * A pixel counts as black at or below this share of the luma range: near-true black, the colour
+ * of a missing or broken picture. (0.10, FFmpeg's default, also catches dark designer colours such
+ * as #0f172a.) The qa stage uses the same number to know which planned colours are themselves black.
+ */
+export const BLACK_PIXEL_THRESHOLD = 0.05;
+
 export interface AnalysisOptions {
   silenceNoiseDb: number;
   silenceMinSec: number;
@@ -13,7 +20,7 @@ export interface AnalysisOptions {
 
 export function buildAnalysisArgs(path: string, opts: AnalysisOptions): string[] {
   const audio = `[0:a:0]ebur128=peak=true,silencedetect=noise=${opts.silenceNoiseDb}dB:d=${opts.silenceMinSec}[ao]`;
-  const video = `[0:v:0]scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=0.10[vo]`;
+  const video = `[0:v:0]scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}[vo]`;
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
     // Black runs of a second are found just as well without the B-frames (an I or P frame comes

@@ -17,8 +17,8 @@ test('mix: music ducked by the voice, effects at their gain, amix scaling undone
     buildMixArgs({ voicePath: '/v.wav', musicPath: '/m.wav', sfxPath: '/s.wav', gains: { voice: 1, music: 0.6, sfx: 0.5 }, ducking: true, totalSec: 3.5, outPath: '/mix.wav' }),
     [
       '-hide_banner', '-nostdin', '-y', '-nostats', '-loglevel', 'info', '-i', '/v.wav', '-i', '/m.wav', '-i', '/s.wav', '-filter_complex',
-      '[0:a]aformat=channel_layouts=stereo,volume=1,asplit=2[vo][key];[1:a]volume=0.6[mu];' +
-        '[mu][key]sidechaincompress=threshold=0.03:ratio=6:attack=30:release=350:makeup=1[md];[2:a]volume=0.5[fx];' +
+      '[0:a]aformat=channel_layouts=stereo,volume=1,asplit=2[vo][key];' +
+        '[1:a][key]sidechaincompress=threshold=0.03:ratio=6:attack=30:release=350:makeup=1,volume=0.6[md];[2:a]volume=0.5[fx];' +
         '[vo][md][fx]amix=inputs=3:duration=first:dropout_transition=0,volume=3[mix];' +
         '[mix]atrim=end_sample=168000,asplit=2[out][meter];[meter]ebur128=peak=true,anullsink',
       '-map', '[out]', '-c:a', 'pcm_s16le', '-ar', '48000', '-ac', '2', '/mix.wav',

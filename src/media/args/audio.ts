@@ -60,8 +60,9 @@ export function buildMixArgs(plan: MixPlan): string[] {
     const m = inputs.length / 2 - 1;
     if (plan.ducking) {
       graph[0] = `[0:a]aformat=channel_layouts=stereo,volume=${plan.gains.voice},asplit=2[vo][key]`;
-      graph.push(`[${m}:a]volume=${plan.gains.music}[mu]`);
-      graph.push('[mu][key]sidechaincompress=threshold=0.03:ratio=6:attack=30:release=350:makeup=1[md]');
+      // The gain goes after the compressor (the same result: detection is on the key): the 2018
+      // static build cannot negotiate formats when a volume filter feeds sidechaincompress.
+      graph.push(`[${m}:a][key]sidechaincompress=threshold=0.03:ratio=6:attack=30:release=350:makeup=1,volume=${plan.gains.music}[md]`);
     } else {
       graph.push(`[${m}:a]volume=${plan.gains.music}[md]`);
     }

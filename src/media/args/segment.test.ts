@@ -49,7 +49,7 @@ test('a cross-fade from a panned still into a looped video, with a logo', () => 
   const p = 'clip((t+2.8)/3.4,0,1)';
   assert.deepEqual(args, [
     ...HEAD,
-    '-i', '/c/g.png', '-stream_loop', '-1', '-ss', '0.8', '-i', '/v.mp4', '-i', '/l.png',
+    '-framerate', '30', '-i', '/c/g.png', '-stream_loop', '-1', '-ss', '0.8', '-i', '/v.mp4', '-i', '/l.png',
     '-filter_complex',
     `[0:v]scale=1536:864,format=yuv420p,loop=loop=11:size=1:start=0,settb=1/30,setpts=N,crop=1280:720:x='(iw-ow)*(1-${p})':y='(ih-oh)*(0.35+0.3*${p})',setsar=1[a];` +
       '[1:v]scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,fps=30,format=yuv420p,setsar=1,trim=end_frame=90,setpts=PTS-STARTPTS[b];' +

@@ -148,7 +148,8 @@ function sceneChain(range: SceneRange, plan: SegmentPlan, built: Built, label: s
   const bg = range.scene.background;
   let input: number | undefined;
   if (bg.kind === 'still') {
-    input = addInput(built, bg.path);
+    // The image demuxer reads at 25 fps unless told; xfade refuses links whose rates differ.
+    input = addInput(built, bg.path, ['-framerate', String(plan.fps)]);
   } else if (bg.kind === 'video') {
     const start = Math.max(0, bg.startSec + range.localStartSec);
     // -stream_loop makes a short clip repeat instead of ending early.

@@ -53,6 +53,10 @@ test('each hard check can fail on its own', () => {
   assert.deepEqual(failing(probe, { ...good, silences: [{ startSec: 2, endSec: 5.5 }] }, exp), ['silence']);
   assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 4, endSec: 5.2 }] }, exp), ['black_frames']);
   assert.deepEqual(failing(probe, good, { ...exp, captions: exp.captions.slice(0, 1) }), ['captions']);
+  // A black run the storyboard asked for (a black colour card) is not a defect; one longer than it is.
+  const blackCard = [{ startSec: 4, endSec: 5.2 }];
+  assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 3.9, endSec: 5.3 }] }, { ...exp, plannedBlack: blackCard }), []);
+  assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 3, endSec: 6.5 }] }, { ...exp, plannedBlack: blackCard }), ['black_frames']);
   assert.equal(evaluateQa(probe, good, { ...exp, captions: [] }).passed, false);
 });
 

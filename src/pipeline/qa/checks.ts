@@ -45,6 +45,8 @@ export interface QaExpectations {
   narration: Record<string, string>;
   captionsExpected: boolean;
   captions: readonly CaptionCue[];
+  /** Stretches the storyboard itself asks to be black (a black colour card): not a defect. */
+  plannedBlack?: readonly Interval[];
 }
 
 export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1 };
@@ -105,7 +107,11 @@ export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: Qa
     (gap) => gap.endSec - gap.startSec > LIMITS.silenceSec && speech.some((s) => overlap(s, gap) > 0),
   );
   add('silence', true, longSilences.length === 0, `no silence over ${LIMITS.silenceSec} s during narration`, `${longSilences.length} run(s)`);
-  const longBlacks = analysis.blacks.filter((b) => b.endSec - b.startSec > LIMITS.blackSec);
+  // A black run counts once what the storyboard planned as black is taken out of it.
+  const planned = exp.plannedBlack ?? [];
+  const longBlacks = analysis.blacks.filter(
+    (b) => b.endSec - b.startSec - planned.reduce((sum, p) => sum + overlap(p, b), 0) > LIMITS.blackSec,
+  );
   add('black_frames', true, longBlacks.length === 0, `no black run over ${LIMITS.blackSec} s`, `${longBlacks.length} run(s)`);
 
   const coverage = captionCoverage(exp.narration, exp.captions);

@@ -1,16 +1,35 @@
 /** qa: measures the delivered MP4 (ffprobe plus one analysis pass) and applies the quality gates. */
 import { AppError } from '../../contract/errors.js';
-import { buildAnalysisArgs, parseAnalysis } from '../../media/args/analysis.js';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, parseAnalysis, type Interval } from '../../media/args/analysis.js';
+import type { Storyboard } from '../../contract/storyboard.js';
 import type { Stage } from '../context.js';
 import { evaluateQa, LIMITS } from '../qa/checks.js';
+import type { Timeline } from '../timeline.js';
+
+/** Luma (BT.601, 0..1) of a #rgb/#rrggbb colour. */
+function luma(hex: string): number {
+  const h = hex.replace('#', '');
+  const full = h.length === 3 ? [...h].map((c) => c + c).join('') : h;
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16) / 255) as [number, number, number];
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+/** Scenes whose background is a colour the black detector itself would call black. */
+export function plannedBlack(storyboard: Storyboard, timeline: Timeline): Interval[] {
+  return timeline.scenes.flatMap((slot) => {
+    const visual = storyboard.scenes[slot.index]?.visual;
+    const dark = visual?.type === 'color' ? luma(visual.color) <= BLACK_PIXEL_THRESHOLD : visual?.type === 'gradient' && visual.colors.every((c) => luma(c) <= BLACK_PIXEL_THRESHOLD);
+    return dark ? [{ startSec: slot.startSec, endSec: slot.startSec + slot.durationSec }] : [];
+  });
+}
 
 export const qaStage: Stage = {
   name: 'qa',
   weight: 10,
   async run(state, ctx) {
-    const { brief, timeline, outputs, narration, captions = [] } = state;
+    const { brief, timeline, outputs, narration, storyboard, captions = [] } = state;
     const mp4 = outputs?.find((o) => o.kind === 'mp4');
-    if (!timeline || !mp4 || !narration) throw new AppError('internal', 'qa needs the mp4, the timeline and the narration');
+    if (!timeline || !mp4 || !narration || !storyboard) throw new AppError('internal', 'qa needs the mp4, the timeline and the narration');
     const probed = await ctx.deps.media.probe(mp4.path, ctx.signal);
     ctx.progress(0.1, 'probed');
     const args = buildAnalysisArgs(mp4.path, {
@@ -30,6 +49,7 @@ export const qaStage: Stage = {
       narration: Object.fromEntries(Object.entries(narration).map(([id, n]) => [id, n.text])),
       captionsExpected: brief.captions !== false,
       captions,
+      plannedBlack: plannedBlack(storyboard, timeline),
     });
     ctx.progress(1);
     ctx.record('ffprobe-qa@1', { secondsAnalysed: probed.durationSec });

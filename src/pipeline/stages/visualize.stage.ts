@@ -11,7 +11,7 @@ import { ffColor } from '../../media/args/escape.js';
 import { buildSegmentArgs, type SceneLayers, type SegmentPlan, type TextLayer } from '../../media/args/segment.js';
 import { fontFor } from '../../media/fonts.js';
 import type { CaptionCue } from '../captions.js';
-import type { Stage, StageContext } from '../context.js';
+import type { Stage } from '../context.js';
 import { resolveAsset } from '../preflight.js';
 import { captionStyle, safeArea, titleStyle, wrapText } from '../visual/layout.js';
 import { prepareLook } from '../visual/looks.js';
