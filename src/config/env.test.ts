@@ -22,4 +22,10 @@ test('a bad value stops the start and names the variable', () => {
   assert.throws(() => loadEnv({ AIPROD_X264_PRESET: 'placebo' }), /AIPROD_X264_PRESET/);
   assert.equal(loadEnv({}).AIPROD_CACHE_DIR, '.aiprod-cache');
   assert.equal(loadEnv({ FFMPEG_PATH: '' }).FFMPEG_PATH, undefined);
+  assert.equal(loadEnv({ WORKER_CONCURRENCY: '' }).WORKER_CONCURRENCY, undefined);
+  assert.equal(loadEnv({ WORKER_CONCURRENCY: '3' }).WORKER_CONCURRENCY, 3);
+  assert.throws(() => loadEnv({ WORKER_CONCURRENCY: 'many' }), /WORKER_CONCURRENCY/);
+  assert.throws(() => loadEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: use a postgres:\/\/ or postgresql:\/\/ URL/);
+  assert.throws(() => loadEnv({ STORAGE_URL: 'ftp://x' }), /STORAGE_URL/);
+  assert.equal(loadEnv({ S3_FORCE_PATH_STYLE: 'false' }).S3_FORCE_PATH_STYLE, false);
 });

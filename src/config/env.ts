@@ -31,8 +31,47 @@ export const envSchema = z.object({
   AIPROD_X264_PRESET: z
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
     .default('superfast'),
-  /** Log verbosity of the CLI: error, warn, info or debug. */
+  /** Log verbosity of the CLI and the service: error, warn, info or debug. */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+
+  // ── service (aiprod serve / aiprod worker) ─────────────────────────────────────────────────
+  /** Port of the HTTP API (`aiprod serve --port` wins). */
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Address the HTTP API listens on. */
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  /** Directory of the embedded database (PGlite) and local artifacts, when DATABASE_URL and STORAGE_URL are not set. */
+  AIPROD_DATA_DIR: z.string().trim().min(1).default('data'),
+  /** PostgreSQL connection string (postgres://…). Empty: the embedded PGlite database in AIPROD_DATA_DIR. */
+  DATABASE_URL: optionalPath.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'use a postgres:// or postgresql:// URL').optional()),
+  /** Where outputs are stored: empty (AIPROD_DATA_DIR/artifacts), file:///path, or s3://bucket/prefix. */
+  STORAGE_URL: optionalPath.pipe(z.string().regex(/^(file|s3):\/\//, 'use file:///path or s3://bucket/prefix').optional()),
+  /** S3 endpoint for S3-compatible stores (MinIO, R2 …); empty means AWS for S3_REGION. */
+  S3_ENDPOINT: optionalPath,
+  /** S3 region. */
+  S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  /** S3 credentials. */
+  S3_ACCESS_KEY_ID: optionalPath,
+  S3_SECRET_ACCESS_KEY: optionalPath,
+  /** Path-style S3 URLs (http://endpoint/bucket/key), as MinIO and most self-hosted stores want. */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Lifetime of signed download URLs, in seconds. */
+  SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** Productions one worker process renders at once. Default: half the CPU count, at least 1. */
+  WORKER_CONCURRENCY: optionalPath.pipe(z.coerce.number().int().min(1).max(64).optional()),
+  /** A production whose worker has not reported for this long is taken over by another worker. */
+  STALL_TIMEOUT_SEC: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Seconds between a worker's heartbeats (well under STALL_TIMEOUT_SEC). */
+  HEARTBEAT_SEC: z.coerce.number().min(0.5).max(600).default(10),
+  /** Attempts a production gets for retryable errors (exponential backoff between them). */
+  RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Seconds a worker waits for running renders on SIGTERM before handing them back. */
+  SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Outputs and cache older than this many days are deleted by the daily clean-up; 0 keeps everything. */
+  RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  /** Largest JSON body the API accepts, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
+  ADMIN_API_KEY: optionalPath,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -34,7 +34,12 @@ export type Storyboard = z.infer<typeof storyboardSchema>;
 
 /** Parses an edited storyboard, raising `invalid_storyboard` with one detail per bad field. */
 export function parseStoryboard(input: unknown): Storyboard {
-  const result = storyboardSchema.safeParse(input);
+  // A delivered storyboard.json carries the timeline it was rendered with, for reading; it is an
+  // output of the narrate stage, not part of the plan, so an edited file is taken without it.
+  const plan = input !== null && typeof input === 'object' && !Array.isArray(input) && 'timeline' in input
+    ? Object.fromEntries(Object.entries(input).filter(([key]) => key !== 'timeline'))
+    : input;
+  const result = storyboardSchema.safeParse(plan);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
   throw new AppError('invalid_storyboard', `invalid storyboard: ${details[0]?.path}: ${details[0]?.message}`, { details });

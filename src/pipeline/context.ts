@@ -70,7 +70,17 @@ export interface ProductionState {
   music?: (MusicResult & { key: string }) | null;
   sfx?: { path: string; key: string; effects: PlacedEffect[] } | null;
   video?: { segments: string[]; keys: string[] };
-  mix?: { path: string; aacPath: string; key: string; loudness: { inputLufs: number; inputTruePeakDb: number; mode: 'gain' | 'gain+limiter' } };
+  mix?: { path: string; aacPath: string; key: string; loudness: {
+      inputLufs: number;
+      inputTruePeakDb: number;
+      mode: 'gain' | 'gain+limiter';
+      /** Measured on the encoded AAC, which is what the MP4 carries. */
+      encodedLufs: number;
+      encodedTruePeakDb: number;
+      /** Gain-and-encode rounds the true-peak ceiling took. */
+      rounds: number;
+    };
+  };
   outputs?: { name: string; kind: string; path: string; mime: string }[];
   qa?: QaReport;
 }

@@ -19,7 +19,7 @@ export interface AnalysisOptions {
 }
 
 export function buildAnalysisArgs(path: string, opts: AnalysisOptions): string[] {
-  const audio = `[0:a:0]ebur128=peak=true,silencedetect=noise=${opts.silenceNoiseDb}dB:d=${opts.silenceMinSec}[ao]`;
+  const audio = `[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=${opts.silenceNoiseDb}dB:d=${opts.silenceMinSec}[ao]`;
   const video = `[0:v:0]scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}[vo]`;
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
@@ -31,6 +31,12 @@ export function buildAnalysisArgs(path: string, opts: AnalysisOptions): string[]
     '-map', '[ao]', '-f', 'null', '-',
     '-map', '[vo]', '-f', 'null', '-',
   ];
+}
+
+/** Loudness alone (EBU R128 with true peak) of a file's first audio stream. */
+// framelog=verbose keeps the per-100 ms lines out of an info-level log: only the summary is printed.
+export function buildLoudnessMeasureArgs(path: string): string[] {
+  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', path, '-map', '0:a:0', '-af', 'ebur128=peak=true:framelog=verbose', '-f', 'null', '-'];
 }
 
 export interface Interval {
@@ -49,6 +55,8 @@ export interface AnalysisResult {
 function lastNumber(text: string, pattern: RegExp): number {
   const all = [...text.matchAll(pattern)];
   const value = all[all.length - 1]?.[1];
+  // FFmpeg prints the peak of digital silence as -inf.
+  if (value === '-inf') return Number.NEGATIVE_INFINITY;
   return value === undefined ? Number.NaN : Number(value);
 }
 

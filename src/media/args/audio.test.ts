@@ -20,14 +20,14 @@ test('mix: music ducked by the voice, effects at their gain, amix scaling undone
       '[0:a]aformat=channel_layouts=stereo,volume=1,asplit=2[vo][key];' +
         '[1:a][key]sidechaincompress=threshold=0.03:ratio=6:attack=30:release=350:makeup=1,volume=0.6[md];[2:a]volume=0.5[fx];' +
         '[vo][md][fx]amix=inputs=3:duration=first:dropout_transition=0,volume=3[mix];' +
-        '[mix]atrim=end_sample=168000,asplit=2[out][meter];[meter]ebur128=peak=true,anullsink',
+        '[mix]atrim=end_sample=168000,asplit=2[out][meter];[meter]ebur128=peak=true:framelog=verbose,anullsink',
       '-map', '[out]', '-c:a', 'pcm_s16le', '-ar', '48000', '-ac', '2', '/mix.wav',
     ],
   );
   const voiceOnly = buildMixArgs({ voicePath: '/v.wav', gains: { voice: 0.8, music: 0, sfx: 0 }, ducking: true, totalSec: 1, outPath: '/o.wav' });
   assert.equal(
     voiceOnly[voiceOnly.indexOf('-filter_complex') + 1],
-    '[0:a]aformat=channel_layouts=stereo,volume=0.8[vo];[vo]anull[mix];[mix]atrim=end_sample=48000,asplit=2[out][meter];[meter]ebur128=peak=true,anullsink',
+    '[0:a]aformat=channel_layouts=stereo,volume=0.8[vo];[vo]anull[mix];[mix]atrim=end_sample=48000,asplit=2[out][meter];[meter]ebur128=peak=true:framelog=verbose,anullsink',
   );
 });
 

@@ -81,7 +81,7 @@ export function buildMixArgs(plan: MixPlan): string[] {
   );
   // Pass 1 of the loudness normalisation rides along: ebur128 measures the mix as it is written.
   graph.push(`[mix]atrim=end_sample=${Math.round(plan.totalSec * 48000)},asplit=2[out][meter]`);
-  graph.push('[meter]ebur128=peak=true,anullsink');
+  graph.push('[meter]ebur128=peak=true:framelog=verbose,anullsink');
   return [
     '-hide_banner', '-nostdin', '-y', '-nostats', '-loglevel', 'info',
     ...inputs, '-filter_complex', graph.join(';'), '-map', '[out]', '-c:a', 'pcm_s16le', '-ar', '48000', '-ac', '2', plan.outPath,

@@ -5,13 +5,17 @@
  */
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
-import { parseLoudnessSummary } from '../../media/args/analysis.js';
+import { buildLoudnessMeasureArgs, parseLoudnessSummary } from '../../media/args/analysis.js';
 import { buildLoudnessApplyArgs, buildMixArgs, buildVoiceStemArgs, type VoicePart } from '../../media/args/audio.js';
 import { buildAudioOnlyArgs } from '../../media/args/final.js';
 import type { Stage } from '../context.js';
 
 /** AAC encoding can push inter-sample peaks up a few tenths of a dB; normalise below the ceiling. */
 const CODEC_HEADROOM_DB = 0.5;
+/** The encoded soundtrack must land this far under the true-peak ceiling. */
+const DELIVERY_MARGIN_DB = 0.1;
+/** Gain-and-encode rounds before giving up on the ceiling (one is the rule, two is rare). */
+const MAX_ROUNDS = 3;
 
 export const mixStage: Stage = {
   name: 'mix',
@@ -27,6 +31,8 @@ export const mixStage: Stage = {
     });
     const target = { integratedLufs: brief.mix.loudnessLufs, truePeakDb: brief.mix.truePeakDb - CODEC_HEADROOM_DB };
     const keyParts = {
+      // Bumped when the mixing method changes, so cached mixes made the old way are not re-used.
+      method: 2,
       voice: parts.map(({ key, leadSec, durationSec }) => ({ key: key ?? null, leadSec, durationSec })),
       music: music?.key ?? null,
       sfx: sfx?.key ?? null,
@@ -55,12 +61,24 @@ export const mixStage: Stage = {
         throw new AppError('ffmpeg_failed', 'the mix could not be measured: is it silent?');
       }
       ctx.progress(0.6, 'mixed and measured');
+      // Pass 2, closed loop: apply the gain, encode the AAC the MP4 will carry, and measure that.
+      // How much AAC raises the true peak depends on the material (0.3–0.8 dB measured), so when
+      // the encoded peak is over the ceiling the limiter's ceiling drops by the excess and the
+      // round repeats.
       const path = join(dir, 'final.wav');
-      const apply = buildLoudnessApplyArgs(mixedPath, path, target, measured);
-      await run(apply);
-      // Encoded here, beside the video encode, so compose only has to copy streams.
       const aacPath = join(dir, 'final.m4a');
-      await run(buildAudioOnlyArgs(path, aacPath));
+      const ceiling = brief.mix.truePeakDb - DELIVERY_MARGIN_DB;
+      let apply: string[] = [];
+      let encoded = measured;
+      let rounds = 0;
+      for (let limit = target.truePeakDb; rounds < MAX_ROUNDS; rounds++) {
+        apply = buildLoudnessApplyArgs(mixedPath, path, { ...target, truePeakDb: limit }, measured);
+        await run(apply);
+        await run(buildAudioOnlyArgs(path, aacPath));
+        encoded = parseLoudnessSummary((await run(buildLoudnessMeasureArgs(aacPath))).stderr);
+        if (!(encoded.truePeakDb > ceiling)) break;
+        limit -= encoded.truePeakDb - ceiling + DELIVERY_MARGIN_DB;
+      }
       return {
         path,
         aacPath,
@@ -69,6 +87,9 @@ export const mixStage: Stage = {
           inputLufs: measured.integratedLufs,
           inputTruePeakDb: measured.truePeakDb,
           mode: apply.some((a) => a.includes('alimiter')) ? ('gain+limiter' as const) : ('gain' as const),
+          encodedLufs: encoded.integratedLufs,
+          encodedTruePeakDb: encoded.truePeakDb,
+          rounds: Math.min(rounds + 1, MAX_ROUNDS),
         },
       };
     });

@@ -38,14 +38,18 @@ export function moodFromText(text: string, fallback: Mood): Mood {
   const words = new Set(text.toLowerCase().match(/[\p{L}]+/gu) ?? []);
   let best: Mood = fallback;
   let bestScore = 0;
+  let tied = false;
   for (const [mood, list] of Object.entries(MOOD_WORDS) as [Mood, string[]][]) {
     const score = list.filter((w) => words.has(w)).length;
     if (score > bestScore) {
       best = mood;
       bestScore = score;
+      tied = false;
+    } else if (score === bestScore && score > 0 && mood !== best) {
+      tied = true;
     }
   }
-  return best;
+  return tied ? fallback : best;
 }
 
 const SFX_WORDS: [SfxKind, RegExp][] = [

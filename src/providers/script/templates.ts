@@ -34,14 +34,16 @@ const FORMAT = String.raw`(?:ad|advert|advertisement|commercial|promo|video|expl
 export function parsePrompt(prompt: string): PromptFacts {
   const text = prompt.trim().replace(/[.!]+$/, '');
   const seconds = /(\d+(?:\.\d+)?)\s*-?\s*(?:seconds?|secs?|s)\b/i.exec(text);
-  const minutes = /(\d+(?:\.\d+)?|one|a)\s*-?\s*minutes?\b/i.exec(text);
+  const minutes = /\b(\d+(?:\.\d+)?|one|a)\s*-?\s*minutes?\b/i.exec(text);
   const durationSec = seconds ? Number(seconds[1]) : minutes ? (Number(minutes[1]) || 1) * 60 : undefined;
   let style = STYLE_WORDS.find(([, re]) => re.test(text))?.[0];
 
   const about = new RegExp(String.raw`^.*?\b${FORMAT}\s+(?:for|about|on|of|introducing)\s+(.+)$`, 'i').exec(text);
   const subject = (about?.[1] ?? text.replace(/^(?:an?|the)\s+/i, '')).trim();
   if (/^(how|why|what|when|where|who)\b/i.test(subject)) {
-    return { style: style === 'tutorial' ? 'tutorial' : 'explainer', durationSec, descriptor: subject, claims: [], claimKind: 'verbs', topic: subject };
+    // The topic is quoted mid-sentence ("Ever wondered how heat pumps work?"): no capital.
+    const topic = subject.replace(/^\p{Lu}(?=\p{Ll})/u, (c) => c.toLowerCase());
+    return { style: style === 'tutorial' ? 'tutorial' : 'explainer', durationSec, descriptor: topic, claims: [], claimKind: 'verbs', topic };
   }
   const named = /^((?:[\p{Lu}\d][\p{L}\d'&.-]*)(?:\s+[\p{Lu}\d][\p{L}\d'&.-]*)*),\s+(.+)$/u.exec(subject);
   const name = named?.[1];

@@ -5,7 +5,8 @@
  */
 
 // Alternation, not one class: joiners and variation selectors inside a class confuse readers and lint.
-const PICTOGRAPHS = /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]|\u200D|\uFE0E|\uFE0F|\u20E3/gu;
+// ©, ® and ™ are pictographic by Unicode's table but are text every font draws: they stay.
+const PICTOGRAPHS = /(?![©®™])\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]|\u200D|\uFE0E|\uFE0F|\u20E3/gu;
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/gu;
 const ENDS_CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af。！？，、]$/u;
 

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildLoudnessMeasureArgs, parseAnalysis, parseLoudnessSummary } from './analysis.js';
+
+/** An ebur128 closing summary as FFmpeg prints it at -loglevel info. */
+function summary(i: string, threshold: string, lra: string, peak: string): string[] {
+  return [
+    '[Parsed_ebur128_0 @ 0x5562225dad00] Summary:',
+    '',
+    '  Integrated loudness:',
+    `    I:         ${i} LUFS`,
+    `    Threshold: ${threshold} LUFS`,
+    '',
+    '  Loudness range:',
+    `    LRA:         ${lra} LU`,
+    '    Threshold: -43.5 LUFS',
+    '    LRA low:   -26.1 LUFS',
+    '    LRA high:  -21.9 LUFS',
+    '',
+    '  True peak:',
+    `    Peak:       ${peak} dBFS`,
+  ];
+}
+
+test('analysis: one decoding pass, B-frames skipped, audio and picture measured into null outputs', () => {
+  assert.equal(BLACK_PIXEL_THRESHOLD, 0.05);
+  assert.deepEqual(buildAnalysisArgs('/out/video.mp4', { silenceNoiseDb: -50, silenceMinSec: 3, blackMinSec: 1, analysisWidth: 320 }), [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    '-skip_frame:v', 'bidir',
+    '-i', '/out/video.mp4',
+    '-filter_complex',
+    '[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=-50dB:d=3[ao];' +
+      '[0:v:0]scale=320:-2,blackdetect=d=1:pic_th=0.98:pix_th=0.05[vo]',
+    '-map', '[ao]', '-f', 'null', '-',
+    '-map', '[vo]', '-f', 'null', '-',
+  ]);
+  const fine = buildAnalysisArgs('/v.mp4', { silenceNoiseDb: -60.5, silenceMinSec: 0.5, blackMinSec: 0.25, analysisWidth: 160 });
+  assert.equal(
+    fine[fine.indexOf('-filter_complex') + 1],
+    '[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=-60.5dB:d=0.5[ao];[0:v:0]scale=160:-2,blackdetect=d=0.25:pic_th=0.98:pix_th=0.05[vo]',
+  );
+});
+
+test('loudness measurement: the first audio stream through ebur128 with true peak, nothing written', () => {
+  assert.deepEqual(buildLoudnessMeasureArgs('/c/final.m4a'), [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    '-i', '/c/final.m4a',
+    '-map', '0:a:0',
+    '-af', 'ebur128=peak=true:framelog=verbose',
+    '-f', 'null', '-',
+  ]);
+});
+
+test('loudness summary: the last summary wins, the threshold is the integrated one', () => {
+  const stderr = [
+    ...summary('-30.0', '-40.0', '1.0', '-20.0'),
+    'size=N/A time=00:00:05.00 bitrate=N/A speed= 346x',
+    ...summary('-22.0', '-32.1', '4.2', '-18.1'),
+  ].join('\n');
+  assert.deepEqual(parseLoudnessSummary(stderr), { integratedLufs: -22, thresholdLufs: -32.1, loudnessRange: 4.2, truePeakDb: -18.1 });
+  assert.deepEqual(parseLoudnessSummary(summary('-14.0', '-24.6', '7.8', '0.3').join('\n')), {
+    integratedLufs: -14, thresholdLufs: -24.6, loudnessRange: 7.8, truePeakDb: 0.3,
+  });
+});
+
+test('loudness summary of digital silence: -70 LUFS, a 0.0 threshold, and a -inf peak', () => {
+  const m = parseLoudnessSummary(summary('-70.0', '  0.0', '0.0', '-inf').join('\n'));
+  assert.equal(m.integratedLufs, -70);
+  assert.equal(m.thresholdLufs, 0);
+  assert.equal(m.loudnessRange, 0);
+  assert.equal(m.truePeakDb, Number.NEGATIVE_INFINITY);
+});
+
+test('loudness summary: missing lines are NaN, never a number from elsewhere in the log', () => {
+  const m = parseLoudnessSummary('[in#0 @ 0x1] Error opening input: No such file or directory\nPeak: -3.0 dBFS');
+  assert.ok(Number.isNaN(m.integratedLufs));
+  assert.ok(Number.isNaN(m.thresholdLufs));
+  assert.ok(Number.isNaN(m.loudnessRange));
+  assert.ok(Number.isNaN(m.truePeakDb));
+});
+
+test('analysis: silences paired in order, a negative start clamped, an unterminated silence closed at the end', () => {
+  const stderr = [
+    'Input #0, mov,mp4,m4a,3gp,3g2,mj2, from \'/out/video.mp4\':',
+    '  Duration: 00:00:12.00, start: 0.000000, bitrate: 1843 kb/s',
+    '[silencedetect @ 0x555a24c6e940] silence_start: -0.00133333',
+    '[silencedetect @ 0x555a24c6e940] silence_end: 3.52 | silence_duration: 3.52133',
+    '[blackdetect @ 0x555a24c6f100] black_start:0 black_end:1.2 black_duration:1.2',
+    '[silencedetect @ 0x555a24c6e940] silence_start: 6.25',
+    '[silencedetect @ 0x555a24c6e940] silence_end: 9.75 | silence_duration: 3.5',
+    '[blackdetect @ 0x555a24c6f100] black_start:10.5 black_end:12 black_duration:1.5',
+    '[silencedetect @ 0x555a24c6e940] silence_start: 10.8',
+    'size=N/A time=00:00:12.00 bitrate=N/A speed=41.2x',
+    ...summary('-14.2', '-24.4', '5.5', '-1.6'),
+  ].join('\n');
+  assert.deepEqual(parseAnalysis(stderr, 12.04), {
+    integratedLufs: -14.2,
+    truePeakDb: -1.6,
+    loudnessRange: 5.5,
+    silences: [{ startSec: 0, endSec: 3.52 }, { startSec: 6.25, endSec: 9.75 }, { startSec: 10.8, endSec: 12.04 }],
+    blacks: [{ startSec: 0, endSec: 1.2 }, { startSec: 10.5, endSec: 12 }],
+  });
+});
+
+test('analysis: a silence_end printed after the summary (FFmpeg 5+ at end of stream) still closes the run', () => {
+  const stderr = [
+    '[silencedetect @ 0x1] silence_start: 3',
+    ...summary('-22.0', '-32.1', '4.2', '-18.1'),
+    '[silencedetect @ 0x1] silence_end: 5 | silence_duration: 2',
+  ].join('\n');
+  const result = parseAnalysis(stderr, 5.02);
+  assert.deepEqual(result.silences, [{ startSec: 3, endSec: 5 }]);
+  assert.deepEqual(result.blacks, []);
+  assert.equal(result.integratedLufs, -22);
+});
+
+test('analysis of a clean file: no runs, loudness only', () => {
+  assert.deepEqual(parseAnalysis(summary('-14.0', '-24.0', '3.0', '-1.2').join('\n'), 30), {
+    integratedLufs: -14, truePeakDb: -1.2, loudnessRange: 3, silences: [], blacks: [],
+  });
+});

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildPrepareStillArgs } from './image.js';
+
+const head = (src: string): string[] => ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', src, '-frames:v', '1', '-filter_complex'];
+
+test('cover: scaled up to fill the frame, centre-cropped, square pixels, RGB', () => {
+  assert.deepEqual(buildPrepareStillArgs('/in/photo.jpg', '/c/still.png', { width: 2112, height: 1188, fit: 'cover' }), [
+    ...head('/in/photo.jpg'),
+    'scale=2112:1188:force_original_aspect_ratio=increase:flags=lanczos,crop=2112:1188,setsar=1',
+    '-pix_fmt', 'rgb24', '/c/still.png',
+  ]);
+});
+
+test('contain: the whole image over a blurred, darkened cover of itself', () => {
+  assert.deepEqual(buildPrepareStillArgs('/in/logo.png', '/c/still.png', { width: 1188, height: 2112, fit: 'contain' }), [
+    ...head('/in/logo.png'),
+    'split[bg][fg];' +
+      '[bg]scale=1188:2112:force_original_aspect_ratio=increase,crop=1188:2112,boxblur=20:2,eq=brightness=-0.25[b];' +
+      '[fg]scale=1188:2112:force_original_aspect_ratio=decrease:flags=lanczos[f];' +
+      '[b][f]overlay=(W-w)/2:(H-h)/2,setsar=1',
+    '-pix_fmt', 'rgb24', '/c/still.png',
+  ]);
+});
+
+test('paths with spaces and brackets stay single arguments, unescaped', () => {
+  assert.deepEqual(buildPrepareStillArgs('/in/my photo (1).webp', '/c/out still.png', { width: 640, height: 480, fit: 'cover' }), [
+    ...head('/in/my photo (1).webp'),
+    'scale=640:480:force_original_aspect_ratio=increase:flags=lanczos,crop=640:480,setsar=1',
+    '-pix_fmt', 'rgb24', '/c/out still.png',
+  ]);
+});
