@@ -57,7 +57,7 @@ export const envSchema = z.object({
   /** Lifetime of signed download URLs, in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
   /** Productions one worker process renders at once. Default: half the CPU count, at least 1. */
-  WORKER_CONCURRENCY: optionalPath.pipe(z.coerce.number().int().min(1).max(64).optional()),
+  WORKER_CONCURRENCY: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** A production whose worker has not reported for this long is taken over by another worker. */
   STALL_TIMEOUT_SEC: z.coerce.number().int().min(5).max(3600).default(60),
   /** Seconds between a worker's heartbeats (well under STALL_TIMEOUT_SEC). */

@@ -124,8 +124,8 @@ export const brandSchema = z.strictObject({
   position: z.enum(BRAND_POSITIONS).optional().describe('Logo corner (default top-right).'),
 });
 
-export const briefSchema = z
-  .strictObject({
+/** The brief's fields without the one-source rule, for schemas that extend it (the API's request). */
+export const briefFieldsSchema = z.strictObject({
     prompt: z.string().trim().min(3).max(4000).optional().describe('A free-text idea; the plan stage writes narration and scenes.'),
     script: z.string().trim().min(1).max(60_000).optional().describe('Narration text, split into scenes.'),
     scenes: z.array(sceneInputSchema).min(1).max(100).optional().describe('An explicit storyboard.'),
@@ -149,19 +149,23 @@ export const briefSchema = z
     outputs: z.array(z.enum(OUTPUT_KINDS)).max(6).optional().describe('mp4 always, plus any of webm, audio, gif, srt, vtt.'),
     preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
-  })
-  .superRefine((brief, ctx) => {
-    const given = (['prompt', 'script', 'scenes'] as const).filter((key) => brief[key] !== undefined);
-    if (given.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: given.length === 0 ? ['prompt'] : [given[1] ?? 'prompt'],
-        message:
-          given.length === 0
-            ? 'give exactly one of "prompt", "script" or "scenes"'
-            : `give exactly one of "prompt", "script" or "scenes", not ${given.map((g) => `"${g}"`).join(' and ')}`,
-      });
-    }
-  });
+});
+
+/** Exactly one of prompt, script and scenes; reported on the field to remove or add. */
+export function requireOneSource(brief: { prompt?: unknown; script?: unknown; scenes?: unknown }, ctx: z.RefinementCtx): void {
+  const given = (['prompt', 'script', 'scenes'] as const).filter((key) => brief[key] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: given.length === 0 ? ['prompt'] : [given[1] ?? 'prompt'],
+      message:
+        given.length === 0
+          ? 'give exactly one of "prompt", "script" or "scenes"'
+          : `give exactly one of "prompt", "script" or "scenes", not ${given.map((g) => `"${g}"`).join(' and ')}`,
+    });
+  }
+}
+
+export const briefSchema = briefFieldsSchema.superRefine(requireOneSource);
 
 export type Brief = z.infer<typeof briefSchema>;

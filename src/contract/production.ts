@@ -1,0 +1,151 @@
+/**
+ * The production resource of the HTTP API: what a client sends (a brief plus delivery options),
+ * what it reads back (status, progress, stages, outputs, qa, cost), and the list/batch shapes.
+ * Shared by the API, the OpenAPI document and the SDK.
+ */
+import { z } from 'zod';
+import { briefFieldsSchema, requireOneSource } from './brief.js';
+
+export const PRODUCTION_STATUSES = [
+  'queued',
+  'planning',
+  'awaiting_review',
+  'rendering',
+  'mixing',
+  'composing',
+  'checking',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const;
+export type ProductionStatus = (typeof PRODUCTION_STATUSES)[number];
+
+/** A worker holds the production in one of these; a stale heartbeat in one of them means a dead worker. */
+export const RUNNING_STATUSES = ['planning', 'rendering', 'mixing', 'composing', 'checking'] as const satisfies readonly ProductionStatus[];
+export const FINAL_STATUSES = ['succeeded', 'failed', 'canceled'] as const satisfies readonly ProductionStatus[];
+
+export const isFinal = (status: ProductionStatus): boolean => (FINAL_STATUSES as readonly string[]).includes(status);
+
+const metadataSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'metadata keys are 1–64 letters, digits or _ . : -'), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
+  .describe('Your own string labels, returned as given and usable as a list filter (at most 32).');
+
+export const productionOptionsShape = {
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Called when the production finishes or waits for review.'),
+  review: z.boolean().optional().describe('Pause after planning (status awaiting_review) until the storyboard is approved.'),
+  metadata: metadataSchema.optional(),
+  priority: z.number().int().min(0).max(10).optional().describe('0 (default) to 10; higher is rendered first.'),
+};
+
+export const createProductionSchema = briefFieldsSchema
+  .extend(productionOptionsShape)
+  .superRefine(requireOneSource)
+  .meta({ id: 'CreateProduction', description: 'A brief (exactly one of prompt, script, scenes) plus delivery options.' });
+export type CreateProduction = z.infer<typeof createProductionSchema>;
+
+export const BATCH_MAX = 500;
+export const batchSchema = z
+  .strictObject({
+    productions: z.array(z.unknown()).min(1).max(BATCH_MAX).describe(`1–${BATCH_MAX} production requests, each like POST /v1/productions.`),
+  })
+  .meta({ id: 'BatchRequest' });
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable snake_case code, e.g. invalid_brief, not_found, rate_limited.'),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string().optional(), message: z.string() }).loose()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const outputSchema = z.object({
+  name: z.string().describe('video.mp4, video.webm, audio.m4a, preview.gif, thumbnail.jpg, captions.srt, captions.vtt, storyboard.json, qa.json, cost.json'),
+  kind: z.string(),
+  mime: z.string(),
+  bytes: z.number().int(),
+  durationSec: z.number().nullable(),
+  url: z.string().describe('Where to download it (a signed URL when storage is S3).'),
+});
+
+export const stageSchema = z.object({
+  stage: z.string(),
+  attempt: z.number().int(),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  wallSec: z.number().nullable(),
+  cachedUnits: z.number().int().nullable(),
+  totalUnits: z.number().int().nullable(),
+});
+
+export const productionSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(PRODUCTION_STATUSES),
+    stage: z.string().nullable().describe('The stage running now, or the last that ran.'),
+    progress: z.number().min(0).max(100),
+    attempts: z.number().int(),
+    title: z.string().nullable(),
+    review: z.boolean(),
+    metadata: z.record(z.string(), z.string()),
+    priority: z.number().int(),
+    webhookUrl: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    stages: z.array(stageSchema),
+    outputs: z.array(outputSchema),
+    qa: z
+      .object({ passed: z.boolean(), failed: z.array(z.string()), measurements: z.record(z.string(), z.unknown()) })
+      .nullable()
+      .describe('Summary of qa.json: pass/fail, the failed checks, the measured values.'),
+    cost: z.object({ totalUsd: z.number(), stages: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+    durationSec: z.number().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    links: z.object({ self: z.string(), events: z.string(), storyboard: z.string() }),
+  })
+  .meta({ id: 'Production' });
+export type Production = z.infer<typeof productionSchema>;
+
+export const acceptedSchema = z
+  .object({ id: z.string(), status: z.enum(PRODUCTION_STATUSES), links: productionSchema.shape.links })
+  .meta({ id: 'Accepted' });
+
+export const listQuerySchema = z.strictObject({
+  status: z
+    .string()
+    .optional()
+    .describe('One status or several, comma-separated (queued,rendering).')
+    .refine((v) => v === undefined || v.split(',').every((s) => (PRODUCTION_STATUSES as readonly string[]).includes(s)), {
+      message: `use one or more of ${PRODUCTION_STATUSES.join(', ')}, comma-separated`,
+    }),
+  createdFrom: z.iso.datetime({ offset: true }).optional().describe('ISO 8601; productions created at or after.'),
+  createdTo: z.iso.datetime({ offset: true }).optional().describe('ISO 8601; productions created before.'),
+  metadata: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}=.{0,512}$/, 'use key=value')
+    .optional()
+    .describe('key=value: productions whose metadata has that entry.'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().describe('The nextCursor of the previous page.'),
+});
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+export const listSchema = z
+  .object({ data: z.array(productionSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'ProductionList' });
+
+/** One event of GET /v1/productions/:id/events (SSE `data:`) and of the WebSocket. */
+export const productionEventSchema = z.object({
+  id: z.string(),
+  status: z.enum(PRODUCTION_STATUSES),
+  stage: z.string().nullable(),
+  progress: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  at: z.string(),
+});
+export type ProductionEvent = z.infer<typeof productionEventSchema>;
