@@ -20,6 +20,18 @@ export type ErrorCode =
   | 'tts_failed'
   | 'qa_failed'
   | 'cache_corrupt'
+  | 'invalid_request'
+  | 'invalid_batch'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'idempotency_conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'not_ready'
+  | 'worker_lost'
   | 'internal';
 
 export interface ErrorDetail {
@@ -49,6 +61,18 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   tts_failed: 502,
   qa_failed: 422,
   cache_corrupt: 500,
+  invalid_request: 400,
+  invalid_batch: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  not_ready: 503,
+  worker_lost: 500,
   internal: 500,
 };
 
@@ -56,6 +80,8 @@ const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   ffmpeg_timeout: true,
   tts_failed: true,
   cache_corrupt: true,
+  not_ready: true,
+  rate_limited: true,
 };
 
 export class AppError extends Error {

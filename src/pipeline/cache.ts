@@ -40,7 +40,14 @@ export class StageCache {
     }
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const value = await produce(dir, key);
+    let value: T;
+    try {
+      value = await produce(dir, key);
+    } catch (error) {
+      // A failed or cancelled unit leaves nothing behind: no half-written media in the cache.
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     const tmp = `${manifest}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(value, null, 2));
     renameSync(tmp, manifest);

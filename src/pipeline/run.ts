@@ -19,6 +19,8 @@ export interface RenderOptions {
   storyboard?: Storyboard;
   signal?: AbortSignal;
   onEvent?: (event: PipelineEvent) => void;
+  /** Stop after this stage (e.g. 'plan' for a production that waits for review). */
+  stopAfter?: Stage['name'];
 }
 
 export interface RenderResult {
@@ -93,6 +95,8 @@ export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, opti
     } else {
       state = { ...state, ...(await runStage(step, state)) };
     }
+    const ran = 'parallel' in step ? step.parallel.flat() : [step];
+    if (options.stopAfter && ran.some((stage) => stage.name === options.stopAfter)) break;
   }
   return { state, cost: ledger.report(), notes, timings };
 }

@@ -1,0 +1,195 @@
+/**
+ * Queries on productions and what hangs off them (stage runs, outputs, idempotency keys). Every
+ * function takes the drizzle handle it should use, so callers can pass a transaction.
+ */
+import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { RUNNING_STATUSES, type ListQuery, type ProductionStatus } from '../contract/production.js';
+import type { AppDb } from './database.js';
+import { idempotencyKeys, outputs, productions, stageRuns } from './schema.js';
+
+export type ProductionRow = typeof productions.$inferSelect;
+export type NewProduction = typeof productions.$inferInsert;
+export type StageRunRow = typeof stageRuns.$inferSelect;
+export type OutputRow = typeof outputs.$inferSelect;
+
+export async function insertProductions(db: AppDb, rows: NewProduction[]): Promise<void> {
+  if (rows.length > 0) await db.insert(productions).values(rows);
+}
+
+export async function findProduction(db: AppDb, tenantId: string, id: string): Promise<ProductionRow | undefined> {
+  const [row] = await db.select().from(productions).where(and(eq(productions.id, id), eq(productions.tenantId, tenantId)));
+  return row;
+}
+
+export async function findProductionById(db: AppDb, id: string): Promise<ProductionRow | undefined> {
+  const [row] = await db.select().from(productions).where(eq(productions.id, id));
+  return row;
+}
+
+export async function findStageRuns(db: AppDb, productionId: string): Promise<StageRunRow[]> {
+  return db.select().from(stageRuns).where(eq(stageRuns.productionId, productionId)).orderBy(asc(stageRuns.attempt), asc(stageRuns.startedAt));
+}
+
+export async function findOutputs(db: AppDb, productionId: string): Promise<OutputRow[]> {
+  return db.select().from(outputs).where(eq(outputs.productionId, productionId)).orderBy(asc(outputs.name));
+}
+
+/** Cursor: the (created_at, id) of the last row of the previous page, base64url JSON. */
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    return typeof id === 'string' && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listProductions(
+  db: AppDb,
+  tenantId: string,
+  query: ListQuery,
+  cursor: { createdAt: Date; id: string } | undefined,
+): Promise<ProductionRow[]> {
+  const conditions = [eq(productions.tenantId, tenantId)];
+  if (query.status) conditions.push(inArray(productions.status, query.status.split(',') as ProductionStatus[]));
+  if (query.createdFrom) conditions.push(gte(productions.createdAt, new Date(query.createdFrom)));
+  if (query.createdTo) conditions.push(lt(productions.createdAt, new Date(query.createdTo)));
+  if (query.metadata) {
+    const at = query.metadata.indexOf('=');
+    conditions.push(sql`${productions.metadata} @> ${JSON.stringify({ [query.metadata.slice(0, at)]: query.metadata.slice(at + 1) })}::jsonb`);
+  }
+  if (cursor) {
+    conditions.push(
+      or(lt(productions.createdAt, cursor.createdAt), and(eq(productions.createdAt, cursor.createdAt), lt(productions.id, cursor.id))) ?? sql`false`,
+    );
+  }
+  return db
+    .select()
+    .from(productions)
+    .where(and(...conditions))
+    .orderBy(desc(productions.createdAt), desc(productions.id))
+    .limit(query.limit + 1);
+}
+
+export async function findIdempotencyKey(db: AppDb, tenantId: string, key: string): Promise<typeof idempotencyKeys.$inferSelect | undefined> {
+  const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+  return row;
+}
+
+/** Inserts the key; false when another request took it first (the caller rolls back and replays). */
+export async function insertIdempotencyKey(db: AppDb, row: typeof idempotencyKeys.$inferInsert): Promise<boolean> {
+  const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  return inserted.length === 1;
+}
+
+/**
+ * Takes a production for this worker: only when it is waiting, or running under a worker whose
+ * heartbeat is older than `stallSec` (a dead worker). Returns the row as taken, or undefined.
+ */
+export async function claimProduction(db: AppDb, id: string, workerId: string, stallSec: number): Promise<ProductionRow | undefined> {
+  const [row] = await db
+    .update(productions)
+    .set({ workerId, heartbeatAt: sql`now()`, attempts: sql`${productions.attempts} + 1`, updatedAt: sql`now()`, startedAt: sql`coalesce(${productions.startedAt}, now())`, error: null })
+    .where(
+      and(
+        eq(productions.id, id),
+        or(
+          eq(productions.status, 'queued'),
+          and(
+            inArray(productions.status, [...RUNNING_STATUSES]),
+            or(isNull(productions.workerId), eq(productions.workerId, workerId), lt(productions.heartbeatAt, sql`now() - make_interval(secs => ${stallSec})`)),
+          ),
+        ),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** Renews the lease; undefined when the production is no longer this worker's. */
+export async function heartbeat(db: AppDb, id: string, workerId: string): Promise<{ cancelRequested: boolean } | undefined> {
+  const [row] = await db
+    .update(productions)
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(eq(productions.id, id), eq(productions.workerId, workerId)))
+    .returning({ cancelRequested: productions.cancelRequested });
+  return row;
+}
+
+/** Updates a production this worker holds; false when it holds it no more. */
+export async function updateOwned(db: AppDb, id: string, workerId: string, values: Partial<NewProduction>): Promise<boolean> {
+  const rows = await db
+    .update(productions)
+    .set({ ...values, updatedAt: sql`now()`, heartbeatAt: sql`now()` })
+    .where(and(eq(productions.id, id), eq(productions.workerId, workerId), eq(productions.cancelRequested, false)))
+    .returning({ id: productions.id });
+  return rows.length === 1;
+}
+
+export async function updateProduction(db: AppDb, id: string, values: Partial<NewProduction>, onlyIn?: ProductionStatus[]): Promise<ProductionRow | undefined> {
+  const where = onlyIn ? and(eq(productions.id, id), inArray(productions.status, onlyIn)) : eq(productions.id, id);
+  const [row] = await db.update(productions).set({ ...values, updatedAt: sql`now()` }).where(where).returning();
+  return row;
+}
+
+export async function startStageRun(db: AppDb, productionId: string, stage: string, attempt: number): Promise<void> {
+  await db
+    .insert(stageRuns)
+    .values({ productionId, stage, attempt, status: 'running' })
+    .onConflictDoUpdate({ target: [stageRuns.productionId, stageRuns.stage, stageRuns.attempt], set: { status: 'running', startedAt: sql`now()` } });
+}
+
+export async function finishStageRun(
+  db: AppDb,
+  key: { productionId: string; stage: string; attempt: number },
+  values: { status: 'succeeded' | 'failed'; wallSec?: number; cachedUnits?: number; totalUnits?: number },
+): Promise<void> {
+  await db
+    .update(stageRuns)
+    .set({ ...values, finishedAt: sql`now()` })
+    .where(and(eq(stageRuns.productionId, key.productionId), eq(stageRuns.stage, key.stage), eq(stageRuns.attempt, key.attempt)));
+}
+
+export async function failRunningStageRuns(db: AppDb, productionId: string): Promise<void> {
+  await db
+    .update(stageRuns)
+    .set({ status: 'failed', finishedAt: sql`now()` })
+    .where(and(eq(stageRuns.productionId, productionId), eq(stageRuns.status, 'running')));
+}
+
+export async function replaceOutputs(db: AppDb, productionId: string, rows: (typeof outputs.$inferInsert)[]): Promise<void> {
+  await db.delete(outputs).where(eq(outputs.productionId, productionId));
+  if (rows.length > 0) await db.insert(outputs).values(rows);
+}
+
+/** Running productions whose worker has been silent for `stallSec`, and queued ones older than `queuedSec`. */
+export async function findStalled(db: AppDb, stallSec: number, queuedSec: number): Promise<ProductionRow[]> {
+  return db
+    .select()
+    .from(productions)
+    .where(
+      or(
+        and(inArray(productions.status, [...RUNNING_STATUSES]), lt(productions.heartbeatAt, sql`now() - make_interval(secs => ${stallSec})`)),
+        and(eq(productions.status, 'queued'), lt(productions.updatedAt, sql`now() - make_interval(secs => ${queuedSec})`)),
+      ),
+    )
+    .limit(500);
+}
+
+export async function countByStatus(db: AppDb): Promise<Record<string, number>> {
+  const rows = await db.select({ status: productions.status, n: sql<number>`count(*)::int` }).from(productions).groupBy(productions.status);
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 1000): Promise<OutputRow[]> {
+  return db.select().from(outputs).where(lt(outputs.createdAt, olderThan)).limit(limit);
+}
+
+export async function deleteOutput(db: AppDb, productionId: string, name: string): Promise<void> {
+  await db.delete(outputs).where(and(eq(outputs.productionId, productionId), eq(outputs.name, name)));
+}

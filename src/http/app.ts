@@ -1,0 +1,90 @@
+/**
+ * The HTTP API: fastify with zod schemas for validation, serialization and the OpenAPI document
+ * (served at /openapi.json, Swagger UI at /docs). Routes live in routes/<resource>.routes.ts.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Database } from '../db/database.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { MediaTools } from '../pipeline/context.js';
+import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
+import type { ProductionsService } from '../services/productions.service.js';
+import type { Storage } from '../storage/storage.port.js';
+import { registerAuth } from './auth.js';
+import { sendError } from './errors.js';
+import type { EventHub } from './events.js';
+import { catalogRoutes } from './routes/catalog.routes.js';
+import { productionRoutes } from './routes/productions.routes.js';
+import { systemRoutes } from './routes/system.routes.js';
+
+export interface AppDeps {
+  database: Database;
+  queue: JobQueue;
+  storage: Storage;
+  productions: ProductionsService;
+  events: EventHub;
+  tts: SpeechSynthesizer;
+  metrics: Metrics;
+  media?: MediaTools;
+  bodyLimitBytes: number;
+  logLevel: string;
+  version: string;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimitBytes,
+    logger: { level: deps.logLevel === 'debug' ? 'debug' : deps.logLevel === 'info' ? 'info' : deps.logLevel },
+    disableRequestLogging: deps.logLevel !== 'debug',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    requestTimeout: 120_000,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [{ message: 'see /docs for the API' }] } }),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'AIPROD API',
+        version: deps.version,
+        description:
+          'Send a brief, get a finished video. Authenticate with `Authorization: Bearer aiprod_<id>_<secret>`. Errors are `{ error: { code, message, details? } }` with an `x-request-id` header.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'aiprod_<id>_<secret>' } } },
+      security: [{ apiKey: [] }],
+      tags: [
+        { name: 'productions', description: 'Create and follow productions' },
+        { name: 'review', description: 'Read, edit and approve the storyboard before rendering' },
+        { name: 'catalog', description: 'What a brief can ask for' },
+        { name: 'system', description: 'Health, readiness, metrics' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, deps.database.db);
+  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
+  await app.register(catalogRoutes({ tts: deps.tts }));
+  await app.register(productionRoutes({ productions: deps.productions, storage: deps.storage, events: deps.events }));
+  return app;
+}

@@ -1,0 +1,36 @@
+/** Bearer API keys on every /v1 route; the principal (tenant, scopes) is attached to the request. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../contract/errors.js';
+import type { AppDb } from '../db/database.js';
+import { authenticate, type Principal, type Scope } from '../services/tenants.service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function principal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthorized', 'no API key', { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>"' }] });
+  return request.principal;
+}
+
+/** Which scope a route needs: reads need productions:read, everything else productions:write. */
+function scopeFor(method: string): Scope {
+  return method === 'GET' || method === 'HEAD' ? 'productions:read' : 'productions:write';
+}
+
+export function registerAuth(app: FastifyInstance, db: AppDb): void {
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!token) throw new AppError('unauthorized', 'missing API key', { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>"' }] });
+    const who = await authenticate(db, token);
+    const needed = scopeFor(request.method);
+    if (!who.scopes.includes(needed) && !who.scopes.includes('admin')) {
+      throw new AppError('forbidden', `this key lacks the ${needed} scope`, { details: [{ path: 'Authorization', message: `use a key with ${needed}` }] });
+    }
+    request.principal = who;
+  });
+}

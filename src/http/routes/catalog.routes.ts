@@ -1,0 +1,36 @@
+/** What a brief can ask for: presets, voices, music moods, sound effects. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MOODS, SFX_KINDS } from '../../contract/brief.js';
+import { AppError } from '../../contract/errors.js';
+import { errorBodySchema } from '../../contract/production.js';
+import { PRESETS } from '../../contract/resolve.js';
+import type { SpeechSynthesizer } from '../../providers/tts/tts.port.js';
+
+const presetSchema = z.object({ name: z.string(), description: z.string(), options: z.record(z.string(), z.unknown()) });
+
+export const catalogRoutes = (deps: { tts: SpeechSynthesizer }): FastifyPluginAsyncZod => async (app) => {
+  app.get('/v1/presets', { schema: { tags: ['catalog'], summary: 'Named option bundles for "preset"', response: { 200: z.object({ data: z.array(presetSchema) }) } } }, async () => ({
+    data: Object.values(PRESETS),
+  }));
+
+  app.get('/v1/presets/:name', {
+    schema: { tags: ['catalog'], summary: 'One preset', params: z.object({ name: z.string().max(64) }), response: { 200: presetSchema, 404: errorBodySchema } },
+  }, async (request) => {
+    const preset = (PRESETS as Record<string, (typeof PRESETS)[keyof typeof PRESETS]>)[request.params.name];
+    if (!preset) throw new AppError('not_found', `no preset ${request.params.name}`, { details: [{ path: 'name', message: `use one of ${Object.keys(PRESETS).join(', ')}` }] });
+    return preset;
+  });
+
+  app.get('/v1/voices', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'Voices of the offline speech engine, with their languages',
+      response: { 200: z.object({ data: z.array(z.object({ id: z.string(), name: z.string(), languages: z.array(z.string()) }).loose()) }) },
+    },
+  }, async () => ({ data: (await deps.tts.voices()).map((v) => ({ ...v })) }));
+
+  app.get('/v1/music/moods', { schema: { tags: ['catalog'], summary: 'Music moods for music.mood', response: { 200: z.object({ data: z.array(z.string()) }) } } }, async () => ({ data: [...MOODS] }));
+
+  app.get('/v1/sfx', { schema: { tags: ['catalog'], summary: 'Sound-effect kinds for sfx cues', response: { 200: z.object({ data: z.array(z.string()) }) } } }, async () => ({ data: [...SFX_KINDS] }));
+};

@@ -1,0 +1,184 @@
+/** /v1/productions: create (single and batch), read, list, cancel, retry, review, outputs, events. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../contract/errors.js';
+import {
+  acceptedSchema,
+  batchSchema,
+  createProductionSchema,
+  errorBodySchema,
+  isFinal,
+  listQuerySchema,
+  listSchema,
+  productionSchema,
+} from '../../contract/production.js';
+import { storyboardSchema } from '../../contract/storyboard.js';
+import type { ProductionsService } from '../../services/productions.service.js';
+import type { Storage } from '../../storage/storage.port.js';
+import type { EventHub } from '../events.js';
+import { principal } from '../auth.js';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema };
+const idempotencyHeader = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().describe('Same key and body → the same production; same key, other body → 409.'),
+});
+
+export interface ProductionRoutesDeps {
+  productions: ProductionsService;
+  storage: Storage;
+  events: EventHub;
+}
+
+export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsyncZod => async (app) => {
+  const { productions } = deps;
+
+  app.post('/v1/productions', {
+    config: { invalidBodyCode: 'invalid_brief' },
+    schema: {
+      tags: ['productions'],
+      summary: 'Create a production',
+      description: 'Validates the brief, stores the production and its render job in one transaction, and answers 202. Poll GET /v1/productions/:id or follow /events.',
+      body: createProductionSchema,
+      headers: idempotencyHeader,
+      response: { 202: acceptedSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const accepted = await productions.create(principal(request).tenantId, request.body, request.headers['idempotency-key']);
+    if (accepted.replayed) reply.header('idempotent-replayed', 'true');
+    reply.header('location', accepted.links.self);
+    return reply.status(202).send({ id: accepted.id, status: accepted.status, links: accepted.links });
+  });
+
+  app.post('/v1/productions/batch', {
+    schema: {
+      tags: ['productions'],
+      summary: 'Create up to 500 productions at once',
+      description: 'All or nothing: every item is validated first, and one bad item refuses the batch with an error per item (paths like productions.3.language). Inserted in one transaction.',
+      body: batchSchema,
+      headers: idempotencyHeader,
+      response: { 202: z.object({ ids: z.array(z.string()), count: z.number().int() }), ...errors },
+    },
+  }, async (request, reply) => {
+    const result = await productions.createBatch(principal(request).tenantId, request.body.productions, request.headers['idempotency-key']);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.status(202).send({ ids: result.ids, count: result.ids.length });
+  });
+
+  app.get('/v1/productions', {
+    schema: { tags: ['productions'], summary: 'List productions, newest first', querystring: listQuerySchema, response: { 200: listSchema, ...errors } },
+  }, async (request) => productions.list(principal(request).tenantId, request.query));
+
+  app.get('/v1/productions/:id', {
+    schema: { tags: ['productions'], summary: 'Status, progress, stages, outputs, qa and cost of a production', params: idParams, response: { 200: productionSchema, ...errors } },
+  }, async (request) => productions.get(principal(request).tenantId, request.params.id));
+
+  app.post('/v1/productions/:id/cancel', {
+    schema: { tags: ['productions'], summary: 'Cancel a production; a running render stops within seconds', params: idParams, response: { 200: productionSchema, ...errors } },
+  }, async (request) => productions.cancel(principal(request).tenantId, request.params.id));
+
+  app.post('/v1/productions/:id/retry', {
+    schema: { tags: ['productions'], summary: 'Queue a failed production again; it resumes from its cached stages', params: idParams, response: { 200: productionSchema, ...errors } },
+  }, async (request) => productions.retry(principal(request).tenantId, request.params.id));
+
+  app.get('/v1/productions/:id/storyboard', {
+    schema: {
+      tags: ['review'],
+      summary: 'The storyboard (the plan), once planning is done',
+      params: idParams,
+      response: { 200: z.object({ status: productionSchema.shape.status, storyboard: storyboardSchema.nullable() }), ...errors },
+    },
+  }, async (request) => productions.storyboard(principal(request).tenantId, request.params.id));
+
+  app.patch('/v1/productions/:id/storyboard', {
+    config: { invalidBodyCode: 'invalid_storyboard' },
+    schema: { tags: ['review'], summary: 'Replace the storyboard while awaiting_review', params: idParams, body: storyboardSchema, response: { 200: storyboardSchema, ...errors } },
+  }, async (request) => productions.editStoryboard(principal(request).tenantId, request.params.id, request.body));
+
+  app.post('/v1/productions/:id/approve', {
+    schema: { tags: ['review'], summary: 'Approve the storyboard and render', params: idParams, response: { 200: productionSchema, ...errors } },
+  }, async (request) => productions.approve(principal(request).tenantId, request.params.id));
+
+  app.get('/v1/productions/:id/outputs/:name', {
+    schema: {
+      tags: ['productions'],
+      summary: 'Download an output (Range supported; a redirect to a signed URL with S3 storage)',
+      description: 'Answers 200 with the file, 206 for a Range, 416 for an unsatisfiable Range, 404 when the production has no such output.',
+      params: idParams.extend({ name: z.string().min(1).max(100) }),
+    },
+  }, async (request, reply) => {
+    const output = await productions.output(principal(request).tenantId, request.params.id, request.params.name);
+    if (deps.storage.signedUrl) return reply.redirect(await deps.storage.signedUrl(output.storageKey, 300, output.name), 302);
+    const size = output.bytes;
+    reply.header('accept-ranges', 'bytes').header('content-type', output.mime).header('content-disposition', `inline; filename="${output.name}"`);
+    const range = parseRange(request.headers.range, size);
+    if (range === 'invalid') {
+      reply.header('content-range', `bytes */${size}`);
+      throw new AppError('invalid_request', 'the Range cannot be satisfied', { status: 416, details: [{ path: 'Range', message: `use bytes=start-end within 0-${size - 1}` }] });
+    }
+    if (range) {
+      reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+      return reply.send(await deps.storage.read(output.storageKey, range));
+    }
+    reply.header('content-length', size);
+    return reply.send(await deps.storage.read(output.storageKey));
+  });
+
+  app.get('/v1/productions/:id/events', {
+    schema: {
+      tags: ['productions'],
+      summary: 'Server-Sent Events of status and progress until the production finishes',
+      description: 'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the stream ends after a final status.',
+      params: idParams,
+    },
+  }, async (request, reply) => {
+    const tenantId = principal(request).tenantId;
+    const first = await productions.get(tenantId, request.params.id);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
+    let last = '';
+    const send = (p: { id: string; status: string; stage: string | null; progress: number; error: { code: string; message: string } | null }): void => {
+      const data = JSON.stringify({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, at: new Date().toISOString() });
+      const key = `${p.status}|${p.stage}|${p.progress}`;
+      if (key === last) return;
+      last = key;
+      res.write(`event: production\ndata: ${data}\n\n`);
+    };
+    send(first);
+    if (isFinal(first.status)) {
+      res.end();
+      return;
+    }
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const unsubscribe = deps.events.subscribe(first.id, async () => {
+      const current = await productions.get(tenantId, first.id).catch(() => undefined);
+      if (!current) return;
+      send(current);
+      if (isFinal(current.status)) close();
+    });
+    const close = (): void => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      res.end();
+    };
+    request.raw.on('close', close);
+  });
+};
+
+/** A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range; undefined for none, 'invalid' when unsatisfiable. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | 'invalid' {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  return start > end || start >= size ? 'invalid' : { start, end };
+}

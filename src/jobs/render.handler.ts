@@ -1,0 +1,231 @@
+/**
+ * The render job: a worker takes a production (a lease renewed by heartbeats), runs the pipeline
+ * with progress written back to the database, uploads the outputs to storage, and records the
+ * result. A production whose worker died is taken over and resumes from the cached stage outputs;
+ * a canceled one is aborted (FFmpeg killed, partial cache units removed) within a heartbeat or,
+ * through LISTEN, at once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError, toAppError } from '../contract/errors.js';
+import { RUNNING_STATUSES, type ProductionStatus } from '../contract/production.js';
+import { parseBrief, resolveBrief } from '../contract/resolve.js';
+import { parseStoryboard } from '../contract/storyboard.js';
+import type { Database } from '../db/database.js';
+import * as repo from '../db/productions.repository.js';
+import type { PipelineDeps, StageName } from '../pipeline/context.js';
+import { deliver } from '../pipeline/deliver.js';
+import { overallProgress, renderBrief } from '../pipeline/run.js';
+import { EVENTS_CHANNEL } from '../services/productions.service.js';
+import type { Storage } from '../storage/storage.port.js';
+import type { QueueJob } from './queue.js';
+
+const STATUS_OF: Record<StageName, ProductionStatus> = {
+  plan: 'planning',
+  narrate: 'rendering',
+  visualize: 'rendering',
+  score: 'rendering',
+  foley: 'rendering',
+  mix: 'mixing',
+  compose: 'composing',
+  qa: 'checking',
+};
+const ORDER: ProductionStatus[] = ['planning', 'rendering', 'mixing', 'composing', 'checking'];
+
+export interface RenderWorkerDeps {
+  database: Database;
+  storage: Storage;
+  pipeline: PipelineDeps;
+  workerId: string;
+  assetsDir: string;
+  tmpDir: string;
+  stallTimeoutSec: number;
+  heartbeatSec: number;
+  /** Attempts in all (pg-boss retries + 1). */
+  maxAttempts: number;
+  /** Aborted when the worker shuts down: running renders are handed back, not failed. */
+  shutdown: AbortSignal;
+  onStage?: (stage: StageName, wallSec: number) => void;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Cancels in-flight renders by id (fed by LISTEN aiprod_cancel). */
+export class ActiveRenders {
+  private readonly controllers = new Map<string, AbortController>();
+  add(id: string): AbortController {
+    const controller = new AbortController();
+    this.controllers.set(id, controller);
+    return controller;
+  }
+  remove(id: string): void {
+    this.controllers.delete(id);
+  }
+  cancel(id: string): void {
+    this.controllers.get(id)?.abort(new AppError('aborted', 'canceled'));
+  }
+  get size(): number {
+    return this.controllers.size;
+  }
+}
+
+export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDeps, active: ActiveRenders): Promise<void> {
+  const { database, workerId } = deps;
+  const db = database.db;
+  const id = job.data.productionId;
+  const row = await repo.claimProduction(db, id, workerId, deps.stallTimeoutSec);
+  if (!row) return; // finished, canceled, or held by a live worker: nothing to do
+  const attempt = row.attempts;
+  const notify = (): Promise<void> => database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+  const controller = active.add(id);
+  const onShutdown = (): void => controller.abort(new AppError('aborted', 'worker shutting down'));
+  deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  const beat = setInterval(() => {
+    repo
+      .heartbeat(db, id, workerId)
+      .then((lease) => {
+        if (!lease || lease.cancelRequested) controller.abort(new AppError('aborted', lease ? 'canceled' : 'lease lost'));
+      })
+      .catch(() => undefined); // a missed beat is retried; only a stale lease hands the work over
+  }, deps.heartbeatSec * 1000);
+  const workDir = mkdtempSync(join(deps.tmpDir, `render-${id}-`));
+  deps.log('info', 'render started', { productionId: id, attempt });
+
+  let status: ProductionStatus = 'planning';
+  const fractions: Partial<Record<StageName, number>> = {};
+  let lastWrite = 0;
+  let writing: Promise<unknown> = Promise.resolve();
+  const write = (values: Partial<repo.NewProduction>, force = false): void => {
+    const now = Date.now();
+    if (!force && now - lastWrite < 500) return;
+    lastWrite = now;
+    writing = writing
+      .then(() => repo.updateOwned(db, id, workerId, values))
+      .then(notify)
+      .catch(() => undefined);
+  };
+
+  try {
+    await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
+    await notify();
+    const brief = resolveBrief(parseBrief(row.brief));
+    const planOnly = row.review && !row.approved;
+    const result = await renderBrief(brief, deps.pipeline, {
+      baseDir: deps.assetsDir,
+      storyboard: row.storyboard ? parseStoryboard(row.storyboard) : undefined,
+      signal: controller.signal,
+      stopAfter: planOnly ? 'plan' : undefined,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'stage-start': {
+            fractions[event.stage] = 0;
+            const next = STATUS_OF[event.stage];
+            if (ORDER.indexOf(next) > ORDER.indexOf(status)) status = next;
+            writing = writing.then(() => repo.startStageRun(db, id, event.stage, attempt)).catch(() => undefined);
+            write({ status, stage: event.stage, progress: overallProgress(fractions) * 100 }, true);
+            break;
+          }
+          case 'stage-progress':
+            fractions[event.stage] = event.fraction;
+            write({ progress: overallProgress(fractions) * 100 });
+            break;
+          case 'stage-end':
+            fractions[event.stage] = 1;
+            deps.onStage?.(event.stage, event.wallSec);
+            writing = writing
+              .then(() =>
+                repo.finishStageRun(db, { productionId: id, stage: event.stage, attempt }, {
+                  status: 'succeeded', wallSec: event.wallSec, cachedUnits: event.cachedUnits, totalUnits: event.totalUnits,
+                }),
+              )
+              .catch(() => undefined);
+            write({ progress: overallProgress(fractions) * 100 }, true);
+            break;
+          case 'note':
+            break;
+        }
+      },
+    });
+    await writing;
+    if (planOnly) {
+      await repo.updateOwned(db, id, workerId, { status: 'awaiting_review', storyboard: result.state.storyboard, progress: overallProgress(fractions) * 100, workerId: null });
+      await notify();
+      return;
+    }
+    const delivered = deliverSafely(result, join(workDir, 'out'));
+    const qa = result.state.qa ?? null;
+    if (!delivered) {
+      await finishFailed(deps, row, new AppError('qa_failed', qaMessage(qa)), { qa });
+      await notify();
+      return;
+    }
+    const rows: repo.OutputRow[] = [];
+    for (const file of delivered.files) {
+      const key = `productions/${id}/${file.name}`;
+      const { bytes } = await deps.storage.put(key, file.path, file.mime);
+      rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
+    }
+    await db.transaction(async (tx) => {
+      await repo.replaceOutputs(tx, id, rows);
+      await repo.updateOwned(tx, id, workerId, {
+        status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
+        storyboard: result.state.storyboard, finishedAt: new Date(), workerId: null,
+      });
+    });
+    await notify();
+    deps.log('info', 'render succeeded', { productionId: id, attempt, seconds: result.timings });
+  } catch (thrown) {
+    await writing;
+    const error = toAppError(controller.signal.aborted && controller.signal.reason instanceof AppError ? controller.signal.reason : thrown);
+    await repo.failRunningStageRuns(db, id).catch(() => undefined);
+    if (controller.signal.aborted) {
+      const reason = error.message;
+      if (reason === 'worker shutting down') {
+        // Handed back: another worker (or this one after a restart) resumes from the cache.
+        await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null });
+        await notify();
+        deps.log('warn', 'render handed back on shutdown', { productionId: id });
+        throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+      }
+      deps.log('info', 'render stopped', { productionId: id, reason });
+      return; // canceled (the API has already recorded it) or taken over by another worker
+    }
+    if (error.retryable && attempt < deps.maxAttempts) {
+      await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null, error: { code: error.code, message: error.message, retryable: true } });
+      await notify();
+      deps.log('warn', 'render failed, will retry', { productionId: id, attempt, code: error.code, message: error.message });
+      throw error; // the queue retries with backoff
+    }
+    await finishFailed(deps, row, error, {});
+    await notify();
+    deps.log('error', 'render failed', { productionId: id, attempt, code: error.code, message: error.message });
+  } finally {
+    clearInterval(beat);
+    deps.shutdown.removeEventListener('abort', onShutdown);
+    active.remove(id);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function deliverSafely(result: Parameters<typeof deliver>[0], outDir: string): ReturnType<typeof deliver> | undefined {
+  try {
+    return deliver(result, outDir);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'qa_failed') return undefined;
+    throw error;
+  }
+}
+
+function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean; expected: string; measured: string }[] } | null): string {
+  const failed = (qa?.checks ?? []).filter((c) => c.hard && !c.passed);
+  return `quality checks failed: ${failed.map((c) => `${c.name} (expected ${c.expected}, measured ${c.measured})`).join('; ')}`;
+}
+
+/** Records a final failure, unless the production was canceled meanwhile. */
+async function finishFailed(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
+  await repo.updateProduction(
+    deps.database.db,
+    row.id,
+    { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
+    ['queued', ...RUNNING_STATUSES],
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * Wires the service: database (PGlite or PostgreSQL), migrations, queue, storage, the API and/or
+ * the render worker. `aiprod serve` runs both in one process; `--role api` and `aiprod worker`
+ * split them across processes and machines sharing PostgreSQL and storage.
+ */
+import { mkdirSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Env } from '../config/env.js';
+import { AppError } from '../contract/errors.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { buildApp } from '../http/app.js';
+import { EventHub } from '../http/events.js';
+import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
+import { PgBossQueue } from '../jobs/queue.js';
+import { sweepStalls } from '../jobs/sweeper.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { EspeakSynthesizer } from '../providers/tts/espeak.adapter.js';
+import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
+import { countApiKeys, createApiKey, DEFAULT_TENANT, ensureDefaultTenant, ALL_SCOPES } from '../services/tenants.service.js';
+import { LocalStorage } from '../storage/local.adapter.js';
+import type { Storage } from '../storage/storage.port.js';
+import { createPipelineDeps } from './container.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface ServiceOptions {
+  env: Env;
+  role: Role;
+  version: string;
+  /** pg-boss schema (tests isolate themselves with their own). */
+  queueSchema?: string;
+  /** Skip applying migrations at start. */
+  noMigrate?: boolean;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface Service {
+  database: Database;
+  queue: PgBossQueue;
+  storage: Storage;
+  metrics: Metrics;
+  productions: ProductionsService;
+  app?: FastifyInstance;
+  /** The admin key made on first start with an empty database (shown once). */
+  createdAdminKey?: string;
+  /** Stops taking work, waits up to the grace period for running renders, then hands them back. */
+  stop(): Promise<void>;
+}
+
+export function createStorage(env: Env): Storage {
+  const url = env.STORAGE_URL;
+  if (!url) return new LocalStorage(join(env.AIPROD_DATA_DIR, 'artifacts'));
+  if (url.startsWith('file://')) return new LocalStorage(new URL(url).pathname);
+  throw new AppError('internal', 'STORAGE_URL=s3://… is not available in this build yet; use a file:// URL or leave it empty');
+}
+
+const noLog: NonNullable<ServiceOptions['log']> = () => undefined;
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { env, role } = options;
+  const log = options.log ?? noLog;
+  const dataDir = resolve(env.AIPROD_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') });
+  if (!options.noMigrate) await database.migrate();
+  await ensureDefaultTenant(database.db);
+  let createdAdminKey: string | undefined;
+  if ((await countApiKeys(database.db)) === 0) {
+    createdAdminKey = await createApiKey(database.db, DEFAULT_TENANT, 'admin (first start)', [...ALL_SCOPES], env.ADMIN_API_KEY);
+    if (env.ADMIN_API_KEY) createdAdminKey = undefined; // the operator chose it: never print it
+  }
+  const queue = await PgBossQueue.start(database, { schema: options.queueSchema, retryLimit: env.RENDER_ATTEMPTS - 1, pollingIntervalSec: 0.5 });
+  const storage = createStorage(env);
+  const metrics = createMetrics();
+  const tts = new EspeakSynthesizer();
+  const assetsDir = join(dataDir, 'assets');
+  mkdirSync(assetsDir, { recursive: true });
+  const productions = new ProductionsService({ database, queue, storage, tts, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC });
+  const events = new EventHub();
+  const stops: (() => Promise<void>)[] = [];
+
+  let app: FastifyInstance | undefined;
+  let media;
+  if (role !== 'api') {
+    const pipeline = await createPipelineDeps(env);
+    media = pipeline.media;
+    const concurrency = env.WORKER_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / 2));
+    const shutdown = new AbortController();
+    const active = new ActiveRenders();
+    const tmpDir = join(dataDir, 'tmp');
+    mkdirSync(tmpDir, { recursive: true });
+    const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
+    const sweep = (): Promise<unknown> =>
+      sweepStalls(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS }).catch(() => undefined);
+    await sweep();
+    const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
+    metrics.workersIdle.set(concurrency);
+    await queue.work('render', concurrency, async (job) => {
+      metrics.workersBusy.inc();
+      metrics.workersIdle.dec();
+      try {
+        await handleRender(job, {
+          database, storage, pipeline, workerId, assetsDir, tmpDir,
+          stallTimeoutSec: env.STALL_TIMEOUT_SEC,
+          heartbeatSec: env.HEARTBEAT_SEC,
+          maxAttempts: env.RENDER_ATTEMPTS,
+          shutdown: shutdown.signal,
+          onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
+          log,
+        }, active);
+      } finally {
+        metrics.workersBusy.dec();
+        metrics.workersIdle.inc();
+      }
+    });
+    log('info', 'worker started', { workerId, concurrency });
+    stops.push(async () => {
+      clearInterval(sweeper);
+      await queue.stopWorking();
+      // Let running renders finish within the grace period, then hand the rest back.
+      const deadline = Date.now() + env.SHUTDOWN_GRACE_SEC * 1000;
+      while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      shutdown.abort();
+      while (active.size > 0) await new Promise((r) => setTimeout(r, 100));
+      await unlisten();
+    });
+  }
+  if (role !== 'worker') {
+    await events.start(database);
+    app = await buildApp({
+      database, queue, storage, productions, events, tts, metrics, media,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
+    });
+    stops.unshift(async () => {
+      await app?.close();
+      await events.close();
+    });
+  }
+
+  return {
+    database, queue, storage, metrics, productions, app, createdAdminKey,
+    async stop() {
+      for (const stop of stops) await stop();
+      await queue.stop();
+      await database.close();
+    },
+  };
+}

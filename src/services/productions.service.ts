@@ -1,0 +1,303 @@
+/**
+ * Production use cases: create (with idempotency), batch, read, list, cancel, retry, review
+ * (storyboard read/edit, approve). No HTTP and no queue library here: the queue is a port, and a
+ * production and its job are committed in one transaction before anything is acknowledged.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { AppError, type ErrorDetail } from '../contract/errors.js';
+import {
+  createProductionSchema,
+  isFinal,
+  RUNNING_STATUSES,
+  type CreateProduction,
+  type ListQuery,
+  type Production,
+  type ProductionStatus,
+} from '../contract/production.js';
+import { parseBrief, resolveBrief } from '../contract/resolve.js';
+import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
+import { executorFor, type AppDb, type Database } from '../db/database.js';
+import * as repo from '../db/productions.repository.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
+import type { Storage } from '../storage/storage.port.js';
+import { links, toProduction } from './production.view.js';
+
+export const EVENTS_CHANNEL = 'aiprod_production';
+export const CANCEL_CHANNEL = 'aiprod_cancel';
+
+export interface ProductionsDeps {
+  database: Database;
+  queue: JobQueue;
+  storage: Storage;
+  tts: SpeechSynthesizer;
+  /** Relative media paths in API briefs resolve here, and may not leave it. */
+  assetsDir: string;
+  signedUrlTtlSec: number;
+}
+
+export interface Accepted {
+  id: string;
+  status: ProductionStatus;
+  links: Production['links'];
+  /** True when an Idempotency-Key replayed an earlier request. */
+  replayed: boolean;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** JSON with sorted keys: two bodies that differ only in key order are the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function invalid(issues: { path: PropertyKey[]; message: string }[], prefix = ''): AppError {
+  const details = issues.map((i) => ({ path: prefix + (i.path.map(String).join('.') || '(root)'), message: i.message }));
+  return new AppError('invalid_brief', `invalid brief: ${details[0]?.path}: ${details[0]?.message}`, { details });
+}
+
+export class ProductionsService {
+  constructor(private readonly deps: ProductionsDeps) {}
+
+  private get db(): AppDb {
+    return this.deps.database.db;
+  }
+
+  /** Schema, language and media checks: everything that can be refused before a job exists. */
+  async validate(body: unknown, prefix = ''): Promise<CreateProduction> {
+    const parsed = createProductionSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error.issues, prefix);
+    const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
+    const resolved = resolveBrief(parseBrief(brief));
+    await this.deps.tts.resolveVoice(resolved.language, resolved.voice).catch((error: unknown) => {
+      if (error instanceof AppError && prefix) {
+        throw new AppError(error.code, `${prefix}${error.message}`, { details: error.details.map((d) => ({ ...d, path: prefix + (d.path ?? '') })) });
+      }
+      throw error;
+    });
+    const problems: ErrorDetail[] = [];
+    const media = (path: string, src: string): void => {
+      const full = isAbsolute(src) ? src : resolve(this.deps.assetsDir, src);
+      const root = resolve(this.deps.assetsDir);
+      if (isAbsolute(src) || !full.startsWith(root + sep)) {
+        problems.push({ path: prefix + path, message: `give a path relative to the server's assets directory (${root}), without ".."` });
+      } else if (!existsSync(full) || !statSync(full).isFile()) {
+        problems.push({ path: prefix + path, message: `file not found in the server's assets directory: ${src}` });
+      }
+    };
+    parsed.data.scenes?.forEach((scene, i) => {
+      if (scene.visual?.type === 'image' || scene.visual?.type === 'video') media(`scenes.${i}.visual.src`, scene.visual.src);
+    });
+    if (parsed.data.brand?.logo) media('brand.logo', parsed.data.brand.logo);
+    if (parsed.data.brand?.font) media('brand.font', parsed.data.brand.font);
+    if (problems[0]) throw new AppError('asset_not_found', `${problems[0].path}: ${problems[0].message}`, { details: problems });
+    return parsed.data;
+  }
+
+  private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
+    const { webhookUrl, review, metadata, priority, ...brief } = request;
+    return {
+      id: randomUUID(),
+      tenantId,
+      status: 'queued',
+      brief,
+      review: review ?? false,
+      webhookUrl: webhookUrl ?? null,
+      metadata: metadata ?? {},
+      priority: priority ?? 0,
+      createdAt,
+      updatedAt: createdAt,
+    };
+  }
+
+  /** Replays an idempotent request, or says it conflicts; undefined when the key is new. */
+  private async replay(tenantId: string, key: string, hash: string): Promise<string[] | undefined> {
+    const existing = await repo.findIdempotencyKey(this.db, tenantId, key);
+    if (!existing) return undefined;
+    if (existing.requestHash !== hash) {
+      throw new AppError('idempotency_conflict', 'this Idempotency-Key was used with a different request body', {
+        details: [{ path: 'Idempotency-Key', message: 'use a new key for a different request, or resend the original body' }],
+      });
+    }
+    return existing.productionIds;
+  }
+
+  async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
+    const hash = sha256(canonical(body));
+    if (idempotencyKey) {
+      const ids = await this.replay(tenantId, idempotencyKey, hash);
+      if (ids?.[0]) return this.accepted(tenantId, ids[0], true);
+    }
+    const request = await this.validate(body);
+    const row = this.newRow(tenantId, request, new Date());
+    const raced = await this.db.transaction(async (tx) => {
+      if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: [row.id] }))) {
+        return true;
+      }
+      await repo.insertProductions(tx, [row]);
+      await this.deps.queue.enqueue('render', { productionId: row.id }, { priority: row.priority ?? 0, executor: executorFor(tx) });
+      return false;
+    });
+    if (raced && idempotencyKey) {
+      const ids = await this.replay(tenantId, idempotencyKey, hash);
+      if (ids?.[0]) return this.accepted(tenantId, ids[0], true);
+    }
+    await this.notify(row.id, tenantId);
+    return { id: row.id, status: 'queued', links: links(row.id), replayed: false };
+  }
+
+  /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+    const hash = sha256(canonical(items));
+    if (idempotencyKey) {
+      const ids = await this.replay(tenantId, idempotencyKey, hash);
+      if (ids) return { ids, replayed: true };
+    }
+    const details: ErrorDetail[] = [];
+    const requests: CreateProduction[] = [];
+    for (const [i, item] of items.entries()) {
+      try {
+        requests.push(await this.validate(item, `productions.${i}.`));
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        details.push(...(error.details.length > 0 ? error.details : [{ path: `productions.${i}`, message: error.message }]));
+      }
+    }
+    if (details.length > 0) {
+      throw new AppError('invalid_batch', `${details.length} problem(s) in the batch; nothing was created. First: ${details[0]?.path}: ${details[0]?.message}`, { details });
+    }
+    // Timestamps a microsecond apart keep the batch's order in newest-first listings.
+    const base = Date.now();
+    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i)));
+    const ids = rows.map((r) => r.id);
+    const raced = await this.db.transaction(async (tx) => {
+      if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: ids }))) return true;
+      await repo.insertProductions(tx, rows);
+      await this.deps.queue.enqueueMany('render', rows.map((r) => ({ data: { productionId: r.id }, priority: r.priority ?? 0 })), { executor: executorFor(tx) });
+      return false;
+    });
+    if (raced && idempotencyKey) {
+      const replayed = await this.replay(tenantId, idempotencyKey, hash);
+      if (replayed) return { ids: replayed, replayed: true };
+    }
+    return { ids, replayed: false };
+  }
+
+  private async accepted(tenantId: string, id: string, replayed: boolean): Promise<Accepted> {
+    const row = await repo.findProduction(this.db, tenantId, id);
+    return { id, status: row?.status ?? 'queued', links: links(id), replayed };
+  }
+
+  private async require(tenantId: string, id: string): Promise<repo.ProductionRow> {
+    const row = await repo.findProduction(this.db, tenantId, id);
+    if (!row) throw new AppError('not_found', `no production ${id}`, { details: [{ path: 'id', message: 'check the id; productions of other tenants are not visible' }] });
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<Production> {
+    return this.view(await this.require(tenantId, id));
+  }
+
+  async view(row: repo.ProductionRow): Promise<Production> {
+    const [stages, outputs] = await Promise.all([repo.findStageRuns(this.db, row.id), repo.findOutputs(this.db, row.id)]);
+    const withUrls = await Promise.all(outputs.map(async (o) => ({ ...o, url: await this.outputUrl(row.id, o) })));
+    return toProduction(row, stages, withUrls);
+  }
+
+  private async outputUrl(id: string, output: repo.OutputRow): Promise<string> {
+    if (this.deps.storage.signedUrl) return this.deps.storage.signedUrl(output.storageKey, this.deps.signedUrlTtlSec, output.name);
+    return `/v1/productions/${id}/outputs/${encodeURIComponent(output.name)}`;
+  }
+
+  async list(tenantId: string, query: ListQuery): Promise<{ data: Production[]; nextCursor: string | null }> {
+    const cursor = query.cursor ? repo.decodeCursor(query.cursor) : undefined;
+    if (query.cursor && !cursor) throw new AppError('invalid_request', 'cursor is not one this API gave out', { details: [{ path: 'cursor', message: 'pass the nextCursor of the previous page, unchanged' }] });
+    const rows = await repo.listProductions(this.db, tenantId, query, cursor);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { data: await Promise.all(page.map((r) => this.view(r))), nextCursor: rows.length > query.limit && last ? repo.encodeCursor(last) : null };
+  }
+
+  async output(tenantId: string, id: string, name: string): Promise<repo.OutputRow> {
+    await this.require(tenantId, id);
+    const output = (await repo.findOutputs(this.db, id)).find((o) => o.name === name);
+    if (!output) throw new AppError('not_found', `production ${id} has no output ${name}`, { details: [{ path: 'name', message: 'see the outputs list of GET /v1/productions/:id' }] });
+    return output;
+  }
+
+  async cancel(tenantId: string, id: string): Promise<Production> {
+    const row = await this.require(tenantId, id);
+    if (isFinal(row.status)) {
+      throw new AppError('conflict', `production ${id} is already ${row.status}`, { details: [{ path: 'status', message: 'only a production that has not finished can be canceled' }] });
+    }
+    const updated = await repo.updateProduction(this.db, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date() }, [
+      'queued', 'awaiting_review', ...RUNNING_STATUSES,
+    ]);
+    if (!updated) return this.cancel(tenantId, id); // it moved on meanwhile: look again
+    await this.deps.database.notify(CANCEL_CHANNEL, id);
+    await this.notify(id, tenantId);
+    return this.view(updated);
+  }
+
+  async retry(tenantId: string, id: string): Promise<Production> {
+    const row = await this.require(tenantId, id);
+    if (row.status !== 'failed') {
+      throw new AppError('conflict', `production ${id} is ${row.status}, not failed`, { details: [{ path: 'status', message: 'only a failed production can be retried' }] });
+    }
+    const updated = await this.db.transaction(async (tx) => {
+      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0 }, ['failed']);
+      if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
+      return next;
+    });
+    if (!updated) return this.retry(tenantId, id);
+    await this.notify(id, tenantId);
+    return this.view(updated);
+  }
+
+  async storyboard(tenantId: string, id: string): Promise<{ status: ProductionStatus; storyboard: Storyboard | null }> {
+    const row = await this.require(tenantId, id);
+    return { status: row.status, storyboard: (row.storyboard as Storyboard | null) ?? null };
+  }
+
+  async editStoryboard(tenantId: string, id: string, body: unknown): Promise<Storyboard> {
+    const row = await this.require(tenantId, id);
+    if (row.status !== 'awaiting_review') {
+      throw new AppError('conflict', `the storyboard can be edited only while awaiting_review; production ${id} is ${row.status}`, {
+        details: [{ path: 'status', message: 'create the production with "review": true to edit its storyboard before rendering' }],
+      });
+    }
+    const storyboard = parseStoryboard(body);
+    const updated = await repo.updateProduction(this.db, id, { storyboard }, ['awaiting_review']);
+    if (!updated) return this.editStoryboard(tenantId, id, body);
+    return storyboard;
+  }
+
+  async approve(tenantId: string, id: string): Promise<Production> {
+    const row = await this.require(tenantId, id);
+    if (row.status !== 'awaiting_review') {
+      throw new AppError('conflict', `production ${id} is ${row.status}, not awaiting_review`, { details: [{ path: 'status', message: 'only a production awaiting review can be approved' }] });
+    }
+    const updated = await this.db.transaction(async (tx) => {
+      const next = await repo.updateProduction(tx, id, { status: 'queued', approved: true, workerId: null }, ['awaiting_review']);
+      if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
+      return next;
+    });
+    if (!updated) return this.approve(tenantId, id);
+    await this.notify(id, tenantId);
+    return this.view(updated);
+  }
+
+  private async notify(id: string, tenantId: string): Promise<void> {
+    await this.deps.database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId }));
+  }
+}

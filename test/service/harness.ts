@@ -1,0 +1,93 @@
+/**
+ * Starts the service in-process on its own data directory (PGlite by default, or the real
+ * PostgreSQL in TEST_DATABASE_URL on a database made for the test), and waits for productions'
+ * state changes through the same NOTIFY channel the API uses.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadEnv } from '../../src/config/env.js';
+import type { Production } from '../../src/contract/production.js';
+import { startService, type Role, type Service } from '../../src/main/service.js';
+import { EVENTS_CHANNEL } from '../../src/services/productions.service.js';
+
+export interface TestService extends Service {
+  key: string;
+  auth: { authorization: string };
+  /** Resolves with the production once `done(p)` holds (checked at every change notification). */
+  waitFor(id: string, done: (p: Production) => boolean, timeoutMs?: number): Promise<Production>;
+}
+
+/** A fresh PostgreSQL database on the server of TEST_DATABASE_URL, dropped by the returned cleanup. */
+export async function freshPostgres(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `aiprod_test_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startTestService(options: { role?: Role; databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TestService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aiprod-svc-'));
+  const env = loadEnv({
+    ...process.env,
+    AIPROD_DATA_DIR: dataDir,
+    AIPROD_CACHE_DIR: join(dataDir, 'cache'),
+    DATABASE_URL: options.databaseUrl ?? '',
+    STORAGE_URL: '',
+    LOG_LEVEL: 'error',
+    WORKER_CONCURRENCY: '1',
+    ADMIN_API_KEY: '',
+    ...options.env,
+  });
+  const service = await startService({ env, role: options.role ?? 'all', version: 'test', queueSchema: 'pgboss' });
+  const key = service.createdAdminKey ?? '';
+  return {
+    ...service,
+    key,
+    auth: { authorization: `Bearer ${key}` },
+    async waitFor(id, done, timeoutMs = 120_000) {
+      const read = async (): Promise<Production> => service.productions.get('default', id);
+      return new Promise((resolve, reject) => {
+        let stop: (() => Promise<void>) | undefined;
+        const finish = (error?: Error, value?: Production): void => {
+          clearTimeout(timer);
+          void stop?.();
+          if (error) reject(error);
+          else resolve(value as Production);
+        };
+        const timer = setTimeout(() => {
+          void read().then((p) => finish(new Error(`timed out waiting on ${id}: ${p.status} ${JSON.stringify(p.error)}`)));
+        }, timeoutMs);
+        const check = (): void => {
+          void read()
+            .then((p) => {
+              if (done(p)) finish(undefined, p);
+            })
+            .catch((error: Error) => finish(error));
+        };
+        void service.database
+          .listen(EVENTS_CHANNEL, (payload) => {
+            if (payload.includes(id)) check();
+          })
+          .then((unsubscribe) => {
+            stop = unsubscribe;
+            check();
+          });
+      });
+    },
+  };
+}
