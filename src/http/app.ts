@@ -38,7 +38,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.bodyLimitBytes,
     logger: { level: deps.logLevel === 'debug' ? 'debug' : deps.logLevel === 'info' ? 'info' : deps.logLevel },
-    disableRequestLogging: deps.logLevel !== 'debug',
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     requestTimeout: 120_000,

@@ -15,6 +15,7 @@ import { renderBrief } from '../pipeline/run.js';
 import { createPipelineDeps } from './container.js';
 import { runDoctor } from './doctor.js';
 import { createProgress } from './progress.js';
+import { runService } from './serve.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -127,6 +128,42 @@ export function buildProgram(): Command {
       const report = await runDoctor(loadEnv(), { allVoices: flags.voices === true });
       process.stdout.write(`${report.lines.join('\n')}\n`);
       if (!report.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('serve')
+    .description('run the HTTP API and (with --role all, the default) a render worker; data in AIPROD_DATA_DIR (./data)')
+    .option('-p, --port <port>', 'port to listen on (default: PORT or 8080)')
+    .option('--role <role>', 'all (API and worker) or api (API only; run workers with "aiprod worker")', 'all')
+    .option('--no-migrate', 'do not apply database migrations at start')
+    .addHelpText('after', '\nExamples:\n  aiprod serve\n  DATABASE_URL=postgres://localhost/aiprod aiprod serve --role api')
+    .action(async (flags: { port?: string; role: string; migrate: boolean }) => {
+      if (flags.role !== 'all' && flags.role !== 'api') throw new AppError('invalid_request', `--role must be all or api, not ${flags.role}`);
+      const env = loadEnv();
+      const port = flags.port === undefined ? env.PORT : Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AppError('invalid_request', `--port must be a port number, not ${flags.port}`);
+      await runService({ env, role: flags.role, port, migrate: flags.migrate, version: pkg.version });
+    });
+
+  program
+    .command('worker')
+    .description('run a render worker only (any number, on any machine sharing DATABASE_URL and storage)')
+    .option('--no-migrate', 'do not apply database migrations at start')
+    .action(async (flags: { migrate: boolean }) => {
+      await runService({ env: loadEnv(), role: 'worker', port: 0, migrate: flags.migrate, version: pkg.version });
+    });
+
+  program
+    .command('migrate')
+    .description('apply the database migrations (DATABASE_URL, or the embedded database in AIPROD_DATA_DIR) and exit')
+    .action(async () => {
+      const env = loadEnv();
+      const { join, resolve: resolvePath } = await import('node:path');
+      const { openDatabase } = await import('../db/database.js');
+      const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(resolvePath(env.AIPROD_DATA_DIR), 'pglite') });
+      await database.migrate();
+      await database.close();
+      process.stdout.write(`migrations applied (${database.kind})\n`);
     });
 
   return program;

@@ -1,0 +1,47 @@
+/**
+ * `aiprod serve` and `aiprod worker`: start the service, print where it listens (and the admin key
+ * on first start), log as JSON lines, and shut down cleanly on SIGTERM/SIGINT — running renders get
+ * SHUTDOWN_GRACE_SEC to finish and are then handed back to the queue.
+ */
+import pino from 'pino';
+import type { Env } from '../config/env.js';
+import { startService, type Role } from './service.js';
+
+export async function runService(options: { env: Env; role: Role; port: number; migrate: boolean; version: string }): Promise<void> {
+  const { env } = options;
+  const logger = pino({ level: env.LOG_LEVEL, base: { role: options.role } });
+  const service = await startService({
+    env,
+    role: options.role,
+    version: options.version,
+    noMigrate: !options.migrate,
+    log: (level, message, fields) => logger[level](fields ?? {}, message),
+  });
+  if (service.createdAdminKey) {
+    process.stdout.write(
+      `\nFirst start: created an admin API key. It is shown this once — keep it:\n\n  ${service.createdAdminKey}\n\n` +
+        `Use it as: curl -H "Authorization: Bearer ${service.createdAdminKey}" …\n\n`,
+    );
+  }
+  if (service.app) {
+    const address = await service.app.listen({ port: options.port, host: env.HOST });
+    process.stdout.write(`AIPROD ${options.version} listening on ${address} (docs: ${address}/docs, database: ${service.database.kind})\n`);
+  } else {
+    process.stdout.write(`AIPROD ${options.version} worker started (database: ${service.database.kind})\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
