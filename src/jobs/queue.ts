@@ -46,6 +46,8 @@ export interface QueueOptions {
   retryLimit?: number;
   /** Run pg-boss's maintenance and cron in this process (the API and workers all may; pg-boss coordinates). */
   supervise?: boolean;
+  /** Where pg-boss's background errors (maintenance, polling) are reported. */
+  onError?: (error: Error) => void;
 }
 
 function check<N extends JobName>(name: N, data: unknown): JobPayload<N> {
@@ -78,7 +80,9 @@ export class PgBossQueue implements JobQueue {
       retryDelay: 2,
       maintenanceIntervalSeconds: 30,
     });
-    boss.on('error', () => undefined); // surfaced through job outcomes and /ready, not as crashes
+    // Background errors (a lost connection during polling) must not crash the process; they are
+    // logged, and /ready reports a queue that stays unreachable.
+    boss.on('error', (error) => options.onError?.(error));
     await boss.start();
     for (const [name, job] of Object.entries(JOBS)) {
       await boss.createQueue(job.queue, {

@@ -16,6 +16,7 @@ import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../jobs/queue.js';
 import { sweepStalls } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { MediaTools } from '../pipeline/context.js';
 import { EspeakSynthesizer } from '../providers/tts/espeak.adapter.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { countApiKeys, createApiKey, DEFAULT_TENANT, ensureDefaultTenant, ALL_SCOPES } from '../services/tenants.service.js';
@@ -71,7 +72,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     createdAdminKey = await createApiKey(database.db, DEFAULT_TENANT, 'admin (first start)', [...ALL_SCOPES], env.ADMIN_API_KEY);
     if (env.ADMIN_API_KEY) createdAdminKey = undefined; // the operator chose it: never print it
   }
-  const queue = await PgBossQueue.start(database, { schema: options.queueSchema, retryLimit: env.RENDER_ATTEMPTS - 1, pollingIntervalSec: 0.5 });
+  const queue = await PgBossQueue.start(database, { schema: options.queueSchema, retryLimit: env.RENDER_ATTEMPTS - 1, pollingIntervalSec: 0.5,
+    onError: (error) => log('error', 'queue error', { message: error.message }),
+  });
   const storage = createStorage(env);
   const metrics = createMetrics();
   const tts = new EspeakSynthesizer();
@@ -82,7 +85,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const stops: (() => Promise<void>)[] = [];
 
   let app: FastifyInstance | undefined;
-  let media;
+  let media: MediaTools | undefined;
   if (role !== 'api') {
     const pipeline = await createPipelineDeps(env);
     media = pipeline.media;
