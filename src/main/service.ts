@@ -8,7 +8,6 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../config/env.js';
-import { AppError } from '../contract/errors.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
 import { EventHub } from '../http/events.js';
@@ -20,7 +19,7 @@ import type { MediaTools } from '../pipeline/context.js';
 import { EspeakSynthesizer } from '../providers/tts/espeak.adapter.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { countApiKeys, createApiKey, DEFAULT_TENANT, ensureDefaultTenant, ALL_SCOPES } from '../services/tenants.service.js';
-import { LocalStorage } from '../storage/local.adapter.js';
+import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createPipelineDeps } from './container.js';
 
@@ -48,13 +47,6 @@ export interface Service {
   createdAdminKey?: string;
   /** Stops taking work, waits up to the grace period for running renders, then hands them back. */
   stop(): Promise<void>;
-}
-
-export function createStorage(env: Env): Storage {
-  const url = env.STORAGE_URL;
-  if (!url) return new LocalStorage(join(env.AIPROD_DATA_DIR, 'artifacts'));
-  if (url.startsWith('file://')) return new LocalStorage(new URL(url).pathname);
-  throw new AppError('internal', 'STORAGE_URL=s3://… is not available in this build yet; use a file:// URL or leave it empty');
 }
 
 const noLog: NonNullable<ServiceOptions['log']> = () => undefined;
