@@ -149,3 +149,24 @@ export const productionEventSchema = z.object({
   at: z.string(),
 });
 export type ProductionEvent = z.infer<typeof productionEventSchema>;
+
+/** POST /v1/estimate: what a brief would cost and how long it would be, without rendering it. */
+export const estimateSchema = z
+  .object({
+    title: z.string(),
+    scenes: z.number().int(),
+    durationSec: z.number().describe('Estimated length of the video (narration sized at a measured speaking rate).'),
+    width: z.number().int(),
+    height: z.number().int(),
+    outputs: z.array(z.string()),
+    renderSec: z.number().describe('Estimated render wall time on one worker slot of a 2-core machine.'),
+    cost: z.object({
+      currency: z.literal('USD'),
+      totalUsd: z.number(),
+      items: z.array(
+        z.object({ stage: z.string(), provider: z.string(), units: z.record(z.string(), z.number()), unitPriceUsd: z.number(), usd: z.number() }),
+      ),
+    }),
+    notes: z.array(z.string()),
+  })
+  .meta({ id: 'Estimate' });

@@ -54,6 +54,8 @@ export async function listProductions(
   tenantId: string,
   query: ListQuery,
   cursor: { createdAt: Date; id: string } | undefined,
+  /** Rows to skip (the legacy /pipeline/jobs pagination; the v1 API pages by cursor). */
+  offset = 0,
 ): Promise<ProductionRow[]> {
   const conditions = [eq(productions.tenantId, tenantId)];
   if (query.status) conditions.push(inArray(productions.status, query.status.split(',') as ProductionStatus[]));
@@ -73,7 +75,8 @@ export async function listProductions(
     .from(productions)
     .where(and(...conditions))
     .orderBy(desc(productions.createdAt), desc(productions.id))
-    .limit(query.limit + 1);
+    .limit(query.limit + 1)
+    .offset(offset);
 }
 
 export async function findIdempotencyKey(db: AppDb, tenantId: string, key: string): Promise<typeof idempotencyKeys.$inferSelect | undefined> {

@@ -4,6 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Database } from '../db/database.js';
@@ -17,6 +18,7 @@ import { registerAuth } from './auth.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
+import { legacyRoutes } from './routes/legacy.routes.js';
 import { productionRoutes } from './routes/productions.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 
@@ -37,7 +39,13 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.bodyLimitBytes,
-    logger: { level: deps.logLevel === 'debug' ? 'debug' : deps.logLevel === 'info' ? 'info' : deps.logLevel },
+    logger: {
+      level: deps.logLevel,
+      serializers: {
+        // The event streams accept ?access_token= (browsers cannot set headers there): never log it.
+        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]') }),
+      },
+    },
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     requestTimeout: 120_000,
@@ -73,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'review', description: 'Read, edit and approve the storyboard before rendering' },
         { name: 'catalog', description: 'What a brief can ask for' },
         { name: 'system', description: 'Health, readiness, metrics' },
+        { name: 'legacy', description: 'Aliases for clients of the original AIPROD API (/pipeline/*, /presets, /cost-estimate); new code should use /v1' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -81,9 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   registerAuth(app, deps.database.db);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   await app.register(productionRoutes({ productions: deps.productions, storage: deps.storage, events: deps.events }));
+  await app.register(legacyRoutes({ productions: deps.productions }));
   return app;
 }

@@ -2,8 +2,9 @@
  * Fans production change notifications (PostgreSQL NOTIFY on `aiprod_production`, from the API
  * and from workers on any machine) out to the SSE streams open in this process.
  */
+import { isFinal, type Production, type ProductionEvent } from '../contract/production.js';
 import type { Database } from '../db/database.js';
-import { EVENTS_CHANNEL } from '../services/productions.service.js';
+import { EVENTS_CHANNEL, type ProductionsService } from '../services/productions.service.js';
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<() => void | Promise<void>>>();
@@ -34,4 +35,45 @@ export class EventHub {
     await this.stop?.();
     this.listeners.clear();
   }
+}
+
+/**
+ * Follows one production for a stream (SSE or WebSocket): sends its current state, then every
+ * change of status, stage or progress, and calls `end` after a final status or on `stop()`.
+ */
+export function followProduction(
+  hub: EventHub,
+  productions: ProductionsService,
+  tenantId: string,
+  first: Production,
+  send: (event: ProductionEvent) => void,
+  end: () => void,
+): () => void {
+  let last = '';
+  let stopped = false;
+  const emit = (p: Production): void => {
+    const key = `${p.status}|${p.stage}|${p.progress}`;
+    if (key === last) return;
+    last = key;
+    send({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, at: new Date().toISOString() });
+  };
+  let unsubscribe = (): void => undefined;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    end();
+  };
+  emit(first);
+  if (isFinal(first.status)) {
+    stop();
+    return stop;
+  }
+  unsubscribe = hub.subscribe(first.id, async () => {
+    const current = await productions.get(tenantId, first.id).catch(() => undefined);
+    if (!current || stopped) return;
+    emit(current);
+    if (isFinal(current.status)) stop();
+  });
+  return stop;
 }

@@ -8,7 +8,7 @@ import { detectCapabilities } from '../media/capabilities.js';
 import { runProcess } from '../media/ffmpeg.js';
 import { probe } from '../media/probe.js';
 import { StageCache } from '../pipeline/cache.js';
-import type { MediaTools, PipelineDeps } from '../pipeline/context.js';
+import type { MediaTools, PipelineDeps, Providers } from '../pipeline/context.js';
 import { ProceduralComposer } from '../providers/music/procedural.adapter.js';
 import { RuleBasedWriter } from '../providers/script/rule-based.adapter.js';
 import { ProceduralSfxLibrary } from '../providers/sfx/procedural.adapter.js';
@@ -33,15 +33,20 @@ export async function createMediaTools(env: Env): Promise<MediaTools> {
   };
 }
 
+/** The provider behind each port (the offline ones until cloud adapters are configured). */
+export function createProviders(): Providers {
+  return {
+    script: new RuleBasedWriter(),
+    tts: new EspeakSynthesizer(),
+    music: new ProceduralComposer(),
+    sfx: new ProceduralSfxLibrary(),
+  };
+}
+
 export async function createPipelineDeps(env: Env, options: ContainerOptions = {}): Promise<PipelineDeps> {
   return {
     media: await createMediaTools(env),
-    providers: {
-      script: new RuleBasedWriter(),
-      tts: new EspeakSynthesizer(),
-      music: new ProceduralComposer(),
-      sfx: new ProceduralSfxLibrary(),
-    },
+    providers: createProviders(),
     cache: new StageCache(options.cacheDir ?? env.AIPROD_CACHE_DIR),
   };
 }

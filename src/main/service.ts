@@ -13,15 +13,15 @@ import { buildApp } from '../http/app.js';
 import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../jobs/queue.js';
+import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStalls } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
-import { EspeakSynthesizer } from '../providers/tts/espeak.adapter.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { countApiKeys, createApiKey, DEFAULT_TENANT, ensureDefaultTenant, ALL_SCOPES } from '../services/tenants.service.js';
 import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
-import { createPipelineDeps } from './container.js';
+import { createPipelineDeps, createProviders } from './container.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -69,10 +69,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const storage = createStorage(env);
   const metrics = createMetrics();
-  const tts = new EspeakSynthesizer();
+  const providers = createProviders();
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
-  const productions = new ProductionsService({ database, queue, storage, tts, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC });
+  const productions = new ProductionsService({ database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
 
@@ -111,9 +111,32 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         metrics.workersIdle.inc();
       }
     });
+    // Retention: stored outputs once a day for the whole cluster (pg-boss runs a cron job on one
+    // worker), this machine's cache and leftover temp directories from every worker process.
+    await queue.schedule('sweep', '17 3 * * *', { kind: 'retention' });
+    await queue.work('sweep', 1, async (job) => {
+      if (job.data.kind === 'retention') {
+        const result = await expireStored(database, storage, env.RETENTION_DAYS);
+        log('info', 'retention: expired stored outputs', { ...result });
+      } else {
+        await sweep();
+      }
+    });
+    const pruneLocal = (): void => {
+      try {
+        const result = expireLocal(pipeline.cache, tmpDir, env.RETENTION_DAYS);
+        if (result.cacheUnits + result.tmpDirs > 0) log('info', 'retention: pruned local cache', { ...result });
+      } catch (error) {
+        log('warn', 'retention: local pruning failed', { message: error instanceof Error ? error.message : String(error) });
+      }
+    };
+    pruneLocal();
+    const pruner = setInterval(pruneLocal, 6 * 3600 * 1000);
+    pruner.unref();
     log('info', 'worker started', { workerId, concurrency });
     stops.push(async () => {
       clearInterval(sweeper);
+      clearInterval(pruner);
       await queue.stopWorking();
       // Let running renders finish within the grace period, then hand the rest back.
       const deadline = Date.now() + env.SHUTDOWN_GRACE_SEC * 1000;
@@ -126,7 +149,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (role !== 'worker') {
     await events.start(database);
     app = await buildApp({
-      database, queue, storage, productions, events, tts, metrics, media,
+      database, queue, storage, productions, events, tts: providers.tts, metrics, media,
       bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
     });
     stops.unshift(async () => {

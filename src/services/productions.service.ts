@@ -21,7 +21,8 @@ import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../jobs/queue.js';
-import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
+import type { Providers } from '../pipeline/context.js';
+import { estimateBrief, type Estimate } from '../pipeline/estimate.js';
 import type { Storage } from '../storage/storage.port.js';
 import { links, toProduction } from './production.view.js';
 
@@ -32,7 +33,8 @@ export interface ProductionsDeps {
   database: Database;
   queue: JobQueue;
   storage: Storage;
-  tts: SpeechSynthesizer;
+  /** The providers a render would use: the script writer plans estimates, the TTS resolves voices. */
+  providers: Providers;
   /** Relative media paths in API briefs resolve here, and may not leave it. */
   assetsDir: string;
   signedUrlTtlSec: number;
@@ -79,7 +81,7 @@ export class ProductionsService {
     if (!parsed.success) throw invalid(parsed.error.issues, prefix);
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
     const resolved = resolveBrief(parseBrief(brief));
-    await this.deps.tts.resolveVoice(resolved.language, resolved.voice).catch((error: unknown) => {
+    await this.deps.providers.tts.resolveVoice(resolved.language, resolved.voice).catch((error: unknown) => {
       if (error instanceof AppError && prefix) {
         throw new AppError(error.code, `${prefix}${error.message}`, { details: error.details.map((d) => ({ ...d, path: prefix + (d.path ?? '') })) });
       }
@@ -102,6 +104,13 @@ export class ProductionsService {
     if (parsed.data.brand?.font) media('brand.font', parsed.data.brand.font);
     if (problems[0]) throw new AppError('asset_not_found', `${problems[0].path}: ${problems[0].message}`, { details: problems });
     return parsed.data;
+  }
+
+  /** Cost, length and render time of a brief, from its plan, without rendering it. */
+  async estimate(body: unknown): Promise<Estimate> {
+    const request = await this.validate(body);
+    const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = request;
+    return estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers);
   }
 
   private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
@@ -206,6 +215,18 @@ export class ProductionsService {
 
   async get(tenantId: string, id: string): Promise<Production> {
     return this.view(await this.require(tenantId, id));
+  }
+
+  /** The production and the brief it was created with (for the legacy /pipeline API's previews). */
+  async getWithBrief(tenantId: string, id: string): Promise<{ production: Production; brief: Record<string, unknown> }> {
+    const row = await this.require(tenantId, id);
+    return { production: await this.view(row), brief: row.brief as Record<string, unknown> };
+  }
+
+  /** A page of productions with their briefs, skipping `offset` (the legacy /pipeline/jobs). */
+  async listWithBriefs(tenantId: string, query: ListQuery, offset: number): Promise<{ production: Production; brief: Record<string, unknown> }[]> {
+    const rows = await repo.listProductions(this.db, tenantId, query, undefined, offset);
+    return Promise.all(rows.slice(0, query.limit).map(async (row) => ({ production: await this.view(row), brief: row.brief as Record<string, unknown> })));
   }
 
   async view(row: repo.ProductionRow): Promise<Production> {

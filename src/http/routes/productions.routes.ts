@@ -7,7 +7,7 @@ import {
   batchSchema,
   createProductionSchema,
   errorBodySchema,
-  isFinal,
+  estimateSchema,
   listQuerySchema,
   listSchema,
   productionSchema,
@@ -15,7 +15,7 @@ import {
 import { storyboardSchema } from '../../contract/storyboard.js';
 import type { ProductionsService } from '../../services/productions.service.js';
 import type { Storage } from '../../storage/storage.port.js';
-import type { EventHub } from '../events.js';
+import { followProduction, type EventHub } from '../events.js';
 import { principal } from '../auth.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -49,6 +49,17 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     reply.header('location', accepted.links.self);
     return reply.status(202).send({ id: accepted.id, status: accepted.status, links: accepted.links });
   });
+
+  app.post('/v1/estimate', {
+    config: { invalidBodyCode: 'invalid_brief' },
+    schema: {
+      tags: ['productions'],
+      summary: 'Estimate the cost, length and render time of a brief without rendering it',
+      description: 'Plans the storyboard exactly as a render would and prices the units each stage would bill. Nothing is stored.',
+      body: createProductionSchema,
+      response: { 200: estimateSchema, ...errors },
+    },
+  }, async (request) => productions.estimate(request.body));
 
   app.post('/v1/productions/batch', {
     schema: {
@@ -128,7 +139,8 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     schema: {
       tags: ['productions'],
       summary: 'Server-Sent Events of status and progress until the production finishes',
-      description: 'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the stream ends after a final status.',
+      description:
+        'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the first is the current state, and the stream ends after a final status. EventSource cannot set headers, so this route (and /ws) also takes the key as `?access_token=`.',
       params: idParams,
     },
   }, async (request, reply) => {
@@ -137,32 +149,41 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
-    let last = '';
-    const send = (p: { id: string; status: string; stage: string | null; progress: number; error: { code: string; message: string } | null }): void => {
-      const data = JSON.stringify({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, at: new Date().toISOString() });
-      const key = `${p.status}|${p.stage}|${p.progress}`;
-      if (key === last) return;
-      last = key;
-      res.write(`event: production\ndata: ${data}\n\n`);
-    };
-    send(first);
-    if (isFinal(first.status)) {
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const stop = followProduction(deps.events, productions, tenantId, first, (event) => res.write(`event: production\ndata: ${JSON.stringify(event)}\n\n`), () => {
+      clearInterval(keepAlive);
       res.end();
+    });
+    request.raw.on('close', stop);
+  });
+
+  app.get('/v1/productions/:id/ws', {
+    websocket: true,
+    schema: {
+      tags: ['productions'],
+      summary: 'The events stream over a WebSocket',
+      description:
+        'Upgrade with the usual Authorization header (or `?access_token=` where a client cannot set headers). Each message is the JSON of one event, as on /events; the server closes with code 1000 after a final status. 404 before the upgrade when the production does not exist.',
+      params: idParams,
+    },
+    // Resolve the production before upgrading, so a bad id is an ordinary 404 response.
+    preHandler: async (request) => {
+      const { id } = request.params as { id: string };
+      await productions.get(principal(request).tenantId, id);
+    },
+  }, async (socket, request) => {
+    const tenantId = principal(request).tenantId;
+    const first = await productions.get(tenantId, request.params.id).catch(() => undefined);
+    if (!first) {
+      socket.close(1011, 'production unavailable');
       return;
     }
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const unsubscribe = deps.events.subscribe(first.id, async () => {
-      const current = await productions.get(tenantId, first.id).catch(() => undefined);
-      if (!current) return;
-      send(current);
-      if (isFinal(current.status)) close();
+    const ping = setInterval(() => socket.ping(), 15_000);
+    const stop = followProduction(deps.events, productions, tenantId, first, (event) => socket.send(JSON.stringify(event)), () => {
+      clearInterval(ping);
+      if (socket.readyState === socket.OPEN) socket.close(1000, 'final status');
     });
-    const close = (): void => {
-      clearInterval(keepAlive);
-      unsubscribe();
-      res.end();
-    };
-    request.raw.on('close', close);
+    socket.on('close', stop);
   });
 };
 

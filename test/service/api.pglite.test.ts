@@ -1,0 +1,198 @@
+/**
+ * The API without a worker (role api, PGlite): estimates, the WebSocket events stream, the
+ * legacy /pipeline aliases, the body limit, and retention. Jobs stay queued, so nothing renders.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { eq } from 'drizzle-orm';
+import type WebSocket from 'ws';
+import { outputs, productions, idempotencyKeys } from '../../src/db/schema.js';
+import { expireLocal, expireStored } from '../../src/jobs/retention.js';
+import { StageCache } from '../../src/pipeline/cache.js';
+import { startTestService, type TestService } from './harness.js';
+
+let svc: TestService;
+before(async () => {
+  svc = await startTestService({ role: 'api' });
+});
+after(async () => {
+  await svc?.stop();
+});
+
+const prompt = { prompt: 'a 20 second explainer about how bees make honey', targetDurationSec: 20, resolution: '720p' };
+
+test('POST /v1/estimate plans the brief and prices each stage without storing anything', async () => {
+  const res = await svc.app!.inject({ method: 'POST', url: '/v1/estimate', headers: svc.auth, payload: prompt });
+  assert.equal(res.statusCode, 200, res.body);
+  const e = res.json();
+  assert.ok(e.scenes >= 2, `scenes ${e.scenes}`);
+  assert.ok(Math.abs(e.durationSec - 20) <= 4, `duration ${e.durationSec}`);
+  assert.deepEqual([e.width, e.height], [1280, 720]);
+  assert.equal(e.cost.currency, 'USD');
+  assert.equal(e.cost.totalUsd, 0, 'the offline providers cost nothing');
+  const narrate = e.cost.items.find((i: { stage: string }) => i.stage === 'narrate');
+  assert.ok(narrate.units.characters > 50, JSON.stringify(narrate));
+  assert.ok(e.renderSec > 0);
+  // Nothing was created.
+  assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: svc.auth })).json().data.length, 0);
+  const bad = await svc.app!.inject({ method: 'POST', url: '/v1/estimate', headers: svc.auth, payload: { prompt: 'x', resolution: '4k' } });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().error.code, 'invalid_brief');
+  assert.ok(bad.json().error.details.some((d: { path: string }) => d.path === 'resolution'));
+});
+
+/** Opens the WebSocket and collects its messages until it closes. */
+async function follow(url: string, headers: Record<string, string>): Promise<{ ws: WebSocket; messages: { status: string }[]; closed: Promise<number> }> {
+  const messages: { status: string }[] = [];
+  let resolveClosed: (code: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => (resolveClosed = resolve));
+  const ws = await svc.app!.injectWS(url, { headers }, {
+    onInit: (socket) => {
+      socket.on('message', (data) => messages.push(JSON.parse(String(data)) as { status: string }));
+      socket.on('close', (code) => resolveClosed(code));
+    },
+  });
+  return { ws, messages, closed };
+}
+
+test('the WebSocket streams the current state, then changes, and closes after a final status', async () => {
+  const created = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: prompt });
+  assert.equal(created.statusCode, 202);
+  const { id } = created.json();
+  const stream = await follow(`/v1/productions/${id}/ws`, svc.auth);
+  await waitUntil(() => stream.messages.length >= 1);
+  assert.equal(stream.messages[0]?.status, 'queued');
+  const canceled = await svc.app!.inject({ method: 'POST', url: `/v1/productions/${id}/cancel`, headers: svc.auth });
+  assert.equal(canceled.statusCode, 200);
+  assert.equal(await stream.closed, 1000);
+  assert.deepEqual(stream.messages.map((m) => m.status), ['queued', 'canceled']);
+
+  // The key may come as ?access_token= on the two streams (browsers cannot set headers there) …
+  const viaQuery = await follow(`/v1/productions/${id}/ws?access_token=${svc.key}`, {});
+  assert.equal(await viaQuery.closed, 1000);
+  assert.equal(viaQuery.messages[0]?.status, 'canceled');
+  // … but nowhere else.
+  const list = await svc.app!.inject({ url: `/v1/productions?access_token=${svc.key}` });
+  assert.equal(list.statusCode, 401);
+  // An unknown production is refused before the upgrade.
+  await assert.rejects(svc.app!.injectWS('/v1/productions/nope/ws', { headers: svc.auth }));
+  await assert.rejects(svc.app!.injectWS(`/v1/productions/${id}/ws`, { headers: {} }));
+});
+
+test('the legacy /pipeline aliases translate the original request and response shapes', async () => {
+  assert.equal((await svc.app!.inject({ url: '/pipeline/jobs' })).statusCode, 401);
+  const run = await svc.app!.inject({
+    method: 'POST', url: '/pipeline/run', headers: svc.auth,
+    payload: { content: 'a product teaser for a solar backpack', duration_sec: 15, preset: 'quick_social', priority: 'high', lang: 'en' },
+  });
+  assert.equal(run.statusCode, 202, run.body);
+  const body = run.json();
+  assert.equal(body.status, 'queued');
+  assert.equal(body.check_status_at, `/pipeline/job/${body.job_id}`);
+  assert.equal(body.cost_estimate.aiprod_optimized, 0);
+
+  const v1 = (await svc.app!.inject({ url: `/v1/productions/${body.job_id}`, headers: svc.auth })).json();
+  assert.equal(v1.priority, 8);
+  const job = (await svc.app!.inject({ url: body.check_status_at, headers: svc.auth })).json();
+  assert.equal(job.job_id, body.job_id);
+  assert.equal(job.status, 'queued');
+  assert.equal(job.preset, 'social_vertical');
+  assert.equal(job.content_preview, 'a product teaser for a solar backpack');
+
+  const batch = await svc.app!.inject({
+    method: 'POST', url: '/pipeline/batch', headers: svc.auth,
+    payload: { jobs: [{ content: 'one fine idea here' }, { content: 'x' }, { content: 'third idea', preset: 'nope' }] },
+  });
+  assert.equal(batch.statusCode, 400, batch.body);
+  assert.equal(batch.json().error.code, 'invalid_batch');
+  const paths = batch.json().error.details.map((d: { path: string }) => d.path);
+  assert.deepEqual(paths, ['jobs.1.content', 'jobs.2.preset']);
+  const good = await svc.app!.inject({ method: 'POST', url: '/pipeline/batch', headers: svc.auth, payload: { jobs: [{ content: 'one fine idea here' }, { content: 'another fine idea' }] } });
+  assert.equal(good.statusCode, 202, good.body);
+  assert.equal(good.json().count, 2);
+
+  const jobs = (await svc.app!.inject({ url: '/pipeline/jobs?status=QUEUED&limit=2&offset=1', headers: svc.auth })).json();
+  assert.equal(jobs.count, 2);
+  assert.equal(jobs.offset, 1);
+  assert.ok(jobs.jobs.every((j: { status: string }) => j.status === 'queued'));
+
+  const presets = await svc.app!.inject({ url: '/presets' });
+  assert.equal(presets.statusCode, 200);
+  assert.equal(presets.json().presets.quick_social.alias_of, 'social_vertical');
+
+  const estimate = await svc.app!.inject({ method: 'POST', url: '/cost-estimate', headers: svc.auth, payload: { content: 'a 30 second ad for running shoes', duration_sec: 30 } });
+  assert.equal(estimate.statusCode, 200, estimate.body);
+  assert.ok(Math.abs(estimate.json().duration_sec - 30) <= 5);
+  assert.equal(typeof estimate.json().breakdown.narrate, 'number');
+});
+
+test('a JSON body over the limit is a 413 with a code, and nothing is stored', async () => {
+  const before = (await svc.app!.inject({ url: '/v1/productions?limit=100', headers: svc.auth })).json().data.length;
+  const res = await svc.app!.inject({
+    method: 'POST', url: '/v1/productions', headers: { ...svc.auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ script: 'word '.repeat(300_000) }),
+  });
+  assert.equal(res.statusCode, 413);
+  assert.equal(res.json().error.code, 'payload_too_large');
+  assert.equal((await svc.app!.inject({ url: '/v1/productions?limit=100', headers: svc.auth })).json().data.length, before);
+});
+
+test('retention deletes expired outputs and idempotency keys, and stale cache units and temp dirs', async () => {
+  const db = svc.database.db;
+  const created = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: { ...svc.auth, 'idempotency-key': 'retention-1' }, payload: prompt });
+  const { id } = created.json();
+  const file = join(mkdtempSync(join(tmpdir(), 'aiprod-ret-')), 'video.mp4');
+  writeFileSync(file, Buffer.alloc(4096, 1));
+  const key = `productions/${id}/video.mp4`;
+  await svc.storage.put(key, file, 'video/mp4');
+  const old = new Date(Date.now() - 40 * 86_400_000);
+  await db.insert(outputs).values({ productionId: id, name: 'video.mp4', kind: 'video', mime: 'video/mp4', bytes: 4096, storageKey: key, createdAt: old, durationSec: 1 });
+  await db.update(idempotencyKeys).set({ createdAt: old });
+  // A fresh output of the same production stays.
+  const freshKey = `productions/${id}/captions.srt`;
+  await svc.storage.put(freshKey, file, 'text/plain');
+  await db.insert(outputs).values({ productionId: id, name: 'captions.srt', kind: 'captions', mime: 'text/plain', bytes: 4096, storageKey: freshKey, createdAt: new Date(), durationSec: null });
+
+  const kept = await expireStored(svc.database, svc.storage, 0);
+  assert.equal(kept.outputs, 0, 'RETENTION_DAYS=0 keeps everything');
+  const result = await expireStored(svc.database, svc.storage, 30);
+  assert.deepEqual(result, { outputs: 1, bytes: 4096, idempotencyKeys: 1 });
+  assert.equal(await svc.storage.stat(key), undefined);
+  assert.ok(await svc.storage.stat(freshKey));
+  const left = await db.select().from(outputs).where(eq(outputs.productionId, id));
+  assert.deepEqual(left.map((o) => o.name), ['captions.srt']);
+  assert.equal((await db.select().from(productions).where(eq(productions.id, id))).length, 1, 'the production itself stays');
+
+  const root = mkdtempSync(join(tmpdir(), 'aiprod-cache-'));
+  const cache = new StageCache(join(root, 'cache'));
+  const stale = await cache.memo('narrate', { text: 'old' }, async (dir) => {
+    writeFileSync(join(dir, 'speech.wav'), Buffer.alloc(1000));
+    return { path: join(dir, 'speech.wav') };
+  });
+  const used = await cache.memo('narrate', { text: 'recent' }, async () => ({ ok: true }));
+  const oldSec = old.getTime() / 1000;
+  utimesSync(join(stale.dir, 'manifest.json'), oldSec, oldSec);
+  utimesSync(join(used.dir, 'manifest.json'), oldSec, oldSec);
+  assert.equal((await cache.memo('narrate', { text: 'recent' }, async () => ({ ok: false }))).hit, true, 'a hit renews the unit');
+  const tmp = join(root, 'tmp');
+  mkdirSync(join(tmp, 'render-dead'), { recursive: true });
+  mkdirSync(join(tmp, 'render-live'), { recursive: true });
+  utimesSync(join(tmp, 'render-dead'), oldSec, oldSec);
+  const local = expireLocal(cache, tmp, 30);
+  assert.equal(local.cacheUnits, 1);
+  assert.ok(local.cacheBytes >= 1000);
+  assert.equal(local.tmpDirs, 1);
+  assert.equal((await cache.memo('narrate', { text: 'old' }, async () => ({ path: 'redone' }))).hit, false);
+  assert.equal((await cache.memo('narrate', { text: 'recent' }, async () => ({ ok: false }))).hit, true);
+});
+
+async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
