@@ -41,7 +41,29 @@ export const productionOptionsShape = {
 export const createProductionSchema = briefFieldsSchema
   .extend(productionOptionsShape)
   .superRefine(requireOneSource)
-  .meta({ id: 'CreateProduction', description: 'A brief (exactly one of prompt, script, scenes) plus delivery options.' });
+  .meta({
+    id: 'CreateProduction',
+    description: 'A brief (exactly one of prompt, script, scenes) plus delivery options.',
+    examples: [
+      { prompt: 'a 30-second launch video for a solar-powered backpack', preset: 'social_vertical', metadata: { campaign: 'spring' } },
+      {
+        script: 'Meet Nimbus, the backpack that charges your phone with sunlight. Six hours of sun, two full charges.',
+        aspectRatio: '16:9',
+        resolution: '1080p',
+        music: { mood: 'uplifting' },
+        outputs: ['mp4', 'srt'],
+        review: true,
+        webhookUrl: 'https://example.com/hooks/aiprod',
+      },
+      {
+        scenes: [
+          { narration: 'Our quarter in numbers.', title: 'Q3', visual: { type: 'gradient', colors: ['#0f172a', '#1e3a8a'] }, durationSec: 4 },
+          { narration: 'Revenue up twelve percent.', visual: { type: 'image', src: 'charts/revenue.png' } },
+        ],
+        resolution: '720p',
+      },
+    ],
+  });
 export type CreateProduction = z.infer<typeof createProductionSchema>;
 
 export const BATCH_MAX = 500;
@@ -49,7 +71,7 @@ export const batchSchema = z
   .strictObject({
     productions: z.array(z.unknown()).min(1).max(BATCH_MAX).describe(`1–${BATCH_MAX} production requests, each like POST /v1/productions.`),
   })
-  .meta({ id: 'BatchRequest' });
+  .meta({ id: 'BatchRequest', examples: [{ productions: [{ prompt: 'a teaser for our spring sale' }, { prompt: 'a teaser for our summer sale', preset: 'square_post' }] }] });
 
 export const errorBodySchema = z
   .object({
@@ -59,7 +81,18 @@ export const errorBodySchema = z
       details: z.array(z.object({ path: z.string().optional(), message: z.string() }).loose()).optional(),
     }),
   })
-  .meta({ id: 'Error' });
+  .meta({
+    id: 'Error',
+    examples: [
+      {
+        error: {
+          code: 'invalid_brief',
+          message: 'invalid brief: scenes.0.visual.color: use a hex colour such as "#1e3a8a" or "#fff"',
+          details: [{ path: 'scenes.0.visual.color', message: 'use a hex colour such as "#1e3a8a" or "#fff"' }],
+        },
+      },
+    ],
+  });
 
 export const outputSchema = z.object({
   name: z.string().describe('video.mp4, video.webm, audio.m4a, preview.gif, thumbnail.jpg, captions.srt, captions.vtt, storyboard.json, qa.json, cost.json'),
@@ -113,7 +146,20 @@ export type Production = z.infer<typeof productionSchema>;
 
 export const acceptedSchema = z
   .object({ id: z.string(), status: z.enum(PRODUCTION_STATUSES), links: productionSchema.shape.links })
-  .meta({ id: 'Accepted' });
+  .meta({
+    id: 'Accepted',
+    examples: [
+      {
+        id: '0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10',
+        status: 'queued',
+        links: {
+          self: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10',
+          events: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/events',
+          storyboard: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/storyboard',
+        },
+      },
+    ],
+  });
 
 export const listQuerySchema = z.strictObject({
   status: z

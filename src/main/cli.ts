@@ -166,6 +166,18 @@ export function buildProgram(): Command {
       process.stdout.write(`migrations applied (${database.kind})\n`);
     });
 
+  program
+    .command('openapi')
+    .description('print the OpenAPI document of the HTTP API (or write it with --out; the repository keeps it in openapi.json)')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action(async (flags: { out?: string }) => {
+      const { writeFileSync } = await import('node:fs');
+      const { generateOpenApi } = await import('./openapi.js');
+      const document = await generateOpenApi(pkg.version);
+      if (flags.out) writeFileSync(flags.out, document);
+      else process.stdout.write(document);
+    });
+
   return program;
 }
 

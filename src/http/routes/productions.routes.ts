@@ -140,7 +140,7 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       tags: ['productions'],
       summary: 'Server-Sent Events of status and progress until the production finishes',
       description:
-        'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the first is the current state, and the stream ends after a final status. EventSource cannot set headers, so this route (and /ws) also takes the key as `?access_token=`.',
+        'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the first is the current state, and the stream ends after a final status. The same stream is served over a WebSocket at `/v1/productions/{id}/ws` (one JSON event per message, closed with code 1000 after a final status; OpenAPI cannot describe WebSocket routes, so it is listed only here). EventSource and browser WebSockets cannot set headers, so these two routes also take the key as `?access_token=`.',
       params: idParams,
     },
   }, async (request, reply) => {
