@@ -70,6 +70,11 @@ export const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
   /** Largest JSON body the API accepts, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Port on which `aiprod worker` serves its own Prometheus /metrics (stage durations, busy and
+   * idle render slots). Empty: none. The API process serves /metrics on its HTTP port.
+   */
+  WORKER_METRICS_PORT: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(65_535).optional()),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

@@ -3,6 +3,7 @@
  * on first start), log as JSON lines, and shut down cleanly on SIGTERM/SIGINT — running renders get
  * SHUTDOWN_GRACE_SEC to finish and are then handed back to the queue.
  */
+import { createServer } from 'node:http';
 import pino from 'pino';
 import type { Env } from '../config/env.js';
 import { startService, type Role } from './service.js';
@@ -28,6 +29,22 @@ export async function runService(options: { env: Env; role: Role; port: number; 
     process.stdout.write(`AIPROD ${options.version} listening on ${address} (docs: ${address}/docs, database: ${service.database.kind})\n`);
   } else {
     process.stdout.write(`AIPROD ${options.version} worker started (database: ${service.database.kind})\n`);
+    if (env.WORKER_METRICS_PORT) {
+      // A worker has no HTTP API; its metrics (stage durations, render slots) get a port of their own.
+      const server = createServer((request, response) => {
+        if (request.url !== '/metrics') {
+          response.writeHead(404).end();
+          return;
+        }
+        service.metrics.registry
+          .metrics()
+          .then((text) => response.writeHead(200, { 'content-type': service.metrics.registry.contentType }).end(text))
+          .catch(() => response.writeHead(500).end());
+      });
+      server.listen(env.WORKER_METRICS_PORT, env.HOST);
+      server.unref();
+      process.stdout.write(`worker metrics on http://${env.HOST}:${env.WORKER_METRICS_PORT}/metrics\n`);
+    }
   }
   let stopping = false;
   const stop = (signal: string): void => {
