@@ -47,6 +47,8 @@ export const envSchema = z.object({
   STORAGE_URL: optionalPath.pipe(z.string().regex(/^(file|s3):\/\//, 'use file:///path or s3://bucket/prefix').optional()),
   /** S3 endpoint for S3-compatible stores (MinIO, R2 …); empty means AWS for S3_REGION. */
   S3_ENDPOINT: optionalPath,
+  /** Origin of the store as your users' browsers reach it, for signed download URLs (when it differs from S3_ENDPOINT). */
+  S3_PUBLIC_ENDPOINT: optionalPath,
   /** S3 region. */
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
   /** S3 credentials. */

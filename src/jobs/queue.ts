@@ -35,6 +35,8 @@ export interface JobQueue {
   /** Ids of productions that have a render job not yet finished (waiting, retrying or active). */
   pendingProductionIds(): Promise<Set<string>>;
   schedule(name: JobName, cron: string, data: object): Promise<void>;
+  /** Cancels the render jobs of a production that no worker has started (after a cancel). */
+  discardPending(productionId: string): Promise<number>;
   stopWorking(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -145,6 +147,15 @@ export class PgBossQueue implements JobQueue {
       [JOBS.render.queue],
     );
     return new Set((rows as { id: string }[]).map((r) => r.id));
+  }
+
+  async discardPending(productionId: string): Promise<number> {
+    const { rows } = await this.db.executeSql(
+      `update ${this.schema}.job set state = 'cancelled', completed_on = now()
+        where name = $1 and data->>'productionId' = $2 and state in ('created', 'retry') returning id`,
+      [JOBS.render.queue, productionId],
+    );
+    return rows.length;
   }
 
   async schedule(name: JobName, cron: string, data: object): Promise<void> {

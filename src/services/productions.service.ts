@@ -265,6 +265,8 @@ export class ProductionsService {
       'queued', 'awaiting_review', ...RUNNING_STATUSES,
     ]);
     if (!updated) return this.cancel(tenantId, id); // it moved on meanwhile: look again
+    // A job no worker has started would only be claimed and dropped; take it off the queue now.
+    await this.deps.queue.discardPending(id);
     await this.deps.database.notify(CANCEL_CHANNEL, id);
     await this.notify(id, tenantId);
     return this.view(updated);

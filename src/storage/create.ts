@@ -3,11 +3,44 @@ import { join } from 'node:path';
 import type { Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
 import { LocalStorage } from './local.adapter.js';
+import { S3Storage } from './s3.adapter.js';
 import type { Storage } from './storage.port.js';
 
 export function createStorage(env: Env): Storage {
   const url = env.STORAGE_URL;
   if (!url) return new LocalStorage(join(env.AIPROD_DATA_DIR, 'artifacts'));
   if (url.startsWith('file://')) return new LocalStorage(new URL(url).pathname);
-  throw new AppError('internal', 'STORAGE_URL=s3://… is not available in this build yet; use a file:// URL or leave it empty');
+  return createS3Storage(url, env);
+}
+
+/** s3://bucket/some/prefix with the S3_* variables; every missing or bad one is named at once. */
+function createS3Storage(url: string, env: Env): S3Storage {
+  const problems: string[] = [];
+  const match = /^s3:\/\/([A-Za-z0-9._-]+)(?:\/(.*))?$/.exec(url);
+  if (!match) problems.push(`STORAGE_URL: use s3://bucket or s3://bucket/prefix (a bucket name of letters, digits, ".", "-", "_"), not ${url}`);
+  if (!env.S3_ACCESS_KEY_ID) problems.push('S3_ACCESS_KEY_ID: required when STORAGE_URL is s3://…; set the access key of the bucket');
+  if (!env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY: required when STORAGE_URL is s3://…; set the secret key of the bucket');
+  if (env.S3_ENDPOINT && !isOrigin(env.S3_ENDPOINT)) problems.push(`S3_ENDPOINT: use http(s)://host[:port] without a path, not ${env.S3_ENDPOINT}`);
+  if (env.S3_PUBLIC_ENDPOINT && !isOrigin(env.S3_PUBLIC_ENDPOINT)) problems.push(`S3_PUBLIC_ENDPOINT: use http(s)://host[:port] without a path, not ${env.S3_PUBLIC_ENDPOINT}`);
+  if (problems.length > 0 || !match || !env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY) {
+    throw new AppError('internal', `invalid configuration: ${problems.join('; ')}`);
+  }
+  return new S3Storage({
+    bucket: match[1] ?? '',
+    prefix: match[2] ?? '',
+    endpoint: env.S3_ENDPOINT,
+    publicEndpoint: env.S3_PUBLIC_ENDPOINT,
+    region: env.S3_REGION,
+    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  });
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.username;
+  } catch {
+    return false;
+  }
 }

@@ -196,3 +196,19 @@ async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void>
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('/metrics reports requests by route and status, latency buckets, productions by status and the queue', async () => {
+  const queued = (await svc.app!.inject({ url: '/v1/productions?status=queued&limit=100', headers: svc.auth })).json().data.length;
+  assert.ok(queued > 0);
+  const res = await svc.app!.inject({ url: '/metrics' });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.headers['content-type'] as string, /^text\/plain/);
+  const text = res.body;
+  assert.match(text, /aiprod_http_requests_total\{method="POST",route="\/v1\/productions",status="202"\} \d+/);
+  assert.match(text, /aiprod_http_requests_total\{method="POST",route="\/v1\/productions",status="413"\} 1/);
+  assert.match(text, /aiprod_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/v1\/productions\/:id"\} \d+/);
+  assert.match(text, new RegExp(`aiprod_productions\\{status="queued"\\} ${queued}\\b`));
+  const waiting = /aiprod_queue_waiting_jobs (\d+)/.exec(text);
+  assert.equal(Number(waiting?.[1]), queued, 'every queued production has a waiting job');
+  assert.match(text, /aiprod_queue_oldest_waiting_seconds \d/);
+});

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { FakeS3 } from '../../test/support/fake-s3.js';
+import { loadEnv } from '../config/env.js';
+import { AppError } from '../contract/errors.js';
+import { createStorage } from './create.js';
+import { LocalStorage } from './local.adapter.js';
+import { decodeXml, S3Storage, type S3StorageOptions } from './s3.adapter.js';
+import { canonicalQuery, canonicalUri, EMPTY_SHA256, presignGetUrl, sha256Hex, signRequest, uriEncode } from './sigv4.js';
+import type { Storage } from './storage.port.js';
+
+// The worked examples of AWS's S3 documentation (sig-v4-header-based-auth.html, sigv4-query-string-auth.html).
+describe('SigV4 against the AWS documentation examples', () => {
+  const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+  const options = { credentials, region: 'us-east-1', now: new Date('2013-05-24T00:00:00Z') };
+  const host = 'examplebucket.s3.amazonaws.com';
+  const signatureOf = (headers: Record<string, string>): string | undefined => /Signature=([0-9a-f]{64})$/.exec(headers.authorization ?? '')?.[1];
+
+  test('GET Object with a Range header', () => {
+    const headers = signRequest({ method: 'GET', host, path: '/test.txt', headers: { range: 'bytes=0-9' } }, { ...options, payloadHash: EMPTY_SHA256 });
+    assert.equal(headers['x-amz-date'], '20130524T000000Z');
+    assert.equal(headers['x-amz-content-sha256'], EMPTY_SHA256);
+    assert.match(headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20130524\/us-east-1\/s3\/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, /);
+    assert.equal(signatureOf(headers), 'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
+  });
+
+  test('PUT Object with a reserved character in the key and a hashed body', () => {
+    const payloadHash = sha256Hex('Welcome to Amazon S3.');
+    const headers = signRequest(
+      { method: 'PUT', host, path: '/test$file.text', headers: { date: 'Fri, 24 May 2013 00:00:00 GMT', 'x-amz-storage-class': 'REDUCED_REDUNDANCY' } },
+      { ...options, payloadHash },
+    );
+    assert.equal(signatureOf(headers), '98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd');
+  });
+
+  test('GET Bucket lifecycle (a parameter without a value) and List Objects (parameters given unsorted)', () => {
+    const lifecycle = signRequest({ method: 'GET', host, path: '/', query: { lifecycle: '' } }, { ...options, payloadHash: EMPTY_SHA256 });
+    assert.equal(signatureOf(lifecycle), 'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543');
+    const list = signRequest({ method: 'GET', host, path: '/', query: { prefix: 'J', 'max-keys': '2' } }, { ...options, payloadHash: EMPTY_SHA256 });
+    assert.equal(signatureOf(list), '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7');
+  });
+
+  test('presigned GET URL', () => {
+    assert.equal(
+      presignGetUrl({ origin: `https://${host}`, path: '/test.txt' }, { ...options, expiresSec: 86_400 }),
+      'https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request' +
+        '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    );
+    assert.throws(() => presignGetUrl({ origin: `https://${host}`, path: '/t' }, { ...options, expiresSec: 604_801 }), /1 to 604800 seconds/);
+  });
+
+  test('URI encoding follows the AWS rules', () => {
+    assert.equal(uriEncode("a b+c/é~!'()*"), 'a%20b%2Bc%2F%C3%A9~%21%27%28%29%2A');
+    assert.equal(canonicalUri('/bucket/my video (1).mp4'), '/bucket/my%20video%20%281%29.mp4');
+    assert.equal(canonicalQuery([['prefix', 'a/b c'], ['list-type', '2'], ['uploads', '']]), 'list-type=2&prefix=a%2Fb%20c&uploads=');
+  });
+
+  test('XML entities in keys are decoded, named and numeric', () => {
+    assert.equal(decodeXml('a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; &#13;&#x1F600;'), 'a & b <c> "d" \'e\' \r😀');
+  });
+});
+
+const credentials = { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake-secret/with+chars' };
+const tmp = await mkdtemp(join(tmpdir(), 'aiprod-s3-'));
+const fake = await FakeS3.start({ bucket: 'media', ...credentials, maxKeys: 3 });
+const s3 = (overrides: Partial<S3StorageOptions> = {}): S3Storage =>
+  new S3Storage({ bucket: 'media', prefix: 'aiprod/dev', endpoint: fake.url, region: 'us-east-1', credentials, forcePathStyle: true, ...overrides });
+
+after(async () => {
+  await fake.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function file(name: string, content: string | Buffer): Promise<string> {
+  const path = join(tmp, name);
+  await writeFile(path, content);
+  return path;
+}
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function collect(items: AsyncIterable<{ key: string; bytes: number }>): Promise<Array<[string, number]>> {
+  const out: Array<[string, number]> = [];
+  for await (const item of items) out.push([item.key, item.bytes]);
+  return out.sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** What every Storage adapter must do alike (STYLE 12). */
+function conformance(name: string, make: () => Storage): void {
+  describe(`Storage conformance: ${name}`, () => {
+    const storage = make();
+    const key = "productions/p1/my vidéo (final) & co's 字幕 😀.mp4";
+
+    test('put, stat, read, range and replace', async () => {
+      assert.deepEqual(await storage.put(key, await file('a.txt', '0123456789'), 'video/mp4'), { bytes: 10 });
+      const stat = await storage.stat(key);
+      assert.equal(stat?.key, key);
+      assert.equal(stat?.bytes, 10);
+      assert.ok(stat && Math.abs(stat.modifiedAt.getTime() - Date.now()) < 60_000);
+      assert.equal(await text(await storage.read(key)), '0123456789');
+      assert.equal(await text(await storage.read(key, { start: 2, end: 5 })), '2345');
+      await storage.put(key, await file('b.txt', 'replaced'), 'video/mp4');
+      assert.equal(await text(await storage.read(key)), 'replaced');
+    });
+
+    test('an empty file', async () => {
+      assert.deepEqual(await storage.put('productions/p0/empty.srt', await file('empty.srt', ''), 'text/plain'), { bytes: 0 });
+      assert.equal((await storage.stat('productions/p0/empty.srt'))?.bytes, 0);
+      assert.equal(await text(await storage.read('productions/p0/empty.srt')), '');
+    });
+
+    test('a missing key: stat is undefined, read fails, delete is quiet', async () => {
+      assert.equal(await storage.stat('productions/none/x.mp4'), undefined);
+      await assert.rejects(async () => text(await storage.read('productions/none/x.mp4')));
+      await storage.delete('productions/none/x.mp4');
+    });
+
+    test('list is recursive under a directory-like prefix, across pages', async () => {
+      const source = await file('list.txt', 'abc');
+      const keys = ['p2/a.mp4', 'p2/b.srt', 'p2/c.vtt', 'p2/sub/d.png', 'p2/sub/e & f.png', 'p2/g.json', 'p2/h.txt', 'p20/other.mp4'].map((k) => `lists/${k}`);
+      for (const k of keys) await storage.put(k, source, 'application/octet-stream');
+      const listed = await collect(storage.list('lists/p2'));
+      assert.deepEqual(listed, keys.filter((k) => !k.includes('p20')).sort().map((k) => [k, 3]));
+      assert.deepEqual(await collect(storage.list('lists/p2/')), listed);
+      assert.deepEqual(await collect(storage.list('lists/none')), []);
+    });
+
+    test('delete removes the object', async () => {
+      await storage.put('productions/p3/x.txt', await file('x.txt', 'x'), 'text/plain');
+      await storage.delete('productions/p3/x.txt');
+      assert.equal(await storage.stat('productions/p3/x.txt'), undefined);
+      assert.deepEqual(await collect(storage.list('productions/p3')), []);
+    });
+
+    test('check passes on a writable store', async () => {
+      await storage.check();
+    });
+  });
+}
+
+conformance('local', () => new LocalStorage(join(tmp, 'local-root')));
+conformance('s3 (fake S3, path-style, prefixed)', () => s3());
+
+describe('S3Storage against the fake S3', () => {
+  before(() => {
+    fake.hang = false;
+  });
+  after(() => {
+    assert.deepEqual(fake.unexpected, [], 'the adapter made a request S3 has no answer for');
+  });
+
+  test('objects live under the STORAGE_URL prefix with their content type; lists page with continuation tokens', async () => {
+    const storage = s3();
+    const source = await file('page.txt', 'p');
+    for (const name of ['a', 'b', 'c', 'd', 'e & f', 'g']) await storage.put(`pages/${name}.webm`, source, 'video/webm');
+    assert.equal(fake.objects.get('aiprod/dev/pages/e & f.webm')?.contentType, 'video/webm');
+    const before = fake.requests.length;
+    assert.equal((await collect(storage.list('pages'))).length, 6);
+    const pages = fake.requests.slice(before);
+    assert.deepEqual(pages.map((r) => r.includes('continuation-token=')), [false, true]);
+    assert.ok(pages.every((r) => r.startsWith('GET /media?') && r.includes('prefix=aiprod%2Fdev%2Fpages%2F')));
+  });
+
+  test('a presigned URL downloads with plain fetch, named by Content-Disposition', async () => {
+    const storage = s3();
+    const key = 'productions/p4/vidéo finale.mp4';
+    await storage.put(key, await file('v.mp4', 'movie-bytes'), 'video/mp4');
+    const url = await storage.signedUrl(key, 3600, 'vidéo "finale".mp4');
+    assert.ok(url.startsWith(`${fake.url}/media/aiprod/dev/productions/p4/vid%C3%A9o%20finale.mp4?`));
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'movie-bytes');
+    assert.equal(res.headers.get('content-disposition'), `inline; filename="vid_o _finale_.mp4"; filename*=UTF-8''vid%C3%A9o%20%22finale%22.mp4`);
+    assert.equal(res.headers.get('content-type'), 'video/mp4');
+  });
+
+  test('an expired presigned URL is refused, and so is one pointed at another key', async () => {
+    const storage = s3();
+    await storage.put('productions/p5/a.mp4', await file('a.mp4', 'a'), 'video/mp4');
+    const url = await storage.signedUrl('productions/p5/a.mp4', 60, 'a.mp4');
+    const moved = await fetch(url.replace('/a.mp4?', '/b.mp4?'));
+    assert.equal(moved.status, 403);
+    assert.match(await moved.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+    fake.now = () => new Date(Date.now() + 61_000);
+    try {
+      const expired = await fetch(url);
+      assert.equal(expired.status, 403);
+      assert.match(await expired.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+    } finally {
+      fake.now = () => new Date();
+    }
+  });
+
+  test('a file over the multipart threshold goes up in parts', async () => {
+    const storage = s3({ multipartThresholdBytes: 6 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
+    const content = Buffer.alloc(12 * 1024 * 1024 + 7);
+    for (let i = 0; i < content.length; i += 4096) content[i] = i % 251;
+    assert.deepEqual(await storage.put('productions/p6/big.mp4', await file('big.mp4', content), 'video/mp4'), { bytes: content.length });
+    assert.equal(fake.requests.filter((r) => r.startsWith('PUT /media/aiprod/dev/productions/p6/big.mp4?partNumber=')).length, 3);
+    assert.ok(fake.objects.get('aiprod/dev/productions/p6/big.mp4')?.body.equals(content));
+    assert.equal(fake.uploads.size, 0);
+  });
+
+  test('a failed part aborts the multipart upload and the error is retryable', async () => {
+    const storage = s3({ multipartThresholdBytes: 6 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
+    fake.failOnce = { match: /^PUT .*partNumber=2&/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+    const error = await storage.put('productions/p7/big.mp4', await file('big2.mp4', Buffer.alloc(11 * 1024 * 1024)), 'video/mp4').catch((e: unknown) => e);
+    assert.ok(error instanceof AppError);
+    assert.match(error.message, /S3 UploadPart "aiprod\/dev\/productions\/p7\/big.mp4" in bucket "media" failed: SlowDown \(HTTP 503\)/);
+    assert.equal(error.retryable, true);
+    assert.equal(fake.uploads.size, 0);
+    assert.equal(fake.objects.has('aiprod/dev/productions/p7/big.mp4'), false);
+  });
+
+  test('a reader that pauses longer than the time-out is not cut off', async () => {
+    const storage = s3({ timeoutMs: 100 });
+    const content = Buffer.alloc(1024 * 1024, 7);
+    await storage.put('productions/p8/slow.mp4', await file('slow.mp4', content), 'video/mp4');
+    const stream = await storage.read('productions/p8/slow.mp4');
+    await delay(350); // the reader is busy elsewhere; S3 has sent what the buffers hold and waits
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(content));
+  });
+
+  test('S3 errors name the code and the key', async () => {
+    const error = await s3().read('productions/none/video.mp4').catch((e: unknown) => e);
+    assert.ok(error instanceof AppError);
+    assert.equal(error.code, 'not_found');
+    assert.match(error.message, /GetObject "aiprod\/dev\/productions\/none\/video.mp4" in bucket "media" failed: NoSuchKey \(HTTP 404\)/);
+  });
+
+  test('refused credentials fail check() with a message naming the bucket and the fix', async () => {
+    await assert.rejects(s3({ credentials: { ...credentials, secretAccessKey: 'wrong' } }).check(), (error: Error) => {
+      assert.match(error.message, /bucket "media" failed: SignatureDoesNotMatch \(HTTP 403\).*check S3_SECRET_ACCESS_KEY/);
+      return true;
+    });
+    await assert.rejects(s3({ credentials: { ...credentials, accessKeyId: 'AKIDOTHER' } }).check(), /InvalidAccessKeyId \(HTTP 403\).*check S3_ACCESS_KEY_ID/);
+    await assert.rejects(s3({ bucket: 'missing' }).check(), /bucket "missing" failed: NoSuchBucket \(HTTP 404\).*check the bucket in STORAGE_URL/);
+  });
+
+  test('an unreachable store fails check() naming the bucket and the endpoint', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await s3({ endpoint }).check().catch((e: unknown) => e);
+    assert.ok(error instanceof AppError);
+    assert.match(error.message, new RegExp(`bucket "media" failed: connection to ${endpoint}: .*ECONNREFUSED`));
+    assert.equal(error.retryable, true);
+  });
+
+  test('a store that stops answering times out', async () => {
+    fake.hang = true;
+    try {
+      const error = await s3({ timeoutMs: 200 }).stat('productions/p1/a.mp4').catch((e: unknown) => e);
+      assert.ok(error instanceof AppError);
+      assert.match(error.message, /HeadObject .* failed: connection to http:\/\/127.0.0.1:\d+: timed out after 0.2 s without data/);
+      assert.equal(error.retryable, true);
+    } finally {
+      fake.hang = false;
+    }
+  });
+
+  test('keys that would change meaning in a URL are refused', async () => {
+    for (const key of ['../etc/passwd', '/abs.mp4', 'a//b.mp4', 'a/./b.mp4', '']) {
+      await assert.rejects(s3().stat(key), /storage key must be relative/);
+    }
+  });
+
+  test('virtual-hosted addressing on AWS when path style is off', async () => {
+    const storage = s3({ endpoint: undefined, region: 'eu-west-1', forcePathStyle: false });
+    const url = new URL(await storage.signedUrl('productions/p1/video.mp4', 900, 'video.mp4'));
+    assert.equal(url.origin, 'https://media.s3.eu-west-1.amazonaws.com');
+    assert.equal(url.pathname, '/aiprod/dev/productions/p1/video.mp4');
+    assert.equal(url.searchParams.get('X-Amz-Expires'), '900');
+    assert.match(url.searchParams.get('X-Amz-Credential') ?? '', /^AKIDFAKE\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
+  });
+
+  test('the fake refuses a request whose signature does not cover what is sent', async () => {
+    const path = '/media/aiprod/dev/productions/p1/a.mp4';
+    const signed = signRequest({ method: 'GET', host: new URL(fake.url).host, path: '/media/aiprod/dev/productions/p1/b.mp4' }, { credentials, region: 'us-east-1', now: new Date(), payloadHash: EMPTY_SHA256 });
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      request(`${fake.url}${path}`, { headers: signed }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      }).on('error', reject).end();
+    });
+    assert.equal(status, 403);
+  });
+});
+
+describe('createStorage', () => {
+  const base = { S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: 'secret', S3_ENDPOINT: 'http://127.0.0.1:9000' };
+
+  test('STORAGE_URL=s3://bucket/prefix gives S3 storage with the keys under the prefix', async () => {
+    const storage = createStorage(loadEnv({ ...base, STORAGE_URL: 's3://media/aiprod/dev/' }));
+    assert.ok(storage instanceof S3Storage);
+    assert.equal(storage.kind, 's3');
+    assert.equal(storage.bucket, 'media');
+    assert.ok((await storage.signedUrl('k.mp4', 60, 'k.mp4')).startsWith('http://127.0.0.1:9000/media/aiprod/dev/k.mp4?'));
+    assert.ok(createStorage(loadEnv({})) instanceof LocalStorage);
+    const behindProxy = createStorage(loadEnv({ ...base, S3_PUBLIC_ENDPOINT: 'https://media.example.com', STORAGE_URL: 's3://media/aiprod' }));
+    const url = new URL(await behindProxy.signedUrl!('k.mp4', 60, 'k.mp4'));
+    assert.equal(url.origin, 'https://media.example.com', 'signed URLs point where browsers reach the store');
+    assert.equal(url.pathname, '/media/aiprod/k.mp4');
+  });
+
+  test('missing credentials and a bad endpoint are named', () => {
+    assert.throws(() => createStorage(loadEnv({ STORAGE_URL: 's3://media' })), /S3_ACCESS_KEY_ID: required.*S3_SECRET_ACCESS_KEY: required/);
+    assert.throws(() => createStorage(loadEnv({ ...base, S3_SECRET_ACCESS_KEY: '', STORAGE_URL: 's3://media' })), (error: Error) => {
+      assert.match(error.message, /^invalid configuration: S3_SECRET_ACCESS_KEY: required/);
+      assert.doesNotMatch(error.message, /S3_ACCESS_KEY_ID/);
+      return true;
+    });
+    assert.throws(() => createStorage(loadEnv({ ...base, S3_ENDPOINT: 'http://minio:9000/base', STORAGE_URL: 's3://media' })), /S3_ENDPOINT: use http\(s\):\/\/host\[:port\] without a path/);
+    assert.throws(() => createStorage(loadEnv({ ...base, STORAGE_URL: 's3://' })), /STORAGE_URL: use s3:\/\/bucket/);
+    assert.throws(() => createStorage(loadEnv({ ...base, S3_PUBLIC_ENDPOINT: 'media.example.com', STORAGE_URL: 's3://media' })), /S3_PUBLIC_ENDPOINT: use http/);
+  });
+});
