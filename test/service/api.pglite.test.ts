@@ -3,7 +3,7 @@
  * legacy /pipeline aliases, the body limit, and retention. Jobs stay queued, so nothing renders.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -211,4 +211,25 @@ test('/metrics reports requests by route and status, latency buckets, production
   const waiting = /aiprod_queue_waiting_jobs (\d+)/.exec(text);
   assert.equal(Number(waiting?.[1]), queued, 'every queued production has a waiting job');
   assert.match(text, /aiprod_queue_oldest_waiting_seconds \d/);
+});
+
+test('/ready is 503 naming the dependency that is down', async () => {
+  const ok = await svc.app!.inject({ url: '/ready' });
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.equal(ok.json().checks.ffmpeg.skipped, 'no render worker in this process (--role api)');
+  // Break local storage: its root becomes a file, so nothing can be written under it.
+  const root = (svc.storage as unknown as { root: string }).root;
+  rmSync(root, { recursive: true, force: true });
+  writeFileSync(root, 'not a directory');
+  try {
+    const down = await svc.app!.inject({ url: '/ready' });
+    assert.equal(down.statusCode, 503);
+    assert.equal(down.json().ok, false);
+    assert.equal(down.json().checks.storage.ok, false);
+    assert.ok(down.json().checks.storage.error);
+    assert.equal(down.json().checks.database.ok, true);
+  } finally {
+    rmSync(root, { force: true });
+  }
+  assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200);
 });

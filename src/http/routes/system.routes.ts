@@ -17,7 +17,10 @@ export interface SystemDeps {
   metrics: Metrics;
 }
 
-const checkSchema = z.object({ ok: z.boolean(), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) });
+const checkSchema = z.object({
+  ok: z.boolean(),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional(), skipped: z.string().optional() })),
+});
 
 export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: z.object({ ok: z.literal(true) }) } } }, async () => ({ ok: true as const }));
@@ -37,10 +40,10 @@ export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (
       database: await probe(() => deps.database.executeSql('select 1')),
       queue: await probe(() => deps.queue.depth('render')),
       storage: await probe(() => deps.storage.check()),
-      ffmpeg: await probe(async () => {
-        if (!deps.media) return;
-        await deps.media.ffmpeg(['-hide_banner', '-version'], { timeoutSec: 10 });
-      }),
+      // An API-only process never runs FFmpeg; its workers report their own.
+      ffmpeg: deps.media
+        ? await probe(() => deps.media!.ffmpeg(['-hide_banner', '-version'], { timeoutSec: 10 }))
+        : { ok: true, skipped: 'no render worker in this process (--role api)' },
     };
     const ok = Object.values(checks).every((c) => c.ok);
     return reply.status(ok ? 200 : 503).send({ ok, checks });
