@@ -105,6 +105,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   };
 
   try {
+    // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
+    await repo.failRunningStageRuns(db, id);
     await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
     await notify();
     const brief = resolveBrief(parseBrief(row.brief));
