@@ -69,11 +69,28 @@ export function followProduction(
     stop();
     return stop;
   }
-  unsubscribe = hub.subscribe(first.id, async () => {
-    const current = await productions.get(tenantId, first.id).catch(() => undefined);
-    if (!current || stopped) return;
-    emit(current);
-    if (isFinal(current.status)) stop();
-  });
+  // One read at a time, and one more after it when notifications came in meanwhile: reads in
+  // flight together on a connection pool can answer out of order, and progress must not go back.
+  let reading = false;
+  let dirty = false;
+  const read = async (): Promise<void> => {
+    if (reading) {
+      dirty = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        dirty = false;
+        const current = await productions.get(tenantId, first.id).catch(() => undefined);
+        if (!current || stopped) return;
+        emit(current);
+        if (isFinal(current.status)) stop();
+      } while (dirty && !stopped);
+    } finally {
+      reading = false;
+    }
+  };
+  unsubscribe = hub.subscribe(first.id, read);
   return stop;
 }

@@ -37,6 +37,8 @@ export interface JobQueue {
   schedule(name: JobName, cron: string, data: object): Promise<void>;
   /** Cancels the render jobs of a production that no worker has started (after a cancel). */
   discardPending(productionId: string): Promise<number>;
+  /** Ends the "active" render jobs of a production whose worker died (it gets a new job). */
+  retireActive(productionId: string): Promise<number>;
   stopWorking(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -51,6 +53,8 @@ export interface QueueOptions {
   /** Where pg-boss's background errors (maintenance, polling) are reported. */
   onError?: (error: Error) => void;
 }
+
+type JobState = 'created' | 'retry' | 'active';
 
 function check<N extends JobName>(name: N, data: unknown): JobPayload<N> {
   const parsed = JOBS[name].payload.safeParse(data);
@@ -150,10 +154,21 @@ export class PgBossQueue implements JobQueue {
   }
 
   async discardPending(productionId: string): Promise<number> {
+    return this.endRenderJobs(productionId, ['created', 'retry'], 'cancelled');
+  }
+
+  async retireActive(productionId: string): Promise<number> {
+    // If the worker was only slow, not dead, its later completion of this job is a no-op.
+    return this.endRenderJobs(productionId, ['active'], 'failed');
+  }
+
+  private async endRenderJobs(productionId: string, from: readonly JobState[], to: 'cancelled' | 'failed'): Promise<number> {
+    // States are spliced in (both executors pass arrays differently); they are constants of this file.
+    const states = from.map((state) => `'${state}'`).join(', ');
     const { rows } = await this.db.executeSql(
-      `update ${this.schema}.job set state = 'cancelled', completed_on = now()
-        where name = $1 and data->>'productionId' = $2 and state in ('created', 'retry') returning id`,
-      [JOBS.render.queue, productionId],
+      `update ${this.schema}.job set state = $3, completed_on = now()
+        where name = $1 and data->>'productionId' = $2 and state in (${states}) returning id`,
+      [JOBS.render.queue, productionId, to],
     );
     return rows.length;
   }

@@ -49,6 +49,8 @@ export interface RenderWorkerDeps {
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
+class LeaseLost extends Error {}
+
 /** Cancels in-flight renders by id (fed by LISTEN aiprod_cancel). */
 export class ActiveRenders {
   private readonly controllers = new Map<string, AbortController>();
@@ -166,13 +168,28 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       const { bytes } = await deps.storage.put(key, file.path, file.mime);
       rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
     }
-    await db.transaction(async (tx) => {
-      await repo.replaceOutputs(tx, id, rows);
-      await repo.updateOwned(tx, id, workerId, {
-        status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
-        storyboard: result.state.storyboard, finishedAt: new Date(), workerId: null,
+    const recorded = await db
+      .transaction(async (tx) => {
+        await repo.replaceOutputs(tx, id, rows);
+        const owned = await repo.updateOwned(tx, id, workerId, {
+          status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
+          storyboard: result.state.storyboard, finishedAt: new Date(), workerId: null,
+        });
+        // Canceled or taken over while uploading: roll the output rows back with it.
+        if (!owned) throw new LeaseLost();
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LeaseLost) return false;
+        throw error;
       });
-    });
+    if (!recorded) {
+      const now = await repo.findProductionById(db, id);
+      // A canceled production keeps nothing; one taken over keeps its keys for the new worker to overwrite.
+      if (now?.status === 'canceled') for (const row of rows) await deps.storage.delete(row.storageKey);
+      deps.log('info', 'render finished after losing its lease; result dropped', { productionId: id, status: now?.status });
+      return;
+    }
     await notify();
     deps.log('info', 'render succeeded', { productionId: id, attempt, seconds: result.timings });
   } catch (thrown) {

@@ -38,8 +38,9 @@ export async function sweepStalls(
     } else {
       const requeued = await repo.updateProduction(db, row.id, { status: 'queued', workerId: null, heartbeatAt: null }, [row.status]);
       if (!requeued) continue;
-      // The old job may still be "active" in pg-boss until it expires; the claim's lease check
-      // keeps the two from rendering at once.
+      // The dead worker's job would stay "active" in pg-boss until it expires; end it, so queue
+      // depth and pending ids are true. The claim's lease check keeps any two from rendering at once.
+      if (running) await queue.retireActive(row.id);
       await queue.enqueue('render', { productionId: row.id }, { priority: row.priority });
       result.requeued.push(row.id);
     }

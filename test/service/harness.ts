@@ -4,7 +4,7 @@
  * state changes through the same NOTIFY channel the API uses.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +14,7 @@ import { startService, type Role, type Service } from '../../src/main/service.js
 import { EVENTS_CHANNEL } from '../../src/services/productions.service.js';
 
 export interface TestService extends Service {
+  dataDir: string;
   key: string;
   auth: { authorization: string };
   /** Resolves with the production once `done(p)` holds (checked at every change notification). */
@@ -41,7 +42,8 @@ export async function freshPostgres(baseUrl: string): Promise<{ url: string; dro
 }
 
 export async function startTestService(options: { role?: Role; databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TestService> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aiprod-svc-'));
+  const given = options.env?.AIPROD_DATA_DIR;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'aiprod-svc-'));
   const env = loadEnv({
     ...process.env,
     AIPROD_DATA_DIR: dataDir,
@@ -57,6 +59,12 @@ export async function startTestService(options: { role?: Role; databaseUrl?: str
   const key = service.createdAdminKey ?? '';
   return {
     ...service,
+    dataDir,
+    async stop() {
+      await service.stop();
+      // A directory the harness made is the harness's to remove; one the test passed is the test's.
+      if (!given) rmSync(dataDir, { recursive: true, force: true });
+    },
     key,
     auth: { authorization: `Bearer ${key}` },
     async waitFor(id, done, timeoutMs = 120_000) {

@@ -127,6 +127,12 @@ test('a worker killed with SIGKILL mid-render: a second worker takes over and re
     `visualize attempt 2 re-used ${visualize.cachedUnits} of ${units} units; ${looksBefore} backgrounds and ${segmentsBefore} segments were finished at the kill`);
   // Nothing of the dead attempt is left looking alive.
   assert.deepEqual(done.stages.filter((s) => s.status === 'running'), [], 'no stage run is still "running" after the production succeeded');
+  // pg-boss completes the new job just after the handler returns.
+  const jobStates = async (): Promise<string[]> =>
+    ((await svc.database.executeSql(`select state from pgboss.job where data->>'productionId' = $1 order by created_on`, [id])).rows as { state: string }[]).map((r) => r.state);
+  await pollUntil('the new job to complete', async () => (await jobStates()).at(-1) === 'completed', 10_000);
+  assert.deepEqual(await jobStates(), ['failed', 'completed'], 'the dead worker\'s job was retired, the new one completed');
+  assert.equal((await svc.queue.pendingProductionIds()).has(id), false);
 
   const mp4 = done.outputs.find((o) => o.name === 'video.mp4');
   assert.ok(mp4, JSON.stringify(done.outputs));
