@@ -43,6 +43,8 @@ export const envSchema = z.object({
   AIPROD_DATA_DIR: z.string().trim().min(1).default('data'),
   /** PostgreSQL connection string (postgres://…). Empty: the embedded PGlite database in AIPROD_DATA_DIR. */
   DATABASE_URL: optionalPath.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'use a postgres:// or postgresql:// URL').optional()),
+  /** Connections each process keeps to PostgreSQL (shared by the API, pg-boss and the worker). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Where outputs are stored: empty (AIPROD_DATA_DIR/artifacts), file:///path, or s3://bucket/prefix. */
   STORAGE_URL: optionalPath.pipe(z.string().regex(/^(file|s3):\/\//, 'use file:///path or s3://bucket/prefix').optional()),
   /** S3 endpoint for S3-compatible stores (MinIO, R2 …); empty means AWS for S3_REGION. */

@@ -129,6 +129,6 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
   };
 }
 
-export function openDatabase(options: { url?: string; dataDir: string }): Promise<Database> {
-  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+export function openDatabase(options: { url?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+  return options.url ? openPostgres(options.url, { max: options.poolSize }) : openPglite(options.dataDir);
 }

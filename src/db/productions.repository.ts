@@ -84,6 +84,12 @@ export async function findIdempotencyKey(db: AppDb, tenantId: string, key: strin
   return row;
 }
 
+/** Inserts the keys that are free; returns the `tenant\0key` of each one inserted. */
+export async function insertIdempotencyKeys(db: AppDb, rows: (typeof idempotencyKeys.$inferInsert)[]): Promise<Set<string>> {
+  const inserted = await db.insert(idempotencyKeys).values(rows).onConflictDoNothing().returning({ tenantId: idempotencyKeys.tenantId, key: idempotencyKeys.key });
+  return new Set(inserted.map((r) => `${r.tenantId}\u0000${r.key}`));
+}
+
 /** Inserts the key; false when another request took it first (the caller rolls back and replays). */
 export async function insertIdempotencyKey(db: AppDb, row: typeof idempotencyKeys.$inferInsert): Promise<boolean> {
   const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });

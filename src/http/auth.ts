@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
-import { authenticate, type Principal, type Scope } from '../services/tenants.service.js';
+import { CachedAuthenticator, type Principal, type Scope } from '../services/tenants.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,12 +34,13 @@ function streamToken(url: string): string | undefined {
 }
 
 export function registerAuth(app: FastifyInstance, db: AppDb): void {
+  const keys = new CachedAuthenticator(db);
   app.addHook('onRequest', async (request) => {
     if (!PROTECTED.test(request.url)) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(request.url);
     if (!token) throw new AppError('unauthorized', 'missing API key', { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>"' }] });
-    const who = await authenticate(db, token);
+    const who = await keys.authenticate(token);
     const needed = scopeFor(request.method);
     if (!who.scopes.includes(needed) && !who.scopes.includes('admin')) {
       throw new AppError('forbidden', `this key lacks the ${needed} scope`, { details: [{ path: 'Authorization', message: `use a key with ${needed}` }] });

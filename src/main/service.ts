@@ -56,7 +56,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? noLog;
   const dataDir = resolve(env.AIPROD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') });
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), poolSize: env.DATABASE_POOL_SIZE });
   if (!options.noMigrate) await database.migrate();
   await ensureDefaultTenant(database.db);
   let createdAdminKey: string | undefined;
@@ -70,6 +70,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const storage = createStorage(env);
   const metrics = createMetrics();
   const providers = createProviders();
+  // Load the voice list now: every create validates its language against it.
+  await providers.tts.voices();
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
   const productions = new ProductionsService({ database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC });

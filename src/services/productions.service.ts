@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
 import {
   createProductionSchema,
@@ -21,6 +22,7 @@ import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../jobs/queue.js';
+import { GroupCommit } from '../lib/group-commit.js';
 import type { Providers } from '../pipeline/context.js';
 import { estimateBrief, type Estimate } from '../pipeline/estimate.js';
 import type { Storage } from '../storage/storage.port.js';
@@ -46,6 +48,12 @@ export interface Accepted {
   links: Production['links'];
   /** True when an Idempotency-Key replayed an earlier request. */
   replayed: boolean;
+}
+
+interface PendingCreate {
+  row: repo.NewProduction;
+  key: string | undefined;
+  hash: string;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -141,28 +149,55 @@ export class ProductionsService {
     return existing.productionIds;
   }
 
+  /**
+   * Validates, then commits the production, its job, its idempotency key and the change notification
+   * in one transaction (NOTIFY is delivered at commit); concurrent creates share that transaction
+   * (group commit, see insertCreates). A key that is already taken replays the earlier answer, or
+   * refuses another body with 409.
+   */
   async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
     const hash = sha256(canonical(body));
-    if (idempotencyKey) {
-      const ids = await this.replay(tenantId, idempotencyKey, hash);
-      if (ids?.[0]) return this.accepted(tenantId, ids[0], true);
-    }
     const request = await this.validate(body);
     const row = this.newRow(tenantId, request, new Date());
-    const raced = await this.db.transaction(async (tx) => {
-      if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: [row.id] }))) {
-        return true;
-      }
-      await repo.insertProductions(tx, [row]);
-      await this.deps.queue.enqueue('render', { productionId: row.id }, { priority: row.priority ?? 0, executor: executorFor(tx) });
-      return false;
-    });
-    if (raced && idempotencyKey) {
+    const outcome = await this.creates.submit({ row, key: idempotencyKey, hash });
+    if (outcome === 'taken' && idempotencyKey) {
       const ids = await this.replay(tenantId, idempotencyKey, hash);
       if (ids?.[0]) return this.accepted(tenantId, ids[0], true);
     }
-    await this.notify(row.id, tenantId);
     return { id: row.id, status: 'queued', links: links(row.id), replayed: false };
+  }
+
+  private readonly creates = new GroupCommit((items: PendingCreate[]) => this.insertCreates(items), { maxBatch: 200 });
+
+  /** Writes a group of creates in one transaction; an item whose Idempotency-Key is taken is 'taken'. */
+  private async insertCreates(items: PendingCreate[]): Promise<('created' | 'taken')[]> {
+    return this.db.transaction(async (tx) => {
+      const outcome: ('created' | 'taken')[] = items.map(() => 'created');
+      const keyed = new Map<string, number>();
+      items.forEach((item, i) => {
+        if (!item.key) return;
+        const slot = `${item.row.tenantId}\u0000${item.key}`;
+        if (keyed.has(slot)) outcome[i] = 'taken'; // the same key twice in one group: the first wins
+        else keyed.set(slot, i);
+      });
+      if (keyed.size > 0) {
+        const inserted = await repo.insertIdempotencyKeys(
+          tx,
+          [...keyed.values()].map((i) => {
+            const { row, key, hash } = items[i] as PendingCreate;
+            return { tenantId: row.tenantId, key: key as string, requestHash: hash, productionIds: [row.id] };
+          }),
+        );
+        for (const [slot, i] of keyed) if (!inserted.has(slot)) outcome[i] = 'taken';
+      }
+      const rows = items.filter((_, i) => outcome[i] === 'created').map((item) => item.row);
+      if (rows.length > 0) {
+        await repo.insertProductions(tx, rows);
+        await this.deps.queue.enqueueMany('render', rows.map((r) => ({ data: { productionId: r.id }, priority: r.priority ?? 0 })), { executor: executorFor(tx) });
+        await tx.execute(sql`select pg_notify(c, p) from (values ${sql.join(rows.map((r) => sql`(${EVENTS_CHANNEL}, ${JSON.stringify({ id: r.id, tenantId: r.tenantId })})`), sql`, `)}) as v(c, p)`);
+      }
+      return outcome;
+    });
   }
 
   /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */

@@ -57,3 +57,34 @@ export async function authenticate(db: AppDb, presented: string): Promise<Princi
   }
   return { tenantId: row.tenantId, keyId: row.id, scopes: row.scopes as Scope[] };
 }
+
+/**
+ * Remembers keys that authenticated for `ttlMs` (default 10 s), so a busy client costs one key
+ * lookup per TTL rather than one per request. Failures are never remembered. A key revoked or
+ * expired in the database stops working here within the TTL.
+ */
+export class CachedAuthenticator {
+  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    private readonly db: AppDb,
+    private readonly options: { ttlMs?: number; maxEntries?: number } = {},
+  ) {}
+
+  async authenticate(presented: string): Promise<Principal> {
+    const now = Date.now();
+    // Keyed by a hash, so the cache never holds a usable secret.
+    const slot = hash(presented);
+    const hit = this.entries.get(slot);
+    if (hit && hit.until > now) return hit.principal;
+    const principal = await authenticate(this.db, presented);
+    if (this.entries.size >= (this.options.maxEntries ?? 10_000)) this.entries.clear();
+    this.entries.set(slot, { principal, until: now + (this.options.ttlMs ?? 10_000) });
+    return principal;
+  }
+
+  /** Forgets every remembered key (after a revocation in this process). */
+  clear(): void {
+    this.entries.clear();
+  }
+}

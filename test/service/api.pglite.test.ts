@@ -233,3 +233,32 @@ test('/ready is 503 naming the dependency that is down', async () => {
   }
   assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200);
 });
+
+test('concurrent creates share transactions without losing or duplicating anything', async () => {
+  const before = await svc.queue.depth('render');
+  const distinct = Array.from({ length: 40 }, (_, i) =>
+    svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: { prompt: `concurrent idea number ${i}` } }),
+  );
+  const sameKey = Array.from({ length: 10 }, () =>
+    svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: { ...svc.auth, 'idempotency-key': 'burst-1' }, payload: { prompt: 'one idea sent ten times' } }),
+  );
+  const otherBody = svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: { ...svc.auth, 'idempotency-key': 'burst-1' }, payload: { prompt: 'a different idea' } });
+  const results = await Promise.all([...distinct, ...sameKey, otherBody]);
+  const ids = results.slice(0, 40).map((r) => {
+    assert.equal(r.statusCode, 202, r.body);
+    return r.json().id as string;
+  });
+  assert.equal(new Set(ids).size, 40);
+  const replays = results.slice(40, 50).map((r) => {
+    assert.equal(r.statusCode, 202, r.body);
+    return r.json().id as string;
+  });
+  assert.equal(new Set(replays).size, 1, 'one production for one key');
+  assert.equal(results.slice(40, 50).filter((r) => r.headers['idempotent-replayed'] === 'true').length, 9);
+  // The different body is a 409 if the first of the ten committed before it, else it won the key and the ten are 409s.
+  const conflict = results[50]!;
+  assert.ok(conflict.statusCode === 409 || conflict.statusCode === 202);
+  const after = await svc.queue.depth('render');
+  const created = 40 + (conflict.statusCode === 202 ? 1 : 0) + (replays[0] ? 1 : 0);
+  assert.equal(after.waiting - before.waiting, created, 'one render job per production');
+});

@@ -61,17 +61,21 @@ export function wordTimings(text: string, events: EspeakEvent[], durationSec: nu
 
 export class EspeakSynthesizer implements SpeechSynthesizer {
   readonly id = 'espeak-ng@1';
-  private voiceList: Voice[] | undefined;
+  /** The pending or finished load: concurrent first callers share one engine start (250 ms, 50 MiB each otherwise). */
+  private voiceList: Promise<Voice[]> | undefined;
 
-  async voices(): Promise<Voice[]> {
-    if (!this.voiceList) {
-      const worker = await freshEngine();
-      this.voiceList = worker.list_voices().map((v) => ({
+  voices(): Promise<Voice[]> {
+    this.voiceList ??= freshEngine().then((worker) =>
+      worker.list_voices().map((v) => ({
         id: v.identifier,
         name: v.name,
         languages: [...v.languages].sort((a, b) => a.priority - b.priority).map((l) => l.name.toLowerCase()),
-      }));
-    }
+      })),
+    );
+    // A failed load is not cached: the next caller tries again.
+    this.voiceList.catch(() => {
+      this.voiceList = undefined;
+    });
     return this.voiceList;
   }
 
