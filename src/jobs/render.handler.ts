@@ -163,9 +163,15 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       return;
     }
     const rows: repo.OutputRow[] = [];
+    const uploaded: string[] = [];
     for (const file of delivered.files) {
       const key = `productions/${id}/${file.name}`;
-      const { bytes } = await deps.storage.put(key, file.path, file.mime);
+      const { bytes } = await deps.storage.put(key, file.path, file.mime).catch(async (error: unknown) => {
+        // No half-delivered production: what went up before the failure comes down again.
+        for (const done of uploaded) await deps.storage.delete(done).catch(() => undefined);
+        throw error;
+      });
+      uploaded.push(key);
       rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
     }
     const recorded = await db

@@ -74,3 +74,52 @@ test('outputs go to S3 and download through signed, expiring URLs', async () => 
   fake.now = () => new Date();
   assert.deepEqual(fake.unexpected, []);
 });
+
+const tiny = (line: string) => ({
+  scenes: [{ narration: line, durationSec: 2, visual: { type: 'color', color: '#334155' } }],
+  resolution: '480p',
+  fps: 24,
+});
+const failUpload = (): void => {
+  fake.failOnce = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/qa\.json/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+};
+
+test('a retryable error (the store says SlowDown) retries with backoff and resumes from the cache', async () => {
+  failUpload();
+  const { id } = await svc.productions.create('default', tiny('Try again, please.'));
+  const retrying = await svc.waitFor(id, (p) => p.status === 'queued' && p.attempts === 1 && p.error !== null);
+  assert.equal(retrying.error?.code, 'internal');
+  assert.match(retrying.error?.message ?? '', /SlowDown/);
+  const done = await svc.waitFor(id, (p) => p.status === 'succeeded' || p.status === 'failed');
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+  assert.equal(done.attempts, 2);
+  assert.equal(done.error, null);
+  // The second attempt re-used every unit the first one made.
+  const second = done.stages.filter((s) => s.attempt === 2 && s.stage === 'visualize');
+  assert.equal(second[0]?.cachedUnits, second[0]?.totalUnits);
+  // pg-boss waited before retrying (retryDelay 2 s with backoff).
+  const failedAt = Date.parse(done.stages.find((s) => s.attempt === 1 && s.stage === 'qa')?.finishedAt ?? '');
+  const retriedAt = Date.parse(done.stages.find((s) => s.attempt === 2 && s.stage === 'plan')?.startedAt ?? '');
+  assert.ok(retriedAt - failedAt >= 1500, `retried ${retriedAt - failedAt} ms after the failure`);
+});
+
+test('after the last attempt the production fails with its error recorded', async () => {
+  failUpload();
+  const { id } = await svc.productions.create('default', tiny('This store never recovers.'));
+  // Every attempt meets a failing upload of its last file, qa.json, after the video and the rest went up (RENDER_ATTEMPTS is 3 by default).
+  const stop = await svc.database.listen('aiprod_production', () => {
+    if (!fake.failOnce) failUpload();
+  });
+  try {
+    const done = await svc.waitFor(id, (p) => p.status === 'succeeded' || p.status === 'failed', 90_000);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.attempts, 3);
+    assert.match(done.error?.message ?? '', /SlowDown/);
+    assert.equal(done.outputs.length, 0);
+    const left = [...fake.objects.keys()].filter((key) => key.includes(id));
+    assert.deepEqual(left, [], 'nothing of a failed delivery stays in the store');
+  } finally {
+    await stop();
+    fake.failOnce = undefined;
+  }
+});
