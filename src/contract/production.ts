@@ -141,7 +141,44 @@ export const productionSchema = z
     finishedAt: z.string().nullable(),
     links: z.object({ self: z.string(), events: z.string(), storyboard: z.string() }),
   })
-  .meta({ id: 'Production' });
+  .meta({
+    id: 'Production',
+    examples: [
+      {
+        id: '0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10',
+        status: 'succeeded',
+        stage: 'qa',
+        progress: 100,
+        attempts: 1,
+        title: 'Nimbus, the solar backpack',
+        review: false,
+        metadata: { campaign: 'spring' },
+        priority: 0,
+        webhookUrl: null,
+        error: null,
+        stages: [
+          { stage: 'plan', attempt: 1, status: 'succeeded', startedAt: '2026-11-25T10:00:01.200Z', finishedAt: '2026-11-25T10:00:01.260Z', wallSec: 0.06, cachedUnits: 0, totalUnits: 1 },
+          { stage: 'visualize', attempt: 1, status: 'succeeded', startedAt: '2026-11-25T10:00:02.900Z', finishedAt: '2026-11-25T10:00:09.400Z', wallSec: 6.5, cachedUnits: 0, totalUnits: 12 },
+        ],
+        outputs: [
+          { name: 'video.mp4', kind: 'video', mime: 'video/mp4', bytes: 4_812_333, durationSec: 30.2, url: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/outputs/video.mp4' },
+          { name: 'captions.srt', kind: 'captions', mime: 'application/x-subrip', bytes: 1_204, durationSec: null, url: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/outputs/captions.srt' },
+        ],
+        qa: { passed: true, failed: [], measurements: { integratedLufs: -14.1, truePeakDb: -1.4, durationSec: 30.2 } },
+        cost: { totalUsd: 0, stages: [{ stage: 'narrate', provider: 'espeak-ng@1', units: { characters: 412 }, usd: 0 }] },
+        durationSec: 30.2,
+        createdAt: '2026-11-25T10:00:00.950Z',
+        updatedAt: '2026-11-25T10:00:14.020Z',
+        startedAt: '2026-11-25T10:00:01.100Z',
+        finishedAt: '2026-11-25T10:00:14.020Z',
+        links: {
+          self: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10',
+          events: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/events',
+          storyboard: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/storyboard',
+        },
+      },
+    ],
+  });
 export type Production = z.infer<typeof productionSchema>;
 
 export const acceptedSchema = z
@@ -215,4 +252,26 @@ export const estimateSchema = z
     }),
     notes: z.array(z.string()),
   })
-  .meta({ id: 'Estimate' });
+  .meta({
+    id: 'Estimate',
+    examples: [
+      {
+        title: 'How bees make honey',
+        scenes: 5,
+        durationSec: 20,
+        width: 1280,
+        height: 720,
+        outputs: ['mp4'],
+        renderSec: 7,
+        cost: {
+          currency: 'USD',
+          totalUsd: 0,
+          items: [
+            { stage: 'plan', provider: 'rule-based@1', units: { scenes: 5 }, unitPriceUsd: 0, usd: 0 },
+            { stage: 'narrate', provider: 'espeak-ng@1', units: { characters: 281 }, unitPriceUsd: 0, usd: 0 },
+          ],
+        },
+        notes: [],
+      },
+    ],
+  });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { batchSchema, createProductionSchema } from '../../src/contract/production.js';
+import { acceptedSchema, batchSchema, createProductionSchema, errorBodySchema, estimateSchema, productionSchema } from '../../src/contract/production.js';
 import { generateOpenApi } from '../../src/main/openapi.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,5 +37,11 @@ test('the examples in the schemas are valid requests', () => {
   }
   for (const example of (batchSchema.meta()?.examples ?? []) as { productions: unknown[] }[]) {
     for (const item of example.productions) assert.ok(createProductionSchema.safeParse(item).success);
+  }
+  // And the response examples are what the API would answer.
+  for (const schema of [productionSchema, acceptedSchema, estimateSchema, errorBodySchema]) {
+    const responses = (schema.meta()?.examples ?? []) as unknown[];
+    assert.ok(responses.length > 0, `${String(schema.meta()?.id)} has an example`);
+    for (const example of responses) assert.ok(schema.safeParse(example).success, `${String(schema.meta()?.id)}: ${JSON.stringify(schema.safeParse(example).error?.issues)}`);
   }
 });
