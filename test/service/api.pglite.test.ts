@@ -262,3 +262,23 @@ test('concurrent creates share transactions without losing or duplicating anythi
   const created = 40 + (conflict.statusCode === 202 ? 1 : 0) + (replays[0] ? 1 : 0);
   assert.equal(after.waiting - before.waiting, created, 'one render job per production');
 });
+
+test('an unexpected failure is a 500 quoting the request id, without internals', async () => {
+  const original = svc.productions.get.bind(svc.productions);
+  svc.productions.get = async () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'secret_column')");
+  };
+  try {
+    const res = await svc.app!.inject({ url: '/v1/productions/anything', headers: svc.auth });
+    assert.equal(res.statusCode, 500);
+    const { error } = res.json();
+    assert.equal(error.code, 'internal');
+    const requestId = res.headers['x-request-id'] as string;
+    assert.ok(requestId);
+    assert.ok(error.message.includes(requestId), error.message);
+    assert.doesNotMatch(res.body, /secret_column|TypeError|at .*\.ts/);
+  } finally {
+    svc.productions.get = original;
+  }
+  assert.equal((await svc.app!.inject({ url: '/health' })).statusCode, 200, 'the server stays up');
+});
