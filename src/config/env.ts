@@ -79,6 +79,30 @@ export const envSchema = z.object({
    * idle render slots). Empty: none. The API process serves /metrics on its HTTP port.
    */
   WORKER_METRICS_PORT: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(65_535).optional()),
+  /**
+   * Master key (32 random bytes, base64 or hex: `openssl rand -base64 32`) that encrypts the data
+   * keys protecting secrets at rest. Required with DATABASE_URL; with the embedded database one is
+   * made in AIPROD_DATA_DIR/master.key on first start.
+   */
+  AIPROD_MASTER_KEY: optionalPath,
+  /** The master key before a rotation (`aiprod secrets rotate-master`), accepted while data keys still use it. */
+  AIPROD_MASTER_KEY_PREVIOUS: optionalPath,
+  /** Seconds a rotated API key's previous secret keeps working. */
+  KEY_ROTATION_GRACE_SEC: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+  /** JWKS URL of an OpenID provider whose ID tokens are accepted as Bearer credentials; empty: API keys only. */
+  JWT_JWKS_URL: optionalPath,
+  /** The exact `iss` accepted tokens carry (Firebase: https://securetoken.google.com/<project>). */
+  JWT_ISSUER: optionalPath,
+  /** The value `aud` must contain (Firebase: the project id). */
+  JWT_AUDIENCE: optionalPath,
+  /** Shortcut for Firebase ID tokens: sets the three above from the project id. */
+  JWT_FIREBASE_PROJECT: optionalPath,
+  /** Claim (or dotted path) naming the tenant. */
+  JWT_TENANT_CLAIM: z.string().trim().min(1).default('tenant'),
+  /** Claim naming the role; "admin" gives the admin scope. */
+  JWT_ROLE_CLAIM: z.string().trim().min(1).default('role'),
+  /** Tenant for tokens without a tenant claim; empty: such tokens are refused (403). */
+  JWT_DEFAULT_TENANT: optionalPath,
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

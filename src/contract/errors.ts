@@ -23,7 +23,16 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_batch'
   | 'unauthorized'
+  | 'key_revoked'
+  | 'key_expired'
   | 'forbidden'
+  | 'ip_denied'
+  | 'quota_exceeded'
+  | 'budget_exceeded'
+  | 'unsafe_url'
+  | 'media_too_large'
+  | 'media_type_refused'
+  | 'media_fetch_failed'
   | 'not_found'
   | 'conflict'
   | 'idempotency_conflict'
@@ -64,7 +73,16 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_batch: 400,
   unauthorized: 401,
+  key_revoked: 401,
+  key_expired: 401,
   forbidden: 403,
+  ip_denied: 403,
+  quota_exceeded: 403,
+  budget_exceeded: 402,
+  unsafe_url: 422,
+  media_too_large: 413,
+  media_type_refused: 415,
+  media_fetch_failed: 502,
   not_found: 404,
   conflict: 409,
   idempotency_conflict: 409,
@@ -82,6 +100,7 @@ const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   cache_corrupt: true,
   not_ready: true,
   rate_limited: true,
+  media_fetch_failed: true,
 };
 
 export class AppError extends Error {

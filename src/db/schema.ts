@@ -11,10 +11,24 @@ const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  /** free | pro | enterprise (limits arrive with the tenancy issue). */
+  /** free | pro | enterprise: its rate limits and quotas (security/tiers.ts). */
   tier: text('tier').notNull().default('free'),
+  /** USD a month the tenant's productions may cost; null: no budget. */
+  monthlyBudgetUsd: real('monthly_budget_usd'),
+  /** Logo, colours and font applied to the tenant's productions (a brief's own brand wins). */
+  branding: jsonb('branding').$type<TenantBranding | null>(),
+  /** The tenant's own cloud-provider keys, as JSON encrypted by security/secrets.ts. */
+  providerKeys: text('provider_keys'),
   createdAt: at('created_at').notNull().defaultNow(),
+  updatedAt: at('updated_at').notNull().defaultNow(),
 });
+
+export interface TenantBranding {
+  logo?: string;
+  colors?: { primary?: string; secondary?: string; text?: string };
+  font?: string;
+  position?: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+}
 
 export const apiKeys = pgTable(
   'api_keys',
@@ -32,6 +46,11 @@ export const apiKeys = pgTable(
     lastUsedAt: at('last_used_at'),
     expiresAt: at('expires_at'),
     revokedAt: at('revoked_at'),
+    /** After a rotation the previous secret keeps working until previous_valid_until. */
+    previousSecretHash: text('previous_secret_hash'),
+    previousValidUntil: at('previous_valid_until'),
+    /** Who made it: `key:<id>`, `jwt:<subject>` or `cli`. */
+    createdBy: text('created_by'),
   },
   (t) => [index('api_keys_tenant_idx').on(t.tenantId)],
 );
@@ -134,4 +153,94 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index('idempotency_created_idx').on(t.createdAt)],
 );
 
-export const schema = { tenants, apiKeys, productions, stageRuns, outputs, idempotencyKeys };
+/** Data keys of security/secrets.ts, each wrapped (AES-256-GCM) with a master key. */
+export const dataKeys = pgTable('data_keys', {
+  id: text('id').primaryKey(),
+  wrappedKey: text('wrapped_key').notNull(),
+  /** Fingerprint of the master key that wraps it. */
+  masterKeyId: text('master_key_id').notNull(),
+  active: boolean('active').notNull().default(false),
+  createdAt: at('created_at').notNull().defaultNow(),
+  rotatedAt: at('rotated_at'),
+});
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    url: text('url').notNull(),
+    /** production.succeeded, production.failed, production.canceled, production.awaiting_review, production.progress */
+    events: jsonb('events').$type<string[]>().notNull(),
+    /** The signing secret, encrypted (security/secrets.ts). */
+    secret: text('secret').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    disabledReason: text('disabled_reason'),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    createdAt: at('created_at').notNull().defaultNow(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhooks_tenant_idx').on(t.tenantId)],
+);
+
+/** One event for one endpoint (a webhook, or a brief's webhookUrl); delivered at least once. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    /** Null for a brief's own webhookUrl. */
+    webhookId: text('webhook_id'),
+    productionId: text('production_id'),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    url: text('url').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** pending | delivered | failed (out of attempts) */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    deliveredAt: at('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt.desc()), index('webhook_deliveries_tenant_idx').on(t.tenantId, t.createdAt.desc())],
+);
+
+/** Every delivery attempt: status, latency and the start of the response. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: at('at').notNull().defaultNow(),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    responseStart: text('response_start'),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
+/** Security-relevant actions: who did what to what, from where. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: at('at').notNull().defaultNow(),
+    tenantId: text('tenant_id'),
+    /** `key:<id>`, `jwt:<subject>`, `cli`, `system` or `ip:<address>` for failed authentication. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    ip: text('ip'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_tenant_at_idx').on(t.tenantId, t.at.desc()), index('audit_action_at_idx').on(t.action, t.at.desc())],
+);
+
+export const schema = { tenants, apiKeys, productions, stageRuns, outputs, idempotencyKeys, dataKeys, webhooks, webhookDeliveries, webhookAttempts, auditLog };

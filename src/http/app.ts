@@ -14,9 +14,11 @@ import type { MediaTools } from '../pipeline/context.js';
 import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
 import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
-import { registerAuth } from './auth.js';
+import type { AccessService } from '../services/access.service.js';
+import { registerAuth, type AuthOptions } from './auth.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
+import { accessRoutes } from './routes/access.routes.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
 import { legacyRoutes } from './routes/legacy.routes.js';
 import { productionRoutes } from './routes/productions.routes.js';
@@ -31,6 +33,9 @@ export interface AppDeps {
   tts: SpeechSynthesizer;
   metrics: Metrics;
   media?: MediaTools;
+  access: AccessService;
+  auth: Omit<AuthOptions, 'database'>;
+  rotationGraceSec: number;
   bodyLimitBytes: number;
   logLevel: string;
   version: string;
@@ -81,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'review', description: 'Read, edit and approve the storyboard before rendering' },
         { name: 'catalog', description: 'What a brief can ask for' },
         { name: 'system', description: 'Health, readiness, metrics' },
+        { name: 'access', description: 'API keys, tenants and the audit log' },
         { name: 'legacy', description: 'Aliases for clients of the original AIPROD API (/pipeline/*, /presets, /cost-estimate); new code should use /v1' },
       ],
     },
@@ -91,10 +97,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  registerAuth(app, deps.database.db);
+  const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
+  app.addHook('onClose', stopAuth);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   await app.register(productionRoutes({ productions: deps.productions, storage: deps.storage, events: deps.events }));
   await app.register(legacyRoutes({ productions: deps.productions }));
+  await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   return app;
 }

@@ -1,23 +1,53 @@
-/** Bearer API keys on every /v1 route (and the legacy /pipeline aliases); the principal (tenant, scopes) is attached to the request. */
+/**
+ * Authentication and scopes. Every /v1 route and the legacy aliases that touch productions take
+ * `Authorization: Bearer <credential>`, where the credential is an API key (`aiprod_<id>_<secret>`)
+ * or, when JWT_* is configured, an ID token from an OpenID provider (Firebase works). The principal
+ * (tenant, tier, scopes, actor) is attached to the request.
+ *
+ * A route names the scope it needs in `config.scope`; without one, reads need productions:read and
+ * everything else productions:write. `admin` covers every scope of its own tenant; an admin of the
+ * operator tenant (`default`) is an operator and may act on every tenant.
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../contract/errors.js';
-import type { AppDb } from '../db/database.js';
-import { CachedAuthenticator, type Principal, type Scope } from '../services/tenants.service.js';
+import type { Database } from '../db/database.js';
+import { JwksVerifier, looksLikeJwt, mapClaims, type ClaimMapping } from '../security/jwt.js';
+import type { FailedAuthWatch } from '../services/audit.service.js';
+import { CachedAuthenticator, KEYS_CHANNEL, type Principal, type Scope } from '../services/keys.service.js';
+import { DEFAULT_TENANT, getTenant } from '../services/tenants.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyContextConfig {
+    /** The scope a route needs (default: productions:read for reads, productions:write otherwise). */
+    scope?: Scope;
+  }
 }
 
+const HINT = { path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>" (an API key) or an ID token of the configured provider' };
+
 export function principal(request: FastifyRequest): Principal {
-  if (!request.principal) throw new AppError('unauthorized', 'no API key', { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>"' }] });
+  if (!request.principal) throw new AppError('unauthorized', 'no credentials', { details: [HINT] });
   return request.principal;
 }
 
-/** Which scope a route needs: reads need productions:read, everything else productions:write. */
-function scopeFor(method: string): Scope {
-  return method === 'GET' || method === 'HEAD' ? 'productions:read' : 'productions:write';
+/** Operators are admins of the operator tenant; they may act on any tenant. */
+export const isOperator = (who: Principal): boolean => who.tenantId === DEFAULT_TENANT && who.scopes.includes('admin');
+
+/** The tenant a request acts on: its own, or for an operator the one it names. */
+export function actingTenant(request: FastifyRequest, named?: string): string {
+  const who = principal(request);
+  if (!named || named === who.tenantId) return who.tenantId;
+  if (!isOperator(who)) throw new AppError('forbidden', 'only an operator may act on another tenant', { details: [{ path: 'tenantId', message: 'leave it out to act on your own tenant' }] });
+  return named;
+}
+
+export function requireOperator(request: FastifyRequest): Principal {
+  const who = principal(request);
+  if (!isOperator(who)) throw new AppError('forbidden', 'this needs an operator key (an admin key of the default tenant)', { details: [HINT] });
+  return who;
 }
 
 /** Everything under /v1 and the legacy aliases that touch productions; /health, /ready, /metrics, /docs and /presets are open. */
@@ -25,7 +55,7 @@ const PROTECTED = /^\/(v1\/|pipeline\/|cost-estimate(\?|$))/;
 
 /**
  * Browsers cannot set headers on EventSource or WebSocket, so the two event streams also take the
- * key as `?access_token=`. Nowhere else: URLs end up in logs and histories.
+ * credential as `?access_token=`. Nowhere else: URLs end up in logs and histories.
  */
 function streamToken(url: string): string | undefined {
   const [path, query] = url.split('?', 2);
@@ -33,18 +63,49 @@ function streamToken(url: string): string | undefined {
   return new URLSearchParams(query).get('access_token') ?? undefined;
 }
 
-export function registerAuth(app: FastifyInstance, db: AppDb): void {
-  const keys = new CachedAuthenticator(db);
+export interface AuthOptions {
+  database: Database;
+  /** ID tokens are accepted when set. */
+  jwt?: { verifier: JwksVerifier; mapping: ClaimMapping };
+  failedAuth?: FailedAuthWatch;
+}
+
+const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
+
+export async function registerAuth(app: FastifyInstance, options: AuthOptions): Promise<() => Promise<void>> {
+  const keys = new CachedAuthenticator(options.database.db);
+  // A key revoked or rotated in any process stops working here at once.
+  const unlisten = await options.database.listen(KEYS_CHANNEL, () => keys.clear());
+
+  const fromJwt = async (token: string): Promise<Principal> => {
+    if (!options.jwt) throw new AppError('unauthorized', 'ID tokens are not accepted by this server', { details: [HINT] });
+    const identity = mapClaims(await options.jwt.verifier.verify(token), options.jwt.mapping);
+    const tenant = await getTenant(options.database.db, identity.tenantId).catch(() => undefined);
+    if (!tenant) throw new AppError('forbidden', `the token's tenant ${identity.tenantId} does not exist here`, { details: [{ path: 'Authorization', message: 'ask an operator to create the tenant' }] });
+    return {
+      tenantId: tenant.id,
+      tier: tenant.tier,
+      actor: `jwt:${identity.subject}`,
+      scopes: identity.role === 'admin' ? ['admin', ...MEMBER_SCOPES] : MEMBER_SCOPES,
+    };
+  };
+
   app.addHook('onRequest', async (request) => {
     if (!PROTECTED.test(request.url)) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(request.url);
-    if (!token) throw new AppError('unauthorized', 'missing API key', { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>"' }] });
-    const who = await keys.authenticate(token);
-    const needed = scopeFor(request.method);
-    if (!who.scopes.includes(needed) && !who.scopes.includes('admin')) {
-      throw new AppError('forbidden', `this key lacks the ${needed} scope`, { details: [{ path: 'Authorization', message: `use a key with ${needed}` }] });
+    try {
+      if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });
+      request.principal = looksLikeJwt(token) ? await fromJwt(token) : await keys.authenticate(token);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 401) options.failedAuth?.note(request.ip, error.code);
+      throw error;
     }
-    request.principal = who;
+    const needed = request.routeOptions.config?.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'productions:read' : 'productions:write');
+    const who = request.principal;
+    if (!who.scopes.includes(needed) && !who.scopes.includes('admin')) {
+      throw new AppError('forbidden', `these credentials lack the ${needed} scope`, { details: [{ path: 'Authorization', message: `use a key with ${needed}` }] });
+    }
   });
+  return unlisten;
 }

@@ -18,7 +18,12 @@ import { sweepStalls } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
-import { countApiKeys, createApiKey, DEFAULT_TENANT, ensureDefaultTenant, ALL_SCOPES } from '../services/tenants.service.js';
+import { createJwtAuth, loadMasterKeys } from '../security/config.js';
+import { SecretBox } from '../security/secrets.js';
+import { AccessService } from '../services/access.service.js';
+import { FailedAuthWatch } from '../services/audit.service.js';
+import { ALL_SCOPES, countApiKeys, createApiKey } from '../services/keys.service.js';
+import { DEFAULT_TENANT, ensureDefaultTenant } from '../services/tenants.service.js';
 import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createPipelineDeps, createProviders } from './container.js';
@@ -38,6 +43,8 @@ export interface ServiceOptions {
 
 export interface Service {
   database: Database;
+  secrets: SecretBox;
+  access: AccessService;
   queue: PgBossQueue;
   storage: Storage;
   metrics: Metrics;
@@ -61,9 +68,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await ensureDefaultTenant(database.db);
   let createdAdminKey: string | undefined;
   if ((await countApiKeys(database.db)) === 0) {
-    createdAdminKey = await createApiKey(database.db, DEFAULT_TENANT, 'admin (first start)', [...ALL_SCOPES], env.ADMIN_API_KEY);
-    if (env.ADMIN_API_KEY) createdAdminKey = undefined; // the operator chose it: never print it
+    const created = await createApiKey(database.db, { tenantId: DEFAULT_TENANT, name: 'admin (first start)', scopes: [...ALL_SCOPES], given: env.ADMIN_API_KEY, createdBy: 'system' });
+    createdAdminKey = env.ADMIN_API_KEY ? undefined : created.key; // the operator chose it: never print it
   }
+  const masters = loadMasterKeys(env, dataDir);
+  if (masters.createdFile) log('warn', 'made a master key for secrets at rest; back it up with the data directory', { file: masters.createdFile });
+  const secrets = await SecretBox.open(database.db, masters);
+  const access = new AccessService(database, { rotationGraceSec: env.KEY_ROTATION_GRACE_SEC });
   const queue = await PgBossQueue.start(database, { schema: options.queueSchema, retryLimit: env.RENDER_ATTEMPTS - 1, pollingIntervalSec: 0.5,
     onError: (error) => log('error', 'queue error', { message: error.message }),
   });
@@ -151,7 +162,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (role !== 'worker') {
     await events.start(database);
     app = await buildApp({
-      database, queue, storage, productions, events, tts: providers.tts, metrics, media,
+      database, queue, storage, productions, events, tts: providers.tts, metrics, media, access,
+      auth: { jwt: createJwtAuth(env), failedAuth: new FailedAuthWatch(access.audit) },
+      rotationGraceSec: env.KEY_ROTATION_GRACE_SEC,
       bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
     });
     stops.unshift(async () => {
@@ -161,7 +174,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 
   return {
-    database, queue, storage, metrics, productions, app, createdAdminKey,
+    database, secrets, access, queue, storage, metrics, productions, app, createdAdminKey,
     async stop() {
       for (const stop of stops) await stop();
       await queue.stop();

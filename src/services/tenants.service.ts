@@ -1,90 +1,96 @@
 /**
- * Tenants and API keys, as far as the service needs them now: a default tenant, and keys of the
- * form `aiprod_<id>_<secret>` stored as a SHA-256 of the secret, checked in constant time.
+ * Tenants: every production, key, webhook and audit entry belongs to one. A tenant has a tier
+ * (free, pro, enterprise: its rate limits and quotas), an optional monthly budget in USD, and
+ * optional branding applied to its productions.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
-import { apiKeys, tenants } from '../db/schema.js';
+import { tenants, type TenantBranding } from '../db/schema.js';
 
 export const DEFAULT_TENANT = 'default';
-export const ALL_SCOPES = ['productions:write', 'productions:read', 'webhooks', 'admin'] as const;
-export type Scope = (typeof ALL_SCOPES)[number];
+export const TIERS = ['free', 'pro', 'enterprise'] as const;
+export type Tier = (typeof TIERS)[number];
 
-export interface Principal {
-  tenantId: string;
-  keyId: string;
-  scopes: Scope[];
+const hex = z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'use a hex colour such as "#1e3a8a"');
+export const brandingSchema = z.strictObject({
+  logo: z.string().min(1).max(512).optional().describe("A path under the server's assets directory."),
+  colors: z.strictObject({ primary: hex.optional(), secondary: hex.optional(), text: hex.optional() }).optional(),
+  font: z.string().min(1).max(512).optional(),
+  position: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).optional(),
+});
+
+export const tenantInputSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'use 2–63 lowercase letters, digits and -')
+    .optional()
+    .describe('Stable id; generated when absent.'),
+  name: z.string().trim().min(1).max(200),
+  tier: z.enum(TIERS).default('free'),
+  monthlyBudgetUsd: z.number().min(0).max(10_000_000).nullable().optional(),
+  branding: brandingSchema.nullable().optional(),
+});
+export type TenantInput = z.input<typeof tenantInputSchema>;
+export const tenantPatchSchema = tenantInputSchema.omit({ id: true }).partial();
+
+export interface TenantView {
+  id: string;
+  name: string;
+  tier: Tier;
+  monthlyBudgetUsd: number | null;
+  branding: TenantBranding | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
-const hash = (secret: string): string => createHash('sha256').update(secret).digest('hex');
-const KEY = /^aiprod_([a-z0-9]{12})_([A-Za-z0-9_-]{32,})$/;
+function view(row: typeof tenants.$inferSelect): TenantView {
+  return {
+    id: row.id,
+    name: row.name,
+    tier: row.tier as Tier,
+    monthlyBudgetUsd: row.monthlyBudgetUsd ?? null,
+    branding: row.branding ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
 
 export async function ensureDefaultTenant(db: AppDb): Promise<void> {
   await db.insert(tenants).values({ id: DEFAULT_TENANT, name: 'Default', tier: 'enterprise' }).onConflictDoNothing();
 }
 
-/** Creates a key and returns it in full: the only time the secret exists outside the caller. */
-export async function createApiKey(db: AppDb, tenantId: string, name: string, scopes: Scope[], given?: string): Promise<string> {
-  const match = given ? KEY.exec(given) : null;
-  if (given && !match) throw new AppError('invalid_request', 'ADMIN_API_KEY must look like aiprod_<12 lowercase letters or digits>_<32+ characters>');
-  const id = match?.[1] ?? randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
-  const secret = match?.[2] ?? randomBytes(24).toString('base64url');
-  await db.insert(apiKeys).values({ id, tenantId, name, secretHash: hash(secret), scopes });
-  return `aiprod_${id}_${secret}`;
+export async function createTenant(db: AppDb, input: TenantInput): Promise<TenantView> {
+  const parsed = tenantInputSchema.parse(input);
+  const id = parsed.id ?? `t-${randomBytes(6).toString('hex')}`;
+  const [row] = await db
+    .insert(tenants)
+    .values({ id, name: parsed.name, tier: parsed.tier, monthlyBudgetUsd: parsed.monthlyBudgetUsd ?? null, branding: parsed.branding ?? null })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) throw new AppError('conflict', `tenant ${id} exists`, { details: [{ path: 'id', message: 'choose another id' }] });
+  return view(row);
 }
 
-export async function countApiKeys(db: AppDb): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(apiKeys);
-  return Number(row?.n ?? 0);
+export async function listTenants(db: AppDb): Promise<TenantView[]> {
+  return (await db.select().from(tenants).orderBy(asc(tenants.createdAt))).map(view);
 }
 
-/** The principal of a bearer key; 401 with a code for a malformed, unknown, revoked or expired key. */
-export async function authenticate(db: AppDb, presented: string): Promise<Principal> {
-  const match = KEY.exec(presented);
-  const refuse = (code: 'unauthorized', message: string): AppError =>
-    new AppError(code, message, { details: [{ path: 'Authorization', message: 'send "Authorization: Bearer aiprod_<id>_<secret>" with a valid key' }] });
-  if (!match?.[1] || !match[2]) throw refuse('unauthorized', 'malformed API key');
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, match[1]), isNull(apiKeys.revokedAt)));
-  const expected = Buffer.from(row?.secretHash ?? hash('-'), 'hex');
-  const given = Buffer.from(hash(match[2]), 'hex');
-  if (!row || !timingSafeEqual(expected, given)) throw refuse('unauthorized', 'unknown or revoked API key');
-  if (row.expiresAt && row.expiresAt.getTime() < Date.now()) throw refuse('unauthorized', 'expired API key');
-  // last_used_at at minute resolution: a write per minute per key, not per request.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
-  }
-  return { tenantId: row.tenantId, keyId: row.id, scopes: row.scopes as Scope[] };
+export async function getTenant(db: AppDb, id: string): Promise<TenantView> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  if (!row) throw new AppError('not_found', `no tenant ${id}`, { details: [{ path: 'id', message: 'see GET /v1/tenants' }] });
+  return view(row);
 }
 
-/**
- * Remembers keys that authenticated for `ttlMs` (default 10 s), so a busy client costs one key
- * lookup per TTL rather than one per request. Failures are never remembered. A key revoked or
- * expired in the database stops working here within the TTL.
- */
-export class CachedAuthenticator {
-  private readonly entries = new Map<string, { principal: Principal; until: number }>();
-
-  constructor(
-    private readonly db: AppDb,
-    private readonly options: { ttlMs?: number; maxEntries?: number } = {},
-  ) {}
-
-  async authenticate(presented: string): Promise<Principal> {
-    const now = Date.now();
-    // Keyed by a hash, so the cache never holds a usable secret.
-    const slot = hash(presented);
-    const hit = this.entries.get(slot);
-    if (hit && hit.until > now) return hit.principal;
-    const principal = await authenticate(this.db, presented);
-    if (this.entries.size >= (this.options.maxEntries ?? 10_000)) this.entries.clear();
-    this.entries.set(slot, { principal, until: now + (this.options.ttlMs ?? 10_000) });
-    return principal;
-  }
-
-  /** Forgets every remembered key (after a revocation in this process). */
-  clear(): void {
-    this.entries.clear();
-  }
+export async function updateTenant(db: AppDb, id: string, patch: z.input<typeof tenantPatchSchema>): Promise<TenantView> {
+  const parsed = tenantPatchSchema.parse(patch);
+  const [row] = await db
+    .update(tenants)
+    .set({ ...parsed, updatedAt: new Date() })
+    .where(eq(tenants.id, id))
+    .returning();
+  if (!row) throw new AppError('not_found', `no tenant ${id}`, { details: [{ path: 'id', message: 'see GET /v1/tenants' }] });
+  return view(row);
 }

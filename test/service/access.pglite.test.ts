@@ -1,0 +1,168 @@
+/**
+ * Tenants, API keys and the audit log over HTTP (role api, PGlite): operators manage tenants,
+ * tenant admins their own keys; rotation with a grace period, revocation, expiry; and isolation —
+ * a key of tenant A never sees, lists, cancels or downloads tenant B's productions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { apiKeys } from '../../src/db/schema.js';
+import { startTestService, type TestService } from './harness.js';
+
+let svc: TestService;
+before(async () => {
+  svc = await startTestService({ role: 'api' });
+});
+after(async () => {
+  await svc?.stop();
+});
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+type Json = Record<string, unknown>;
+
+async function call(method: 'GET' | 'POST' | 'PATCH', url: string, key: string, payload?: Json): Promise<{ status: number; body: Json }> {
+  const res = await svc.app!.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+  return { status: res.statusCode, body: res.json() as Json };
+}
+
+async function tenantWithAdmin(id: string, tier: string): Promise<string> {
+  assert.equal((await call('POST', '/v1/tenants', svc.key, { id, name: id.toUpperCase(), tier })).status, 201);
+  const created = await call('POST', '/v1/api-keys', svc.key, { name: `${id} admin`, scopes: ['admin'], tenantId: id });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.key as string;
+}
+
+test('operators manage tenants; tenant admins manage only their own keys', async () => {
+  const adminA = await tenantWithAdmin('acme', 'free');
+  await tenantWithAdmin('globex', 'pro');
+  const list = await call('GET', '/v1/tenants', svc.key);
+  assert.deepEqual((list.body.data as Json[]).map((t) => t.id).sort(), ['acme', 'default', 'globex']);
+  assert.equal((await call('GET', '/v1/tenants', adminA)).status, 403, 'a tenant admin is not an operator');
+  assert.equal((await call('POST', '/v1/tenants', adminA, { name: 'sneaky' })).status, 403);
+  assert.equal((await call('GET', '/v1/tenants/acme', adminA)).status, 200, 'an admin reads its own tenant');
+  assert.equal((await call('GET', '/v1/tenants/globex', adminA)).status, 403);
+
+  const patched = await call('PATCH', '/v1/tenants/acme', svc.key, { tier: 'pro', monthlyBudgetUsd: 50, branding: { colors: { primary: '#ff6600' } } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal(patched.body.tier, 'pro');
+  assert.equal(patched.body.monthlyBudgetUsd, 50);
+  const bad = await call('PATCH', '/v1/tenants/acme', svc.key, { tier: 'platinum' });
+  assert.equal(bad.status, 400);
+  assert.equal((bad.body.error as Json).code, 'invalid_request');
+
+  const member = await call('POST', '/v1/api-keys', adminA, { name: 'ci', scopes: ['productions:read', 'productions:write'] });
+  assert.equal(member.status, 201);
+  assert.equal((member.body.apiKey as Json).tenantId, 'acme');
+  assert.match(member.body.key as string, /^aiprod_[a-z0-9]{12}_[A-Za-z0-9_-]{32,}$/);
+  const memberKey = member.body.key as string;
+  assert.equal((await call('GET', '/v1/api-keys', memberKey)).status, 403, 'managing keys needs the admin scope');
+  assert.equal((await call('POST', '/v1/api-keys', adminA, { name: 'x', scopes: ['admin'], tenantId: 'globex' })).status, 403, 'not for another tenant');
+  const mine = await call('GET', '/v1/api-keys', adminA);
+  assert.ok((mine.body.data as Json[]).every((k) => k.tenantId === 'acme'));
+  assert.ok(!JSON.stringify(mine.body).includes((memberKey.split('_')[2] ?? '').slice(0, 16)), 'secrets are never listed');
+  // Only a hash is stored.
+  const [row] = await svc.database.db.select().from(apiKeys).where(eq(apiKeys.id, (member.body.apiKey as Json).id as string));
+  assert.notEqual(row?.secretHash, memberKey.split('_')[2]);
+  assert.match(row?.secretHash ?? '', /^[0-9a-f]{64}$/);
+});
+
+test('rotation keeps the old secret for the grace period; revocation and expiry answer 401 with their codes', async () => {
+  const admin = (await call('POST', '/v1/api-keys', svc.key, { name: 'rot admin', scopes: ['admin'], tenantId: 'acme' })).body.key as string;
+  const created = await call('POST', '/v1/api-keys', admin, { name: 'rotating', scopes: ['productions:read'] });
+  const oldKey = created.body.key as string;
+  const id = (created.body.apiKey as Json).id as string;
+  assert.equal((await call('GET', '/v1/productions', oldKey)).status, 200);
+
+  const rotated = await call('POST', `/v1/api-keys/${id}/rotate`, admin, { graceSec: 3600 });
+  assert.equal(rotated.status, 200);
+  const newKey = rotated.body.key as string;
+  assert.notEqual(newKey, oldKey);
+  assert.ok((rotated.body.apiKey as Json).previousValidUntil);
+  assert.equal((await call('GET', '/v1/productions', newKey)).status, 200);
+  assert.equal((await call('GET', '/v1/productions', oldKey)).status, 200, 'the old secret works during the grace period');
+
+  const again = await call('POST', `/v1/api-keys/${id}/rotate`, admin, { graceSec: 0 });
+  const newest = again.body.key as string;
+  const refused = await call('GET', '/v1/productions', newKey);
+  assert.equal(refused.status, 401, 'no grace: the previous secret stops at once');
+  assert.equal((await call('GET', '/v1/productions', newest)).status, 200);
+
+  const revoked = await call('POST', `/v1/api-keys/${id}/revoke`, admin);
+  assert.equal(revoked.status, 200);
+  const afterRevoke = await call('GET', '/v1/productions', newest);
+  assert.equal(afterRevoke.status, 401, 'revocation reaches the key cache at once');
+  assert.equal((afterRevoke.body.error as Json).code, 'key_revoked');
+
+  const expiring = await call('POST', '/v1/api-keys', admin, { name: 'short', scopes: ['productions:read'], expiresAt: new Date(Date.now() + 60_000).toISOString() });
+  await svc.database.db.update(apiKeys).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiKeys.id, (expiring.body.apiKey as Json).id as string));
+  const expired = await call('GET', '/v1/productions', expiring.body.key as string);
+  assert.equal(expired.status, 401);
+  assert.equal((expired.body.error as Json).code, 'key_expired');
+
+  const all = await call('POST', '/v1/api-keys/revoke-all', admin, { keepCurrent: true });
+  assert.equal(all.status, 200);
+  assert.ok((all.body.revoked as string[]).length >= 1);
+  assert.equal((await call('GET', '/v1/api-keys', admin)).status, 200, 'the caller kept its own key');
+  assert.equal((await call('GET', '/v1/productions', oldKey)).status, 401);
+});
+
+test("isolation: another tenant's production answers 404 on every route", async () => {
+  const a = (await call('POST', '/v1/api-keys', svc.key, { name: 'iso a', scopes: ['admin'], tenantId: 'acme' })).body.key as string;
+  const b = (await call('POST', '/v1/api-keys', svc.key, { name: 'iso b', scopes: ['admin'], tenantId: 'globex' })).body.key as string;
+  const created = await call('POST', '/v1/productions', a, { prompt: 'a private idea of tenant acme', review: true });
+  assert.equal(created.status, 202);
+  const id = created.body.id as string;
+  for (const [method, url] of [
+    ['GET', `/v1/productions/${id}`],
+    ['GET', `/v1/productions/${id}/storyboard`],
+    ['GET', `/v1/productions/${id}/outputs/video.mp4`],
+    ['GET', `/v1/productions/${id}/events`],
+    ['POST', `/v1/productions/${id}/cancel`],
+    ['POST', `/v1/productions/${id}/retry`],
+    ['POST', `/v1/productions/${id}/approve`],
+    ['GET', `/pipeline/job/${id}`],
+  ] as const) {
+    const res = await call(method, url, b);
+    assert.equal(res.status, 404, `${method} ${url} as the other tenant: ${JSON.stringify(res.body)}`);
+    assert.equal((res.body.error as Json).code, 'not_found');
+  }
+  const patch = await svc.app!.inject({ method: 'PATCH', url: `/v1/productions/${id}/storyboard`, headers: bearer(b), payload: { title: 'x', language: 'en', mood: 'calm', sfxCues: [], scenes: [{ id: 's1', narration: 'x', visual: { type: 'color', color: '#000000' }, keywords: [], sfx: [] }], notes: [] } });
+  assert.equal(patch.statusCode, 404);
+  await assert.rejects(svc.app!.injectWS(`/v1/productions/${id}/ws`, { headers: bearer(b) }));
+  const listed = await call('GET', '/v1/productions?limit=100', b);
+  assert.ok(!(listed.body.data as Json[]).some((p) => p.id === id));
+  const legacy = await call('GET', '/pipeline/jobs?limit=100', b);
+  assert.ok(!(legacy.body.jobs as Json[]).some((j) => j.job_id === id));
+  // The owner still sees it, and it was not canceled by the other tenant.
+  const own = await call('GET', `/v1/productions/${id}`, a);
+  assert.equal(own.status, 200);
+  assert.notEqual(own.body.status, 'canceled');
+});
+
+test('the audit log records key and tenant changes with actor and IP; admins see only their tenant', async () => {
+  const operatorView = await call('GET', '/v1/audit?limit=500', svc.key);
+  assert.equal(operatorView.status, 200);
+  const entries = operatorView.body.data as Json[];
+  const actions = new Set(entries.map((e) => e.action));
+  for (const action of ['tenant.created', 'tenant.updated', 'api_key.created', 'api_key.rotated', 'api_key.revoked', 'api_key.revoked_all']) {
+    assert.ok(actions.has(action), `${action} is recorded`);
+  }
+  const update = entries.find((e) => e.action === 'tenant.updated');
+  assert.deepEqual((update?.details as Json).tier, { from: 'free', to: 'pro' });
+  assert.match(String(update?.actor), /^key:/);
+  assert.equal(update?.ip, '127.0.0.1');
+
+  const admin = (await call('POST', '/v1/api-keys', svc.key, { name: 'audit reader', scopes: ['admin'], tenantId: 'globex' })).body.key as string;
+  const own = await call('GET', '/v1/audit?limit=500', admin);
+  assert.ok((own.body.data as Json[]).length > 0);
+  assert.ok((own.body.data as Json[]).every((e) => e.tenantId === 'globex'));
+  assert.equal((await call('GET', '/v1/audit?tenantId=acme', admin)).status, 403);
+  const filtered = await call('GET', '/v1/audit?action=api_key.rotated', svc.key);
+  assert.ok((filtered.body.data as Json[]).every((e) => e.action === 'api_key.rotated'));
+
+  // A burst of failed authentication from one address is recorded once.
+  for (let i = 0; i < 25; i++) await svc.app!.inject({ url: '/v1/productions', headers: bearer(`aiprod_${'x'.repeat(12)}_${'y'.repeat(32)}`) });
+  const bursts = await call('GET', '/v1/audit?action=auth.failed_burst', svc.key);
+  assert.equal((bursts.body.data as Json[]).length, 1);
+  assert.equal((bursts.body.data as Json[])[0]?.ip, '127.0.0.1');
+});
