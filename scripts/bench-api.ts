@@ -197,6 +197,9 @@ async function startApi(name: string): Promise<Api> {
   const key = `aiprod_${randomBytes(6).toString('hex')}_${randomBytes(24).toString('base64url')}`;
   const env = {
     DATABASE_URL: databaseUrl, ADMIN_API_KEY: key, AIPROD_DATA_DIR: dataDir, AIPROD_CACHE_DIR: join(dataDir, 'cache'),
+    // Secrets at rest need a master key with PostgreSQL; the load itself must not meet the per-tenant
+    // limit of ordinary requests (the operator's tenant is enterprise, so creations are unlimited).
+    AIPROD_MASTER_KEY: randomBytes(32).toString('base64'), RATE_LIMIT_GENERAL_PER_MIN: '0',
     STORAGE_URL: '', HOST: '127.0.0.1', WORKER_CONCURRENCY: '1', SHUTDOWN_GRACE_SEC: '0',
   };
   const child = startChild(`${name}-api`, ['serve', '--role', 'api', '--port', '0'], env);

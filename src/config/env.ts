@@ -103,6 +103,18 @@ export const envSchema = z.object({
   JWT_ROLE_CLAIM: z.string().trim().min(1).default('role'),
   /** Tenant for tokens without a tenant claim; empty: such tokens are refused (403). */
   JWT_DEFAULT_TENANT: optionalPath,
+  /** Redis for rate limits shared by several API processes (redis://host:6379); empty: limits per process, in memory. */
+  REDIS_URL: optionalPath.pipe(z.string().regex(/^rediss?:\/\//, 'use a redis:// or rediss:// URL').optional()),
+  /** Productions a tenant may create per minute, by tier; 0: unlimited. */
+  RATE_LIMIT_FREE_PER_MIN: z.coerce.number().int().min(0).default(10),
+  RATE_LIMIT_PRO_PER_MIN: z.coerce.number().int().min(0).default(100),
+  RATE_LIMIT_ENTERPRISE_PER_MIN: z.coerce.number().int().min(0).default(0),
+  /** Requests per minute from one address without credentials (and failed authentications); 0: unlimited. */
+  RATE_LIMIT_ANONYMOUS_PER_MIN: z.coerce.number().int().min(0).default(60),
+  /** Every other request, per tenant per minute; 0: unlimited. */
+  RATE_LIMIT_GENERAL_PER_MIN: z.coerce.number().int().min(0).default(6000),
+  /** When Redis is unreachable: open (let requests through, the default) or closed (503). */
+  RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

@@ -113,9 +113,12 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       client.on('notification', handler);
       await client.query(`listen ${pg.escapeIdentifier(channel)}`);
       return async () => {
+        // Idempotent, and harmless after close() (which released every listening client already).
+        const at = listeners.indexOf(client);
+        if (at < 0) return;
+        listeners.splice(at, 1);
         client.off('notification', handler);
         await client.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
-        listeners.splice(listeners.indexOf(client), 1);
         client.release();
       };
     },

@@ -14,6 +14,7 @@ import type { MediaTools } from '../pipeline/context.js';
 import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
 import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
+import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/rate-limit.js';
 import type { AccessService } from '../services/access.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
 import { sendError } from './errors.js';
@@ -36,6 +37,7 @@ export interface AppDeps {
   access: AccessService;
   auth: Omit<AuthOptions, 'database'>;
   rotationGraceSec: number;
+  rateLimits?: RegisterRateLimitsOptions;
   bodyLimitBytes: number;
   logLevel: string;
   version: string;
@@ -99,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
   app.addHook('onClose', stopAuth);
+  if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   await app.register(productionRoutes({ productions: deps.productions, storage: deps.storage, events: deps.events }));

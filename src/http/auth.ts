@@ -68,6 +68,8 @@ export interface AuthOptions {
   /** ID tokens are accepted when set. */
   jwt?: { verifier: JwksVerifier; mapping: ClaimMapping };
   failedAuth?: FailedAuthWatch;
+  /** Charged for every failed authentication from an address; throws (429) when it is over its limit. */
+  limitFailures?: (ip: string) => Promise<void>;
 }
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
@@ -98,7 +100,11 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
       if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });
       request.principal = looksLikeJwt(token) ? await fromJwt(token) : await keys.authenticate(token);
     } catch (error) {
-      if (error instanceof AppError && error.status === 401) options.failedAuth?.note(request.ip, error.code);
+      if (error instanceof AppError && error.status === 401) {
+        options.failedAuth?.note(request.ip, error.code);
+        // Guessing keys is limited like any unauthenticated traffic from the address.
+        await options.limitFailures?.(request.ip);
+      }
       throw error;
     }
     const needed = request.routeOptions.config?.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'productions:read' : 'productions:write');

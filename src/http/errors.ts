@@ -50,6 +50,6 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     const body = http.code === 'internal' ? { code: 'internal', message: `internal error; quote request id ${request.id}` } : http.toJSON();
     return reply.status(http.status).send({ error: body });
   }
-  if (http.code === 'rate_limited' || http.code === 'not_ready') reply.header('retry-after', '5');
+  if ((http.code === 'rate_limited' || http.code === 'not_ready') && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   return reply.status(http.status).send({ error: http.toJSON() });
 }

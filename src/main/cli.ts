@@ -12,6 +12,7 @@ import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
 import { deliver } from '../pipeline/deliver.js';
 import { renderBrief } from '../pipeline/run.js';
+import { registerAdminCommands } from './admin-cli.js';
 import { createPipelineDeps } from './container.js';
 import { runDoctor } from './doctor.js';
 import { createProgress } from './progress.js';
@@ -165,6 +166,8 @@ export function buildProgram(): Command {
       await database.close();
       process.stdout.write(`migrations applied (${database.kind})\n`);
     });
+
+  registerAdminCommands(program);
 
   program
     .command('openapi')

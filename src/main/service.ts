@@ -8,6 +8,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../config/env.js';
+import { AppError } from '../contract/errors.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
 import { EventHub } from '../http/events.js';
@@ -19,6 +20,8 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
+import { MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
+import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
 import { SecretBox } from '../security/secrets.js';
 import { AccessService } from '../services/access.service.js';
 import { FailedAuthWatch } from '../services/audit.service.js';
@@ -161,9 +164,28 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   if (role !== 'worker') {
     await events.start(database);
+    const rules = rateLimitRules({
+      tiers: { free: env.RATE_LIMIT_FREE_PER_MIN, pro: env.RATE_LIMIT_PRO_PER_MIN, enterprise: env.RATE_LIMIT_ENTERPRISE_PER_MIN },
+      anonymous: env.RATE_LIMIT_ANONYMOUS_PER_MIN,
+      general: env.RATE_LIMIT_GENERAL_PER_MIN,
+    });
+    const rateLimitStore = env.REDIS_URL
+      ? await RedisRateLimitStore.connect(env.REDIS_URL, { failMode: env.RATE_LIMIT_FAIL_MODE, onError: (error) => log('warn', 'rate limit store error', { message: error.message }) })
+      : new MemoryRateLimitStore();
+    stops.push(async () => {
+      if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
+    });
     app = await buildApp({
       database, queue, storage, productions, events, tts: providers.tts, metrics, media, access,
-      auth: { jwt: createJwtAuth(env), failedAuth: new FailedAuthWatch(access.audit) },
+      auth: {
+        jwt: createJwtAuth(env),
+        failedAuth: new FailedAuthWatch(access.audit),
+        limitFailures: async (ip) => {
+          const result = await rateLimitStore.hit(`authfail:${ip}`, rules.anonymous.limit, rules.anonymous.windowSec);
+          if (!result.allowed) throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
+        },
+      },
+      rateLimits: { store: rateLimitStore, rules },
       rotationGraceSec: env.KEY_ROTATION_GRACE_SEC,
       bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
     });

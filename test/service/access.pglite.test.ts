@@ -166,3 +166,36 @@ test('the audit log records key and tenant changes with actor and IP; admins see
   assert.equal((bursts.body.data as Json[]).length, 1);
   assert.equal((bursts.body.data as Json[])[0]?.ip, '127.0.0.1');
 });
+
+test('a free tenant may create 10 productions a minute: the 11th is a 429 with RateLimit headers', async () => {
+  await tenantWithAdmin('tiny', 'free');
+  const key = (await call('POST', '/v1/api-keys', svc.key, { name: 'tiny writer', scopes: ['productions:write', 'productions:read'], tenantId: 'tiny' })).body.key as string;
+  for (let i = 0; i < 10; i++) {
+    const res = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: `free tier idea ${i}` } });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.headers['ratelimit-limit'], '10');
+    assert.equal(res.headers['ratelimit-remaining'], String(9 - i));
+  }
+  const refused = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: 'one too many' } });
+  assert.equal(refused.statusCode, 429);
+  assert.equal(refused.json().error.code, 'rate_limited');
+  const retryAfter = Number(refused.headers['retry-after']);
+  assert.ok(retryAfter >= 1 && retryAfter <= 6, `Retry-After ${retryAfter}`);
+  assert.equal(refused.headers['ratelimit-remaining'], '0');
+  // A batch counts its items, and reads are not creations.
+  assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: bearer(key) })).statusCode, 200);
+  // The operator's enterprise tenant is not limited.
+  for (let i = 0; i < 12; i++) {
+    assert.equal((await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: { prompt: `enterprise idea ${i}` } })).statusCode, 202);
+  }
+});
+
+test('failed authentications from one address are limited like anonymous traffic', async () => {
+  const wrong = bearer(`aiprod_${'z'.repeat(12)}_${'q'.repeat(32)}`);
+  const codes: number[] = [];
+  for (let i = 0; i < 70; i++) codes.push((await svc.app!.inject({ url: '/v1/productions', headers: wrong })).statusCode);
+  assert.ok(codes.slice(0, 30).every((c) => c === 401));
+  assert.equal(codes.at(-1), 429, 'guessing keys ends in 429s');
+  // A valid key from the same address still works: the limit is on failures.
+  assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: svc.auth })).statusCode, 200);
+});

@@ -13,6 +13,9 @@ import type { Production } from '../../src/contract/production.js';
 import { startService, type Role, type Service } from '../../src/main/service.js';
 import { EVENTS_CHANNEL } from '../../src/services/productions.service.js';
 
+/** The master key of every test service on PostgreSQL (and of worker processes started beside one). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export interface TestService extends Service {
   dataDir: string;
   key: string;
@@ -53,6 +56,8 @@ export async function startTestService(options: { role?: Role; databaseUrl?: str
     LOG_LEVEL: 'error',
     WORKER_CONCURRENCY: '1',
     ADMIN_API_KEY: '',
+    // Secrets at rest need a master key with PostgreSQL (PGlite makes one in its data dir).
+    AIPROD_MASTER_KEY: options.databaseUrl ? TEST_MASTER_KEY : '',
     ...options.env,
   });
   const service = await startService({ env, role: options.role ?? 'all', version: 'test', queueSchema: 'pgboss' });

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isFinal, RUNNING_STATUSES, type Production } from '../../src/contract/production.js';
-import { freshPostgres, startTestService, type TestService } from './harness.js';
+import { freshPostgres, startTestService, TEST_MASTER_KEY, type TestService } from './harness.js';
 import { killAll, pollUntil, probeMedia, startCli, tempDir, type CliProcess } from './processes.js';
 
 const base = process.env.TEST_DATABASE_URL;
@@ -50,6 +50,7 @@ before(async () => {
     AIPROD_CACHE_DIR: cacheDir,
     STORAGE_URL: '',
     ADMIN_API_KEY: '',
+    AIPROD_MASTER_KEY: TEST_MASTER_KEY,
     STALL_TIMEOUT_SEC: '5',
     HEARTBEAT_SEC: '1',
     WORKER_CONCURRENCY: '1',
