@@ -79,6 +79,8 @@ export const productions = pgTable(
     error: jsonb('error').$type<{ code: string; message: string; retryable?: boolean }>(),
     qa: jsonb('qa'),
     cost: jsonb('cost'),
+    /** The estimate at creation (POST /v1/estimate's total): counted against the tenant's monthly budget until the actual cost is known. */
+    estimatedUsd: real('estimated_usd'),
     /** Per-stage wall seconds of the last attempt. */
     timings: jsonb('timings').$type<Record<string, number>>().notNull().default({}),
     durationSec: real('duration_sec'),

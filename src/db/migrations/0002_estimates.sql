@@ -1,0 +1,1 @@
+ALTER TABLE "productions" ADD COLUMN "estimated_usd" real;
