@@ -115,6 +115,8 @@ export const envSchema = z.object({
   RATE_LIMIT_GENERAL_PER_MIN: z.coerce.number().int().min(0).default(6000),
   /** When Redis is unreachable: open (let requests through, the default) or closed (503). */
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  /** What the operator charges per minute of finished video, in USD: shown in estimates, counted against tenants' monthly budgets. */
+  PRICE_PER_VIDEO_MINUTE_USD: z.coerce.number().min(0).max(1000).default(0),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

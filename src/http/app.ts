@@ -16,6 +16,7 @@ import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/rate-limit.js';
 import type { AccessService } from '../services/access.service.js';
+import { QuotaService } from '../services/quotas.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
@@ -104,8 +105,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
-  await app.register(productionRoutes({ productions: deps.productions, storage: deps.storage, events: deps.events }));
-  await app.register(legacyRoutes({ productions: deps.productions }));
+  const quotas = new QuotaService(deps.database.db, deps.productions);
+  await app.register(productionRoutes({ productions: deps.productions, quotas, storage: deps.storage, events: deps.events }));
+  await app.register(legacyRoutes({ productions: deps.productions, quotas }));
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   return app;
 }

@@ -18,6 +18,7 @@ import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStalls } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
+import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
 import { MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
@@ -88,7 +89,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await providers.tts.voices();
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
-  const productions = new ProductionsService({ database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC });
+  const productions = new ProductionsService({
+    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
+    prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
+  });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
 

@@ -47,6 +47,9 @@ export interface Estimate {
   notes: string[];
 }
 
+/** The price-list entry for the operator's own charge per minute of video. */
+export const RENDER_PRICE_ID = 'aiprod-render';
+
 /** USD per billing unit (the first key of `units`) by provider id; providers not listed cost nothing (the offline ones). */
 export type PriceList = Readonly<Record<string, number>>;
 
@@ -74,6 +77,8 @@ export async function estimateBrief(brief: ResolvedBrief, providers: Providers, 
   add('mix', 'ffmpeg-mix@1', { secondsMixed: total });
   add('compose', 'ffmpeg-compose@1', { outputs: brief.outputs.length });
   add('qa', 'ffprobe-qa@1', { secondsAnalysed: total });
+  // What the operator charges per minute of finished video (PRICE_PER_VIDEO_MINUTE_USD; 0 by default).
+  if (prices[RENDER_PRICE_ID]) add('render', RENDER_PRICE_ID, { videoMinutes: Math.round((total / 60) * 1000) / 1000 });
 
   const pixelShare = (brief.width * brief.height) / (1920 * 1080);
   const fpsShare = brief.fps / 30;

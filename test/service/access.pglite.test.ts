@@ -11,7 +11,8 @@ import { startTestService, type TestService } from './harness.js';
 
 let svc: TestService;
 before(async () => {
-  svc = await startTestService({ role: 'api' });
+  // Operators may charge per minute of video; budgets count it.
+  svc = await startTestService({ role: 'api', env: { PRICE_PER_VIDEO_MINUTE_USD: '0.1' } });
 });
 after(async () => {
   await svc?.stop();
@@ -59,10 +60,13 @@ test('operators manage tenants; tenant admins manage only their own keys', async
   assert.equal((await call('POST', '/v1/api-keys', adminA, { name: 'x', scopes: ['admin'], tenantId: 'globex' })).status, 403, 'not for another tenant');
   const mine = await call('GET', '/v1/api-keys', adminA);
   assert.ok((mine.body.data as Json[]).every((k) => k.tenantId === 'acme'));
-  assert.ok(!JSON.stringify(mine.body).includes((memberKey.split('_')[2] ?? '').slice(0, 16)), 'secrets are never listed');
+  // The secret is everything after `aiprod_<12-char id>_` (it may itself contain "_").
+  const secret = memberKey.slice('aiprod_'.length + 13);
+  assert.ok(secret.length >= 32);
+  assert.ok(!JSON.stringify(mine.body).includes(secret.slice(0, 16)), 'secrets are never listed');
   // Only a hash is stored.
   const [row] = await svc.database.db.select().from(apiKeys).where(eq(apiKeys.id, (member.body.apiKey as Json).id as string));
-  assert.notEqual(row?.secretHash, memberKey.split('_')[2]);
+  assert.notEqual(row?.secretHash, secret);
   assert.match(row?.secretHash ?? '', /^[0-9a-f]{64}$/);
 });
 
@@ -171,12 +175,14 @@ test('a free tenant may create 10 productions a minute: the 11th is a 429 with R
   await tenantWithAdmin('tiny', 'free');
   const key = (await call('POST', '/v1/api-keys', svc.key, { name: 'tiny writer', scopes: ['productions:write', 'productions:read'], tenantId: 'tiny' })).body.key as string;
   for (let i = 0; i < 10; i++) {
-    const res = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: `free tier idea ${i}` } });
+    const res = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: `free tier idea ${i}`, resolution: '720p' } });
     assert.equal(res.statusCode, 202, res.body);
     assert.equal(res.headers['ratelimit-limit'], '10');
     assert.equal(res.headers['ratelimit-remaining'], String(9 - i));
+    // Canceled at once, so the free tier's 3 unfinished productions are never the limit here.
+    assert.equal((await svc.app!.inject({ method: 'POST', url: `/v1/productions/${res.json().id}/cancel`, headers: bearer(key) })).statusCode, 200);
   }
-  const refused = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: 'one too many' } });
+  const refused = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: 'one too many', resolution: '720p' } });
   assert.equal(refused.statusCode, 429);
   assert.equal(refused.json().error.code, 'rate_limited');
   const retryAfter = Number(refused.headers['retry-after']);
@@ -198,4 +204,34 @@ test('failed authentications from one address are limited like anonymous traffic
   assert.equal(codes.at(-1), 429, 'guessing keys ends in 429s');
   // A valid key from the same address still works: the limit is on failures.
   assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: svc.auth })).statusCode, 200);
+});
+
+test('tier quotas: resolution, length and unfinished productions (403), and the monthly budget (402 with the numbers)', async () => {
+  await tenantWithAdmin('small', 'free');
+  const key = (await call('POST', '/v1/api-keys', svc.key, { name: 'small writer', scopes: ['productions:write', 'productions:read'], tenantId: 'small' })).body.key as string;
+  const hd = await call('POST', '/v1/productions', key, { prompt: 'a full hd idea' });
+  assert.equal(hd.status, 403);
+  assert.equal((hd.body.error as Json).code, 'quota_exceeded');
+  assert.equal(((hd.body.error as Json).details as Json[])[0]?.path, 'resolution');
+  const long = await call('POST', '/v1/productions', key, { script: 'A sentence that takes a while to say out loud. '.repeat(60), resolution: '480p' });
+  assert.equal(long.status, 403);
+  assert.equal(((long.body.error as Json).details as Json[])[0]?.path, 'targetDurationSec');
+  for (let i = 0; i < 3; i++) assert.equal((await call('POST', '/v1/productions', key, { prompt: `small idea ${i}`, resolution: '480p' })).status, 202);
+  const fourth = await call('POST', '/v1/productions', key, { prompt: 'one unfinished too many', resolution: '480p' });
+  assert.equal(fourth.status, 403);
+  assert.match(String((fourth.body.error as Json).message), /3 unfinished productions at once/);
+
+  // A pro tenant with a $0.15 budget and a price of $0.10 per video minute: one 60 s video fits, two do not.
+  await call('POST', '/v1/tenants', svc.key, { id: 'budgeted', name: 'Budgeted', tier: 'pro', monthlyBudgetUsd: 0.15 });
+  const pro = (await call('POST', '/v1/api-keys', svc.key, { name: 'b', scopes: ['productions:write', 'productions:read'], tenantId: 'budgeted' })).body.key as string;
+  const minute = { prompt: 'a one minute explainer about budgets', targetDurationSec: 60, resolution: '480p' };
+  const estimate = await call('POST', '/v1/estimate', pro, minute);
+  assert.equal((estimate.body.cost as Json).totalUsd, 0.1);
+  assert.equal((await call('POST', '/v1/productions', pro, minute)).status, 202);
+  const over = await call('POST', '/v1/productions', pro, minute);
+  assert.equal(over.status, 402);
+  const error = over.body.error as Json;
+  assert.equal(error.code, 'budget_exceeded');
+  const numbers = Object.fromEntries((error.details as Json[]).map((d) => [d.path, Number(d.message)]));
+  assert.deepEqual(numbers, { monthlyBudgetUsd: 0.15, spentUsd: 0.1, estimateUsd: 0.1, remainingUsd: 0.05 });
 });

@@ -17,6 +17,7 @@ import { AppError } from '../../contract/errors.js';
 import { BATCH_MAX, errorBodySchema, isFinal, PRODUCTION_STATUSES, type Production } from '../../contract/production.js';
 import { PRESETS } from '../../contract/resolve.js';
 import type { ProductionsService } from '../../services/productions.service.js';
+import type { QuotaService } from '../../services/quotas.service.js';
 import { principal } from '../auth.js';
 
 const LEGACY_PRESETS: Record<string, keyof typeof PRESETS> = {
@@ -92,7 +93,7 @@ export function toLegacyJob(production: Production, brief: Record<string, unknow
 const legacyJobSchema = z.record(z.string(), z.unknown()).meta({ id: 'LegacyJob' });
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema };
 
-export const legacyRoutes = (deps: { productions: ProductionsService }): FastifyPluginAsyncZod => async (app) => {
+export const legacyRoutes = (deps: { productions: ProductionsService; quotas: QuotaService }): FastifyPluginAsyncZod => async (app) => {
   const { productions } = deps;
   const tags = ['legacy'];
 
@@ -111,7 +112,7 @@ export const legacyRoutes = (deps: { productions: ProductionsService }): Fastify
     const tenantId = principal(request).tenantId;
     const brief = toBrief(request.body);
     const estimate = await productions.estimate(brief);
-    const accepted = await productions.create(tenantId, brief, request.headers['idempotency-key'] as string | undefined);
+    const accepted = await deps.quotas.create(tenantId, brief, request.headers['idempotency-key'] as string | undefined);
     return reply.status(202).send({
       status: 'queued' as const,
       job_id: accepted.id,
@@ -182,7 +183,7 @@ export const legacyRoutes = (deps: { productions: ProductionsService }): Fastify
     if (details.length > 0) {
       throw new AppError('invalid_batch', `${details.length} problem(s) in the batch; nothing was created. First: ${details[0]?.path}: ${details[0]?.message}`, { details });
     }
-    const result = await productions.createBatch(principal(request).tenantId, briefs, request.headers['idempotency-key'] as string | undefined);
+    const result = await deps.quotas.createBatch(principal(request).tenantId, briefs, request.headers['idempotency-key'] as string | undefined);
     return reply.status(202).send({ status: 'queued' as const, job_ids: result.ids, count: result.ids.length });
   });
 

@@ -14,6 +14,7 @@ import {
 } from '../../contract/production.js';
 import { storyboardSchema } from '../../contract/storyboard.js';
 import type { ProductionsService } from '../../services/productions.service.js';
+import type { QuotaService } from '../../services/quotas.service.js';
 import type { Storage } from '../../storage/storage.port.js';
 import { followProduction, type EventHub } from '../events.js';
 import { principal } from '../auth.js';
@@ -26,6 +27,8 @@ const idempotencyHeader = z.object({
 
 export interface ProductionRoutesDeps {
   productions: ProductionsService;
+  /** Creates go through the tier quotas. */
+  quotas: QuotaService;
   storage: Storage;
   events: EventHub;
 }
@@ -44,7 +47,7 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       response: { 202: acceptedSchema, ...errors },
     },
   }, async (request, reply) => {
-    const accepted = await productions.create(principal(request).tenantId, request.body, request.headers['idempotency-key']);
+    const accepted = await deps.quotas.create(principal(request).tenantId, request.body, request.headers['idempotency-key']);
     if (accepted.replayed) reply.header('idempotent-replayed', 'true');
     reply.header('location', accepted.links.self);
     return reply.status(202).send({ id: accepted.id, status: accepted.status, links: accepted.links });
@@ -71,7 +74,7 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       response: { 202: z.object({ ids: z.array(z.string()), count: z.number().int() }), ...errors },
     },
   }, async (request, reply) => {
-    const result = await productions.createBatch(principal(request).tenantId, request.body.productions, request.headers['idempotency-key']);
+    const result = await deps.quotas.createBatch(principal(request).tenantId, request.body.productions, request.headers['idempotency-key']);
     if (result.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(202).send({ ids: result.ids, count: result.ids.length });
   });

@@ -1,0 +1,156 @@
+/**
+ * Tier quotas, checked before productions are created: the longest video, the highest resolution,
+ * how many productions may be unfinished at once, the batch size, and the monthly budget (a brief
+ * whose estimate exceeds what is left of it is refused with 402 and the numbers).
+ *
+ * The checks read, then the create writes: two requests racing at the very edge of a quota can both
+ * pass. Budgets count each production's estimate at creation (or its actual cost, when higher) in
+ * the calendar month (UTC) it was created; canceled and failed productions count what they cost.
+ */
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { AppError, type ErrorDetail } from '../contract/errors.js';
+import { RUNNING_STATUSES } from '../contract/production.js';
+import type { AppDb } from '../db/database.js';
+import { productions } from '../db/schema.js';
+import type { Estimate } from '../pipeline/estimate.js';
+import type { Accepted, ProductionsService } from './productions.service.js';
+import { getTenant, type Tier } from './tenants.service.js';
+
+export interface TierQuotas {
+  maxDurationSec: number;
+  maxResolution: '480p' | '720p' | '1080p';
+  /** Productions queued, running or awaiting review at once. */
+  maxConcurrent: number;
+  maxBatch: number;
+}
+
+export const TIER_QUOTAS: Record<Tier, TierQuotas> = {
+  free: { maxDurationSec: 120, maxResolution: '720p', maxConcurrent: 3, maxBatch: 10 },
+  pro: { maxDurationSec: 900, maxResolution: '1080p', maxConcurrent: 25, maxBatch: 100 },
+  enterprise: { maxDurationSec: 1800, maxResolution: '1080p', maxConcurrent: Infinity, maxBatch: 500 },
+};
+
+const RESOLUTION_RANK = { '480p': 480, '720p': 720, '1080p': 1080 } as const;
+
+export class QuotaService {
+  constructor(
+    private readonly db: AppDb,
+    private readonly productionsService: ProductionsService,
+    private readonly quotas: Record<Tier, TierQuotas> = TIER_QUOTAS,
+  ) {}
+
+  /**
+   * Estimates each request (validating it on the way) and refuses the lot if any quota would be
+   * exceeded; returns the estimates, in order, for `recordEstimates`.
+   * `pathOf(i)` names item i in error details (`productions.3.` for a batch, '' for one).
+   */
+  async check(tenantId: string, requests: unknown[], pathOf: (i: number) => string = () => ''): Promise<Estimate[]> {
+    const tenant = await getTenant(this.db, tenantId);
+    const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
+    if (requests.length > q.maxBatch) {
+      throw new AppError('quota_exceeded', `the ${tenant.tier} tier creates at most ${q.maxBatch} productions per batch; this one has ${requests.length}`, {
+        details: [{ path: 'productions', message: `split it into batches of ${q.maxBatch}, or upgrade the tier` }],
+      });
+    }
+    const estimates: Estimate[] = [];
+    const invalid: ErrorDetail[] = [];
+    for (const [i, request] of requests.entries()) {
+      const at = pathOf(i);
+      const estimate = await this.productionsService.estimate(request, at).catch((error: unknown) => {
+        // In a batch every bad item is reported, not only the first.
+        if (!(error instanceof AppError) || requests.length === 1) throw error;
+        invalid.push(...(error.details.length > 0 ? error.details : [{ path: at.slice(0, -1), message: error.message }]));
+        return undefined;
+      });
+      if (!estimate) continue;
+      if (estimate.durationSec > q.maxDurationSec) {
+        throw new AppError('quota_exceeded', `${at}the ${tenant.tier} tier makes videos of at most ${q.maxDurationSec} s; this brief would run about ${Math.round(estimate.durationSec)} s`, {
+          details: [{ path: `${at}targetDurationSec`, message: `ask for at most ${q.maxDurationSec} s (shorten the script), or upgrade the tier` }],
+        });
+      }
+      const short = Math.min(estimate.width, estimate.height);
+      if (short > RESOLUTION_RANK[q.maxResolution]) {
+        throw new AppError('quota_exceeded', `${at}the ${tenant.tier} tier renders at most ${q.maxResolution}`, {
+          details: [{ path: `${at}resolution`, message: `use ${q.maxResolution} or lower, or upgrade the tier` }],
+        });
+      }
+      estimates.push(estimate);
+    }
+    if (invalid.length > 0) {
+      throw new AppError('invalid_batch', `${invalid.length} problem(s) in the batch; nothing was created. First: ${invalid[0]?.path}: ${invalid[0]?.message}`, { details: invalid });
+    }
+    const unfinished = q.maxConcurrent === Infinity ? 0 : await this.countUnfinished(tenantId);
+    if (unfinished + requests.length > q.maxConcurrent) {
+      throw new AppError('quota_exceeded', `the ${tenant.tier} tier may have ${q.maxConcurrent} unfinished productions at once; ${unfinished} are unfinished now`, {
+        details: [{ message: 'wait for some to finish (or cancel them), or upgrade the tier' }],
+      });
+    }
+    if (tenant.monthlyBudgetUsd !== null) {
+      const spent = await this.spentThisMonth(tenantId);
+      const wanted = round2(estimates.reduce((s, e) => s + e.cost.totalUsd, 0));
+      const left = round2(tenant.monthlyBudgetUsd - spent);
+      if (wanted > left) {
+        throw new AppError('budget_exceeded', `this would cost about $${wanted}, and $${left} of the $${tenant.monthlyBudgetUsd} monthly budget is left ($${spent} used this month)`, {
+          details: [
+            { path: 'monthlyBudgetUsd', message: String(tenant.monthlyBudgetUsd) },
+            { path: 'spentUsd', message: String(spent) },
+            { path: 'estimateUsd', message: String(wanted) },
+            { path: 'remainingUsd', message: String(left) },
+          ],
+        });
+      }
+    }
+    return estimates;
+  }
+
+  /** Creates one production once it passes the quotas; a replayed Idempotency-Key is answered as before, unchecked. */
+  async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
+    if (await this.productionsService.replayOf(tenantId, idempotencyKey, body)) return this.productionsService.create(tenantId, body, idempotencyKey);
+    const estimates = await this.check(tenantId, [body]);
+    const accepted = await this.productionsService.create(tenantId, body, idempotencyKey);
+    if (!accepted.replayed) await this.recordEstimates([accepted.id], estimates);
+    return accepted;
+  }
+
+  /** The batch form of `create`: all or nothing, with an error per bad item. */
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+    if (await this.productionsService.replayOf(tenantId, idempotencyKey, items)) return this.productionsService.createBatch(tenantId, items, idempotencyKey);
+    const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
+    const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey);
+    if (!result.replayed) await this.recordEstimates(result.ids, estimates);
+    return result;
+  }
+
+  /** Stores each new production's estimate, which the budget counts until the actual cost is known. */
+  async recordEstimates(ids: string[], estimates: Estimate[]): Promise<void> {
+    for (const [i, id] of ids.entries()) {
+      const usd = estimates[i]?.cost.totalUsd;
+      if (usd !== undefined && usd > 0) await this.db.update(productions).set({ estimatedUsd: usd }).where(eq(productions.id, id));
+    }
+  }
+
+  private async countUnfinished(tenantId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(productions)
+      .where(and(eq(productions.tenantId, tenantId), inArray(productions.status, ['queued', 'awaiting_review', ...RUNNING_STATUSES])));
+    return Number(row?.n ?? 0);
+  }
+
+  private async spentThisMonth(tenantId: string): Promise<number> {
+    const now = new Date();
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const [row] = await this.db
+      .select({
+        usd: sql<number>`coalesce(sum(case
+          when ${productions.status} in ('failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
+          else greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), coalesce(${productions.estimatedUsd}, 0)) end), 0)::float8`,
+      })
+      .from(productions)
+      .where(and(eq(productions.tenantId, tenantId), gte(productions.createdAt, monthStart)));
+    return round2(Number(row?.usd ?? 0));
+  }
+}
+
+/** To a hundredth of a cent: prices per unit can be small. */
+const round2 = (n: number): number => Math.round(n * 10_000) / 10_000;
