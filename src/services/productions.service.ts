@@ -24,7 +24,7 @@ import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
 import type { Providers } from '../pipeline/context.js';
-import { estimateBrief, type Estimate } from '../pipeline/estimate.js';
+import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
 import type { Storage } from '../storage/storage.port.js';
 import { links, toProduction } from './production.view.js';
 
@@ -40,6 +40,8 @@ export interface ProductionsDeps {
   /** Relative media paths in API briefs resolve here, and may not leave it. */
   assetsDir: string;
   signedUrlTtlSec: number;
+  /** USD per billing unit by provider id, for estimates (pipeline/estimate.ts). */
+  prices?: PriceList;
 }
 
 export interface Accepted {
@@ -115,10 +117,10 @@ export class ProductionsService {
   }
 
   /** Cost, length and render time of a brief, from its plan, without rendering it. */
-  async estimate(body: unknown): Promise<Estimate> {
-    const request = await this.validate(body);
+  async estimate(body: unknown, prefix = ''): Promise<Estimate> {
+    const request = await this.validate(body, prefix);
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = request;
-    return estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers);
+    return estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices);
   }
 
   private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
@@ -135,6 +137,14 @@ export class ProductionsService {
       createdAt,
       updatedAt: createdAt,
     };
+  }
+
+  /**
+   * The ids an earlier request with this Idempotency-Key created, when `body` is the same request
+   * (409 when it is not); undefined for a new key. Lets callers skip checks a replay must not fail.
+   */
+  async replayOf(tenantId: string, key: string | undefined, body: unknown): Promise<string[] | undefined> {
+    return key ? this.replay(tenantId, key, sha256(canonical(body))) : undefined;
   }
 
   /** Replays an idempotent request, or says it conflicts; undefined when the key is new. */
