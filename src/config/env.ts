@@ -117,6 +117,21 @@ export const envSchema = z.object({
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
   /** What the operator charges per minute of finished video, in USD: shown in estimates, counted against tenants' monthly budgets. */
   PRICE_PER_VIDEO_MINUTE_USD: z.coerce.number().min(0).max(1000).default(0),
+  /** Comma-separated CIDRs (or addresses) that may call the API; empty: any. */
+  IP_ALLOW: z.string().trim().default(''),
+  /** Comma-separated CIDRs (or addresses) that may never call the API. */
+  IP_DENY: z.string().trim().default(''),
+  /** Comma-separated origins browsers may call the API from (https://app.example.com); empty: none. */
+  CORS_ORIGINS: z.string().trim().default(''),
+  /** Deepest nesting of objects and arrays a JSON body may have. */
+  MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
+  /** Seconds a client has to send a whole request (headers and body). */
+  REQUEST_TIMEOUT_SEC: z.coerce.number().int().min(1).max(3600).default(30),
+  /**
+   * Behind a reverse proxy: true (trust X-Forwarded-For), a number of hops, or comma-separated
+   * proxy addresses/CIDRs; empty: the socket's address is the client's (IP limits and lists use it).
+   */
+  TRUST_PROXY: z.string().trim().default(''),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

@@ -124,10 +124,13 @@ export const brandSchema = z.strictObject({
   position: z.enum(BRAND_POSITIONS).optional().describe('Logo corner (default top-right).'),
 });
 
+/** Characters that show: not whitespace, not format characters such as zero-width spaces. */
+const visibleLength = (text: string): number => text.replace(/[\s\p{Cf}]/gu, '').length;
+
 /** The brief's fields without the one-source rule, for schemas that extend it (the API's request). */
 export const briefFieldsSchema = z.strictObject({
-    prompt: z.string().trim().min(3).max(4000).optional().describe('A free-text idea; the plan stage writes narration and scenes.'),
-    script: z.string().trim().min(1).max(60_000).optional().describe('Narration text, split into scenes.'),
+    prompt: z.string().trim().min(3).max(4000).refine((v) => visibleLength(v) >= 3, 'write at least 3 visible characters').optional().describe('A free-text idea; the plan stage writes narration and scenes.'),
+    script: z.string().trim().min(1).max(60_000).refine((v) => visibleLength(v) >= 1, 'write some visible text').optional().describe('Narration text, split into scenes.'),
     scenes: z.array(sceneInputSchema).min(1).max(100).optional().describe('An explicit storyboard.'),
     title: z.string().trim().max(200).optional().describe('Title of the video; the plan stage derives one when omitted.'),
     language: z

@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -18,6 +18,7 @@ import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/
 import type { AccessService } from '../services/access.service.js';
 import { QuotaService } from '../services/quotas.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
+import { registerHardening, type HardeningOptions } from './hardening.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
 import { accessRoutes } from './routes/access.routes.js';
@@ -39,6 +40,7 @@ export interface AppDeps {
   auth: Omit<AuthOptions, 'database'>;
   rotationGraceSec: number;
   rateLimits?: RegisterRateLimitsOptions;
+  hardening: HardeningOptions & { requestTimeoutSec: number; trustProxy: string };
   bodyLimitBytes: number;
   logLevel: string;
   version: string;
@@ -54,9 +56,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]') }),
       },
     },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
-    requestTimeout: 120_000,
+    // A caller's x-request-id is kept when it is a plain token (for tracing across services);
+    // anything else — long, or with odd characters that would end up in logs — gets a fresh id.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    },
+    requestTimeout: deps.hardening.requestTimeoutSec * 1000,
+    // Errors the router raises before any route runs (a path parameter over 100 characters, a bad
+    // URL) get the API's error shape too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    trustProxy: trustProxy(deps.hardening.trustProxy),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -67,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerHardening(app, deps.hardening);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -110,4 +122,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(legacyRoutes({ productions: deps.productions, quotas }));
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   return app;
+}
+
+/** TRUST_PROXY → fastify's trustProxy: '' false, 'true' true, a number of hops, or a list of addresses. */
+function trustProxy(value: string): FastifyServerOptions['trustProxy'] {
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  // A hop count: trust that many proxies nearest to this server.
+  if (/^\d+$/.test(value)) return (_address: string, hop: number) => hop < Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }

@@ -190,6 +190,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         },
       },
       rateLimits: { store: rateLimitStore, rules },
+      hardening: {
+        ipAllow: env.IP_ALLOW.split(','), ipDeny: env.IP_DENY.split(','), corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+        maxJsonDepth: env.MAX_JSON_DEPTH, requestTimeoutSec: env.REQUEST_TIMEOUT_SEC, trustProxy: env.TRUST_PROXY,
+      },
       rotationGraceSec: env.KEY_ROTATION_GRACE_SEC,
       bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
     });

@@ -28,7 +28,7 @@ const LEGACY_PRESETS: Record<string, keyof typeof PRESETS> = {
 const PRIORITY: Record<string, number> = { low: 0, normal: 5, medium: 5, high: 8, urgent: 10 };
 
 export const legacyRequestSchema = z
-  .object({
+  .strictObject({
     content: z.string().trim().min(3).max(60_000).describe('The idea (one short paragraph) or the narration script.'),
     duration_sec: z.number().int().min(3).max(1800).default(30),
     lang: z.string().min(2).max(35).default('en'),

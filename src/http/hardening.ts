@@ -1,0 +1,143 @@
+/**
+ * Request hardening around every route: IP allow and deny lists (CIDR), a JSON parser that refuses
+ * bodies nested deeper than a limit (before JSON.parse can recurse into them), security headers,
+ * and CORS for an allow-list of origins. Body size and request timeouts are fastify options set in
+ * app.ts; unknown fields are refused by the strict zod schemas of each route.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../contract/errors.js';
+import { inAnyNetwork, parseCidr, type Cidr } from '../net/ip-address.js';
+
+export interface HardeningOptions {
+  /** When non-empty, only these networks may call the API (403 ip_denied otherwise). */
+  ipAllow: string[];
+  /** These networks may never call it. */
+  ipDeny: string[];
+  /** Origins browsers may call the API from (exact, e.g. https://app.example.com); empty: none. */
+  corsOrigins: string[];
+  maxJsonDepth: number;
+}
+
+/** Parses a comma-separated list of CIDRs (or single addresses), naming the variable on a bad one. */
+export function parseCidrList(text: string | undefined, variable: string): Cidr[] {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return items.map((item) => {
+    try {
+      return parseCidr(item.includes('/') ? item : `${item}/${item.includes(':') ? 128 : 32}`);
+    } catch {
+      throw new AppError('internal', `invalid configuration: ${variable}: ${item} is not an address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
+    }
+  });
+}
+
+/**
+ * The deepest nesting of objects and arrays in `text`, scanning once and stopping as soon as
+ * `limit` is passed (strings, with their escapes, are skipped).
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+/** The API answers JSON and media: nothing in it should ever run as a page. Swagger UI needs its own scripts. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+
+export function registerHardening(app: FastifyInstance, options: HardeningOptions): void {
+  const allow = parseCidrList(options.ipAllow.join(','), 'IP_ALLOW');
+  const deny = parseCidrList(options.ipDeny.join(','), 'IP_DENY');
+  const origins = new Set(options.corsOrigins);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const ip = request.ip;
+    if ((allow.length > 0 && !inAnyNetwork(ip, allow)) || (deny.length > 0 && inAnyNetwork(ip, deny))) {
+      throw new AppError('ip_denied', `requests from ${ip} are not accepted`, { details: [{ message: 'ask the operator to allow your address (IP_ALLOW / IP_DENY)' }] });
+    }
+    reply.headers(SECURITY_HEADERS);
+    reply.header('content-security-policy', request.url.startsWith('/docs') ? DOCS_CSP : API_CSP);
+    cors(request, reply, origins);
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      // A preflight: answered here, whether or not the origin is allowed (without CORS headers it fails in the browser).
+      return reply.status(204).send();
+    }
+    return undefined;
+  });
+
+  // JSON bodies: the depth is checked on the raw text, so a deeply nested body never reaches the parser.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    if (jsonDepthExceeds(text, options.maxJsonDepth)) {
+      done(new AppError('invalid_request', `the JSON body is nested deeper than ${options.maxJsonDepth} levels`, { details: [{ message: 'flatten the request' }] }), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text, refusePrototypeKeys));
+    } catch (error) {
+      if (error instanceof AppError) {
+        done(error, undefined);
+        return;
+      }
+      done(new AppError('invalid_request', `the body is not valid JSON: ${(error as Error).message}`, { details: [{ message: 'send a JSON document with content-type application/json' }] }), undefined);
+    }
+  });
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A string that cannot be stored faithfully: a NUL (PostgreSQL text and jsonb refuse it) or half a surrogate pair. */
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'a NUL character (\\u0000)';
+  if (LONE_SURROGATE.test(text)) return 'an unpaired UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * Reviver for request JSON: `__proto__` (and `constructor.prototype`) keys are how merged JSON
+ * pollutes prototypes, and text that cannot be stored would fail deep inside the database: both are
+ * refused here with a 400 that names the key.
+ */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
+    throw new AppError('invalid_request', `the JSON body has a forbidden key: ${key}`, { details: [{ path: key, message: 'remove it' }] });
+  }
+  const bad = unstorableText(key) ?? (typeof value === 'string' ? unstorableText(value) : undefined);
+  if (bad) throw new AppError('invalid_request', `the JSON body has ${bad} in ${key === '' ? 'its text' : `"${key.slice(0, 64)}"`}`, { details: [{ path: key, message: 'remove it' }] });
+  return value;
+}
+
+function cors(request: FastifyRequest, reply: FastifyReply, origins: Set<string>): void {
+  const origin = request.headers.origin;
+  reply.header('vary', 'Origin');
+  if (!origin || !origins.has(origin)) return;
+  reply.header('access-control-allow-origin', origin);
+  reply.header('access-control-expose-headers', 'x-request-id, location, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replayed');
+  if (request.method === 'OPTIONS') {
+    reply.header('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS');
+    reply.header('access-control-allow-headers', 'authorization, content-type, idempotency-key, x-request-id');
+    reply.header('access-control-max-age', '600');
+  }
+}
