@@ -10,6 +10,9 @@ const optionalPath = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** A comma-separated list, blanks dropped. */
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
 export const envSchema = z.object({
   /** Searched for ffmpeg/ffprobe when FFMPEG_PATH/FFPROBE_PATH are not set. */
   PATH: z.string().optional(),
@@ -132,6 +135,26 @@ export const envSchema = z.object({
    * proxy addresses/CIDRs; empty: the socket's address is the client's (IP limits and lists use it).
    */
   TRUST_PROXY: z.string().trim().default(''),
+  /**
+   * Seconds to wait before each webhook delivery attempt; the count is the number of attempts.
+   * Default: 0, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h — 8 attempts over about 22 hours.
+   */
+  WEBHOOK_RETRY_SCHEDULE_SEC: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'use comma-separated seconds, e.g. 0,30,120,600')
+    .default('0,30,120,600,3600,10800,21600,43200')
+    .transform((v) => v.split(',').map(Number)),
+  /** One webhook attempt, from connecting to the first bytes of the answer, in ms. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** A webhook whose deliveries run out of attempts this many times in a row is disabled. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Host names webhooks may reach although they resolve to private addresses (comma-separated; `*.corp.example`). */
+  WEBHOOK_ALLOW_HOSTS: z.string().default('').transform(list),
+  /** Private networks webhooks may reach (comma-separated CIDRs or addresses, e.g. `10.1.0.0/16`). */
+  WEBHOOK_ALLOW_CIDRS: z.string().default('').transform(list),
+  /** Webhook attempts one worker process sends at once. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

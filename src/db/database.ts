@@ -53,8 +53,13 @@ export function toDrizzleSql(text: string, values: readonly unknown[] = []): SQL
 
 /** An executor over a drizzle transaction (or the database itself). */
 export function executorFor(db: AppDb): SqlExecutor {
+  // The driver client under the drizzle session (a pg PoolClient or PGlite transaction): pg-boss's
+  // SQL goes to it verbatim, so a parameter used twice ($5 in two places) stays one parameter with
+  // one type. Through drizzle's sql template each use would become a parameter of its own.
+  const client = (db as unknown as { session?: { client?: { query?: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> } } }).session?.client;
   return {
-    async executeSql(text, values) {
+    async executeSql(text, values = []) {
+      if (client?.query) return { rows: (await client.query(text, values as unknown[])).rows };
       const result = (await db.execute(toDrizzleSql(text, values))) as unknown as { rows: unknown[] };
       return { rows: result.rows };
     },

@@ -19,6 +19,8 @@ export const tenants = pgTable('tenants', {
   branding: jsonb('branding').$type<TenantBranding | null>(),
   /** The tenant's own cloud-provider keys, as JSON encrypted by security/secrets.ts. */
   providerKeys: text('provider_keys'),
+  /** Signs deliveries to briefs' own webhookUrl (webhooks/), encrypted like providerKeys; made on first use. */
+  webhookSecret: text('webhook_secret'),
   createdAt: at('created_at').notNull().defaultNow(),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
@@ -208,7 +210,14 @@ export const webhookDeliveries = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     deliveredAt: at('delivered_at'),
   },
-  (t) => [index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt.desc()), index('webhook_deliveries_tenant_idx').on(t.tenantId, t.createdAt.desc())],
+  (t) => [
+    index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt.desc()),
+    index('webhook_deliveries_tenant_idx').on(t.tenantId, t.createdAt.desc()),
+    // Order within a production: the handler looks for earlier pending deliveries of the same production.
+    index('webhook_deliveries_production_idx').on(t.productionId, t.createdAt),
+    // The catch-up looks for pending deliveries that are overdue.
+    index('webhook_deliveries_pending_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  ],
 );
 
 /** Every delivery attempt: status, latency and the start of the response. */

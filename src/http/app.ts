@@ -17,6 +17,7 @@ import type { Storage } from '../storage/storage.port.js';
 import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/rate-limit.js';
 import type { AccessService } from '../services/access.service.js';
 import { QuotaService } from '../services/quotas.service.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
 import { registerHardening, type HardeningOptions } from './hardening.js';
 import { sendError } from './errors.js';
@@ -26,6 +27,7 @@ import { catalogRoutes } from './routes/catalog.routes.js';
 import { legacyRoutes } from './routes/legacy.routes.js';
 import { productionRoutes } from './routes/productions.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
+import { webhookRoutes } from './routes/webhooks.routes.js';
 
 export interface AppDeps {
   database: Database;
@@ -37,6 +39,7 @@ export interface AppDeps {
   metrics: Metrics;
   media?: MediaTools;
   access: AccessService;
+  webhooks: WebhooksService;
   auth: Omit<AuthOptions, 'database'>;
   rotationGraceSec: number;
   rateLimits?: RegisterRateLimitsOptions;
@@ -102,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'catalog', description: 'What a brief can ask for' },
         { name: 'system', description: 'Health, readiness, metrics' },
         { name: 'access', description: 'API keys, tenants and the audit log' },
+        { name: 'webhooks', description: 'Signed event deliveries to your endpoints, their log and redelivery (docs/webhooks.md)' },
         { name: 'legacy', description: 'Aliases for clients of the original AIPROD API (/pipeline/*, /presets, /cost-estimate); new code should use /v1' },
       ],
     },
@@ -121,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(productionRoutes({ productions: deps.productions, quotas, storage: deps.storage, events: deps.events }));
   await app.register(legacyRoutes({ productions: deps.productions, quotas }));
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
+  await app.register(webhookRoutes({ webhooks: deps.webhooks }));
   return app;
 }
 

@@ -18,6 +18,15 @@ export const JOBS = {
     payload: z.strictObject({ kind: z.enum(['stalls', 'retention']) }),
     expireInSeconds: 600,
   },
+  /**
+   * One attempt of one webhook delivery (webhooks/delivery.handler.ts). The next attempt is a new
+   * job with startAfter from the retry schedule, so pg-boss's own retry only covers database errors.
+   */
+  webhook: {
+    queue: 'aiprod.webhook',
+    payload: z.strictObject({ deliveryId: z.string().min(1) }),
+    expireInSeconds: 300,
+  },
 } as const;
 
 export type JobName = keyof typeof JOBS;

@@ -18,6 +18,7 @@ import { deliver } from '../pipeline/deliver.js';
 import { overallProgress, renderBrief } from '../pipeline/run.js';
 import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
+import type { WebhookEmitter } from '../webhooks/emitter.js';
 import type { QueueJob } from './queue.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
@@ -46,6 +47,8 @@ export interface RenderWorkerDeps {
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
+  /** Webhook events (webhooks/emitter.ts), inserted in the transaction of each final status change. */
+  webhooks?: WebhookEmitter;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -96,6 +99,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   const fractions: Partial<Record<StageName, number>> = {};
   let lastWrite = 0;
   let writing: Promise<unknown> = Promise.resolve();
+  // Webhooks: production.progress once per step (10 %), best effort like the progress writes.
+  let progressStep = deps.webhooks?.progressStep(row.progress) ?? 0;
   const write = (values: Partial<repo.NewProduction>, force = false): void => {
     const now = Date.now();
     if (!force && now - lastWrite < 500) return;
@@ -104,6 +109,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       .then(() => repo.updateOwned(db, id, workerId, values))
       .then(notify)
       .catch(() => undefined);
+    const step = values.progress !== undefined ? deps.webhooks?.progressStep(values.progress) : undefined;
+    if (step !== undefined && step > progressStep) {
+      progressStep = step;
+      writing = writing.then(() => deps.webhooks?.progress(db, id)).catch(() => undefined);
+    }
   };
 
   try {
@@ -151,7 +161,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     });
     await writing;
     if (planOnly) {
-      await repo.updateOwned(db, id, workerId, { status: 'awaiting_review', storyboard: result.state.storyboard, progress: overallProgress(fractions) * 100, workerId: null });
+      // Webhooks: production.awaiting_review commits with the status change.
+      await db.transaction(async (tx) => {
+        const owned = await repo.updateOwned(tx, id, workerId, { status: 'awaiting_review', storyboard: result.state.storyboard, progress: overallProgress(fractions) * 100, workerId: null });
+        if (owned) await deps.webhooks?.emit(tx, id, 'production.awaiting_review');
+      });
       await notify();
       return;
     }
@@ -183,6 +197,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         });
         // Canceled or taken over while uploading: roll the output rows back with it.
         if (!owned) throw new LeaseLost();
+        await deps.webhooks?.emit(tx, id, 'production.succeeded');
         return true;
       })
       .catch((error: unknown) => {
@@ -245,12 +260,15 @@ function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean;
   return `quality checks failed: ${failed.map((c) => `${c.name} (expected ${c.expected}, measured ${c.measured})`).join('; ')}`;
 }
 
-/** Records a final failure, unless the production was canceled meanwhile. */
+/** Records a final failure, unless the production was canceled meanwhile; production.failed commits with it. */
 async function finishFailed(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
-  await repo.updateProduction(
-    deps.database.db,
-    row.id,
-    { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
-    ['queued', ...RUNNING_STATUSES],
-  );
+  await deps.database.db.transaction(async (tx) => {
+    const failed = await repo.updateProduction(
+      tx,
+      row.id,
+      { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
+      ['queued', ...RUNNING_STATUSES],
+    );
+    if (failed) await deps.webhooks?.emit(tx, row.id, 'production.failed');
+  });
 }

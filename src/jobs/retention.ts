@@ -1,18 +1,18 @@
 /**
  * Retention: deletes what is older than RETENTION_DAYS.
  * - Cluster-wide, once a day from the queue's cron (any one worker runs it): stored outputs of
- *   productions (the objects and their rows; the production row and its history stay) and
- *   idempotency keys.
+ *   productions (the objects and their rows; the production row and its history stay),
+ *   idempotency keys and finished webhook deliveries with their attempts.
  * - Per machine, in every worker process at start and every 6 hours: stage-cache units not used
  *   for that long, and temporary render directories left by a killed process.
  * RETENTION_DAYS=0 keeps everything.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { lt } from 'drizzle-orm';
+import { and, lt, ne } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
-import { idempotencyKeys } from '../db/schema.js';
+import { idempotencyKeys, webhookDeliveries } from '../db/schema.js';
 import type { StageCache } from '../pipeline/cache.js';
 import type { Storage } from '../storage/storage.port.js';
 
@@ -22,11 +22,13 @@ export interface StoredRetentionResult {
   outputs: number;
   bytes: number;
   idempotencyKeys: number;
+  /** Finished webhook deliveries (their attempts go with them). */
+  webhookDeliveries: number;
 }
 
 /** Deletes outputs (objects, then rows) and idempotency keys created before the cut-off. */
 export async function expireStored(database: Database, storage: Storage, retentionDays: number, now = new Date()): Promise<StoredRetentionResult> {
-  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0 };
+  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0 };
   if (retentionDays <= 0) return result;
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   for (;;) {
@@ -42,6 +44,11 @@ export async function expireStored(database: Database, storage: Storage, retenti
   }
   const keys = await database.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).returning({ key: idempotencyKeys.key });
   result.idempotencyKeys = keys.length;
+  const deliveries = await database.db
+    .delete(webhookDeliveries)
+    .where(and(lt(webhookDeliveries.createdAt, cutoff), ne(webhookDeliveries.status, 'pending')))
+    .returning({ id: webhookDeliveries.id });
+  result.webhookDeliveries = deliveries.length;
   return result;
 }
 

@@ -7,6 +7,7 @@
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { EVENTS_CHANNEL } from '../services/productions.service.js';
+import { WebhookEmitter } from '../webhooks/emitter.js';
 import type { JobQueue } from './queue.js';
 
 export interface SweepResult {
@@ -28,12 +29,17 @@ export async function sweepStalls(
     const running = row.status !== 'queued';
     if (!running && pending.has(row.id)) continue; // queued and its job is waiting: fine
     if (running && row.attempts >= options.maxAttempts) {
-      const failed = await repo.updateProduction(
-        db,
-        row.id,
-        { status: 'failed', error: { code: 'worker_lost', message: `the worker rendering it stopped responding ${row.attempts} times` }, finishedAt: new Date(), workerId: null },
-        [row.status],
-      );
+      // Webhooks: production.failed commits with the status change.
+      const failed = await db.transaction(async (tx) => {
+        const updated = await repo.updateProduction(
+          tx,
+          row.id,
+          { status: 'failed', error: { code: 'worker_lost', message: `the worker rendering it stopped responding ${row.attempts} times` }, finishedAt: new Date(), workerId: null },
+          [row.status],
+        );
+        if (updated) await new WebhookEmitter(queue).emit(tx, row.id, 'production.failed');
+        return updated;
+      });
       if (failed) result.failed.push(row.id);
     } else {
       const requeued = await repo.updateProduction(db, row.id, { status: 'queued', workerId: null, heartbeatAt: null }, [row.status]);

@@ -30,6 +30,8 @@ import { ALL_SCOPES, countApiKeys, createApiKey } from '../services/keys.service
 import { DEFAULT_TENANT, ensureDefaultTenant } from '../services/tenants.service.js';
 import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
+import { createWebhooks, type Webhooks } from '../webhooks/create.js';
+import { createWebhookMetrics } from '../webhooks/metrics.js';
 import { createPipelineDeps, createProviders } from './container.js';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -49,6 +51,7 @@ export interface Service {
   database: Database;
   secrets: SecretBox;
   access: AccessService;
+  webhooks: Webhooks;
   queue: PgBossQueue;
   storage: Storage;
   metrics: Metrics;
@@ -84,6 +87,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const storage = createStorage(env);
   const metrics = createMetrics();
+  const webhooks = createWebhooks({
+    database, queue, secrets, audit: access.audit, metrics: createWebhookMetrics(metrics.registry), log,
+    options: {
+      retryScheduleSec: env.WEBHOOK_RETRY_SCHEDULE_SEC, timeoutMs: env.WEBHOOK_TIMEOUT_MS, disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+      allowHosts: env.WEBHOOK_ALLOW_HOSTS, allowCidrs: env.WEBHOOK_ALLOW_CIDRS,
+    },
+  });
   const providers = createProviders();
   // Load the voice list now: every create validates its language against it.
   await providers.tts.voices();
@@ -92,6 +102,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const productions = new ProductionsService({
     database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
+    webhookAllow: webhooks.config.allow,
   });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
@@ -124,6 +135,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           maxAttempts: env.RENDER_ATTEMPTS,
           shutdown: shutdown.signal,
           onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
+          webhooks: webhooks.emitter,
           log,
         }, active);
       } finally {
@@ -131,6 +143,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         metrics.workersIdle.inc();
       }
     });
+    // Webhook deliveries: one attempt per job, and the catch-up of deliveries whose job went missing.
+    await webhooks.work(env.WEBHOOK_CONCURRENCY);
     // Retention: stored outputs once a day for the whole cluster (pg-boss runs a cron job on one
     // worker), this machine's cache and leftover temp directories from every worker process.
     await queue.schedule('sweep', '17 3 * * *', { kind: 'retention' });
@@ -158,6 +172,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       clearInterval(sweeper);
       clearInterval(pruner);
       await queue.stopWorking();
+      await webhooks.stop();
       // Let running renders finish within the grace period, then hand the rest back.
       const deadline = Date.now() + env.SHUTDOWN_GRACE_SEC * 1000;
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
@@ -180,7 +195,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, events, tts: providers.tts, metrics, media, access,
+      database, queue, storage, productions, events, tts: providers.tts, metrics, media, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
@@ -204,7 +219,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 
   return {
-    database, secrets, access, queue, storage, metrics, productions, app, createdAdminKey,
+    database, secrets, access, webhooks, queue, storage, metrics, productions, app, createdAdminKey,
     async stop() {
       for (const stop of stops) await stop();
       await queue.stop();

@@ -26,7 +26,12 @@ import { GroupCommit } from '../lib/group-commit.js';
 import type { Providers } from '../pipeline/context.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
 import type { Storage } from '../storage/storage.port.js';
+import { compileAllowList, type AllowList } from '../net/url-policy.js';
+import { WebhookEmitter } from '../webhooks/emitter.js';
+import { checkWebhookUrl } from '../webhooks/target-policy.js';
 import { links, toProduction } from './production.view.js';
+
+const NO_ALLOW = compileAllowList();
 
 export const EVENTS_CHANNEL = 'aiprod_production';
 export const CANCEL_CHANNEL = 'aiprod_cancel';
@@ -42,6 +47,8 @@ export interface ProductionsDeps {
   signedUrlTtlSec: number;
   /** USD per billing unit by provider id, for estimates (pipeline/estimate.ts). */
   prices?: PriceList;
+  /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
+  webhookAllow?: AllowList;
 }
 
 export interface Accepted {
@@ -85,11 +92,19 @@ export class ProductionsService {
     return this.deps.database.db;
   }
 
+  /** Webhook events of status changes made here, inserted in the same transaction (webhooks/emitter.ts). */
+  private get webhooks(): WebhookEmitter {
+    return new WebhookEmitter(this.deps.queue);
+  }
+
   /** Schema, language and media checks: everything that can be refused before a job exists. */
   async validate(body: unknown, prefix = ''): Promise<CreateProduction> {
     const parsed = createProductionSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error.issues, prefix);
-    const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
+    const { webhookUrl, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
+    // Webhooks: a webhookUrl that is a private or loopback address is refused now (422 unsafe_url);
+    // names are resolved and checked at every delivery attempt.
+    if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
     const resolved = resolveBrief(parseBrief(brief));
     await this.deps.providers.tts.resolveVoice(resolved.language, resolved.voice).catch((error: unknown) => {
       if (error instanceof AppError && prefix) {
@@ -306,9 +321,12 @@ export class ProductionsService {
     if (isFinal(row.status)) {
       throw new AppError('conflict', `production ${id} is already ${row.status}`, { details: [{ path: 'status', message: 'only a production that has not finished can be canceled' }] });
     }
-    const updated = await repo.updateProduction(this.db, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date() }, [
-      'queued', 'awaiting_review', ...RUNNING_STATUSES,
-    ]);
+    // Webhooks: the production.canceled deliveries commit with the status change.
+    const updated = await this.db.transaction(async (tx) => {
+      const next = await repo.updateProduction(tx, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date() }, ['queued', 'awaiting_review', ...RUNNING_STATUSES]);
+      if (next) await this.webhooks.emit(tx, id, 'production.canceled');
+      return next;
+    });
     if (!updated) return this.cancel(tenantId, id); // it moved on meanwhile: look again
     // A job no worker has started would only be claimed and dropped; take it off the queue now.
     await this.deps.queue.discardPending(id);

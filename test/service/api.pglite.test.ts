@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type WebSocket from 'ws';
-import { outputs, productions, idempotencyKeys } from '../../src/db/schema.js';
+import { outputs, productions, idempotencyKeys, webhookDeliveries } from '../../src/db/schema.js';
 import { expireLocal, expireStored } from '../../src/jobs/retention.js';
 import { StageCache } from '../../src/pipeline/cache.js';
 import { startTestService, type TestService } from './harness.js';
@@ -156,10 +156,17 @@ test('retention deletes expired outputs and idempotency keys, and stale cache un
   await svc.storage.put(freshKey, file, 'text/plain');
   await db.insert(outputs).values({ productionId: id, name: 'captions.srt', kind: 'captions', mime: 'text/plain', bytes: 4096, storageKey: freshKey, createdAt: new Date(), durationSec: null });
 
+  const delivery = { tenantId: 'default', eventType: 'production.succeeded', url: 'https://example.com/hook', payload: {}, createdAt: old };
+  await db.insert(webhookDeliveries).values([
+    { ...delivery, id: 'dlv_old_done', eventId: 'evt_1', status: 'delivered' },
+    { ...delivery, id: 'dlv_old_pending', eventId: 'evt_2', status: 'pending' },
+  ]);
+
   const kept = await expireStored(svc.database, svc.storage, 0);
   assert.equal(kept.outputs, 0, 'RETENTION_DAYS=0 keeps everything');
   const result = await expireStored(svc.database, svc.storage, 30);
-  assert.deepEqual(result, { outputs: 1, bytes: 4096, idempotencyKeys: 1 });
+  assert.deepEqual(result, { outputs: 1, bytes: 4096, idempotencyKeys: 1, webhookDeliveries: 1 });
+  assert.deepEqual((await db.select().from(webhookDeliveries)).map((d) => d.id), ['dlv_old_pending'], 'a pending delivery is never dropped');
   assert.equal(await svc.storage.stat(key), undefined);
   assert.ok(await svc.storage.stat(freshKey));
   const left = await db.select().from(outputs).where(eq(outputs.productionId, id));
