@@ -155,6 +155,14 @@ export const envSchema = z.object({
   WEBHOOK_ALLOW_CIDRS: z.string().default('').transform(list),
   /** Webhook attempts one worker process sends at once. */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Largest media file a brief may link to by URL, in bytes. */
+  MEDIA_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(100 * 1024 * 1024),
+  /** Seconds one download of linked media may take. */
+  MEDIA_FETCH_TIMEOUT_SEC: z.coerce.number().int().min(1).max(3600).default(120),
+  /** Host names linked media may come from although they resolve to private addresses (comma-separated; `*.corp.example`). */
+  MEDIA_FETCH_ALLOW_HOSTS: z.string().default('').transform(list),
+  /** Private networks linked media may come from (comma-separated CIDRs or addresses). */
+  MEDIA_FETCH_ALLOW_CIDRS: z.string().default('').transform(list),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
 });

@@ -15,6 +15,7 @@ import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
+import { localizeMedia, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import { overallProgress, renderBrief } from '../pipeline/run.js';
 import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
@@ -44,6 +45,8 @@ export interface RenderWorkerDeps {
   heartbeatSec: number;
   /** Attempts in all (pg-boss retries + 1). */
   maxAttempts: number;
+  /** Limits and allow-lists for media linked by URL. */
+  mediaFetch: MediaFetchConfig;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
@@ -121,7 +124,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await repo.failRunningStageRuns(db, id);
     await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
     await notify();
-    const brief = resolveBrief(parseBrief(row.brief));
+    // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).
+    const brief = resolveBrief(await localizeMedia(parseBrief(row.brief), join(workDir, 'media'), deps.mediaFetch, controller.signal));
     const planOnly = row.review && !row.approved;
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,

@@ -4,16 +4,17 @@
  * field, and exit non-zero.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadEnv, type Env } from '../config/env.js';
 import { AppError, toAppError } from '../contract/errors.js';
 import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
 import { deliver } from '../pipeline/deliver.js';
+import { assertMediaUrls, localizeMedia } from '../pipeline/media-urls.js';
 import { renderBrief } from '../pipeline/run.js';
 import { registerAdminCommands } from './admin-cli.js';
-import { createPipelineDeps } from './container.js';
+import { createPipelineDeps, mediaFetchConfig } from './container.js';
 import { runDoctor } from './doctor.js';
 import { createProgress } from './progress.js';
 import { runService } from './serve.js';
@@ -47,7 +48,11 @@ interface RenderFlags {
 }
 
 async function renderCommand(briefPath: string, flags: RenderFlags, env: Env): Promise<void> {
-  const brief = resolveBrief(parseBrief(readJson(briefPath, 'brief')));
+  const parsed = parseBrief(readJson(briefPath, 'brief'));
+  // Media linked by URL: checked, then downloaded (SSRF-safe) beside the outputs before rendering.
+  const mediaFetch = mediaFetchConfig(env);
+  await assertMediaUrls(parsed, mediaFetch);
+  const brief = resolveBrief(await localizeMedia(parsed, join(resolve(flags.out), '.media'), mediaFetch));
   const storyboard: Storyboard | undefined = flags.storyboard
     ? parseStoryboard(readJson(flags.storyboard, 'storyboard'))
     : undefined;

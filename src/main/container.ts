@@ -8,6 +8,7 @@ import { detectCapabilities } from '../media/capabilities.js';
 import { runProcess } from '../media/ffmpeg.js';
 import { probe } from '../media/probe.js';
 import { StageCache } from '../pipeline/cache.js';
+import type { MediaFetchConfig } from '../pipeline/media-urls.js';
 import type { MediaTools, PipelineDeps, Providers } from '../pipeline/context.js';
 import { ProceduralComposer } from '../providers/music/procedural.adapter.js';
 import { RuleBasedWriter } from '../providers/script/rule-based.adapter.js';
@@ -49,4 +50,9 @@ export async function createPipelineDeps(env: Env, options: ContainerOptions = {
     providers: createProviders(),
     cache: new StageCache(options.cacheDir ?? env.AIPROD_CACHE_DIR),
   };
+}
+
+/** Limits and allow-lists for media briefs link to by URL (MEDIA_FETCH_*). */
+export function mediaFetchConfig(env: Env): MediaFetchConfig {
+  return { maxBytes: env.MEDIA_FETCH_MAX_BYTES, timeoutMs: env.MEDIA_FETCH_TIMEOUT_SEC * 1000, allowHosts: env.MEDIA_FETCH_ALLOW_HOSTS, allowCidrs: env.MEDIA_FETCH_ALLOW_CIDRS };
 }

@@ -32,7 +32,7 @@ import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createWebhooks, type Webhooks } from '../webhooks/create.js';
 import { createWebhookMetrics } from '../webhooks/metrics.js';
-import { createPipelineDeps, createProviders } from './container.js';
+import { createPipelineDeps, createProviders, mediaFetchConfig } from './container.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -87,6 +87,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const storage = createStorage(env);
   const metrics = createMetrics();
+  const mediaFetch = mediaFetchConfig(env);
   const webhooks = createWebhooks({
     database, queue, secrets, audit: access.audit, metrics: createWebhookMetrics(metrics.registry), log,
     options: {
@@ -103,6 +104,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
+    mediaFetch,
   });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
@@ -136,6 +138,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           shutdown: shutdown.signal,
           onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
           webhooks: webhooks.emitter,
+          mediaFetch,
           log,
         }, active);
       } finally {
@@ -227,3 +230,4 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
   };
 }
+

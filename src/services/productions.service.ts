@@ -25,6 +25,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
 import type { Providers } from '../pipeline/context.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
+import { checkMediaUrls, isMediaUrl, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import type { Storage } from '../storage/storage.port.js';
 import { compileAllowList, type AllowList } from '../net/url-policy.js';
 import { WebhookEmitter } from '../webhooks/emitter.js';
@@ -32,6 +33,8 @@ import { checkWebhookUrl } from '../webhooks/target-policy.js';
 import { links, toProduction } from './production.view.js';
 
 const NO_ALLOW = compileAllowList();
+
+const NO_MEDIA_FETCH: MediaFetchConfig = { maxBytes: 0, timeoutMs: 0, allowHosts: [], allowCidrs: [] };
 
 export const EVENTS_CHANNEL = 'aiprod_production';
 export const CANCEL_CHANNEL = 'aiprod_cancel';
@@ -45,6 +48,8 @@ export interface ProductionsDeps {
   /** Relative media paths in API briefs resolve here, and may not leave it. */
   assetsDir: string;
   signedUrlTtlSec: number;
+  /** Limits and allow-lists for media linked by URL. */
+  mediaFetch?: MediaFetchConfig;
   /** USD per billing unit by provider id, for estimates (pipeline/estimate.ts). */
   prices?: PriceList;
   /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
@@ -122,11 +127,17 @@ export class ProductionsService {
         problems.push({ path: prefix + path, message: `file not found in the server's assets directory: ${src}` });
       }
     };
+    // A URL is downloaded at render time (pipeline/media-urls.ts); here it is only checked.
+    const local = (path: string, src: string): void => {
+      if (!isMediaUrl(src)) media(path, src);
+    };
     parsed.data.scenes?.forEach((scene, i) => {
-      if (scene.visual?.type === 'image' || scene.visual?.type === 'video') media(`scenes.${i}.visual.src`, scene.visual.src);
+      if (scene.visual?.type === 'image' || scene.visual?.type === 'video') local(`scenes.${i}.visual.src`, scene.visual.src);
     });
-    if (parsed.data.brand?.logo) media('brand.logo', parsed.data.brand.logo);
-    if (parsed.data.brand?.font) media('brand.font', parsed.data.brand.font);
+    if (parsed.data.brand?.logo) local('brand.logo', parsed.data.brand.logo);
+    if (parsed.data.brand?.font && !isMediaUrl(parsed.data.brand.font)) media('brand.font', parsed.data.brand.font);
+    const unsafe = await checkMediaUrls(parsed.data, this.deps.mediaFetch ?? NO_MEDIA_FETCH, prefix);
+    if (unsafe[0]) throw new AppError('unsafe_url', `${unsafe[0].path}: ${unsafe[0].message}`, { details: unsafe });
     if (problems[0]) throw new AppError('asset_not_found', `${problems[0].path}: ${problems[0].message}`, { details: problems });
     return parsed.data;
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { loadEnv } from '../../src/config/env.js';
 import { ActiveRenders, handleRender } from '../../src/jobs/render.handler.js';
-import { createPipelineDeps } from '../../src/main/container.js';
+import { createPipelineDeps, mediaFetchConfig } from '../../src/main/container.js';
 import type { LookupAll } from '../../src/net/url-policy.js';
 import type { WebhookOptions } from '../../src/webhooks/config.js';
 import { createWebhooks, type Webhooks } from '../../src/webhooks/create.js';
@@ -195,7 +195,7 @@ export async function startRenderWorker(svc: TestService, emitter: WebhookEmitte
   await svc.queue.work('render', 1, (job) =>
     handleRender(job, {
       database: svc.database, storage: svc.storage, pipeline, workerId: 'webhook-test-worker', assetsDir, tmpDir,
-      stallTimeoutSec: 60, heartbeatSec: 5, maxAttempts: 1, shutdown: shutdown.signal, webhooks: emitter, log: () => undefined,
+      stallTimeoutSec: 60, heartbeatSec: 5, maxAttempts: 1, shutdown: shutdown.signal, webhooks: emitter, mediaFetch: mediaFetchConfig(env), log: () => undefined,
     }, active),
   );
 }
