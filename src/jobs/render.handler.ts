@@ -18,6 +18,7 @@ import { deliver } from '../pipeline/deliver.js';
 import { localizeMedia, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import { overallProgress, renderBrief } from '../pipeline/run.js';
 import { EVENTS_CHANNEL } from '../services/productions.service.js';
+import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { WebhookEmitter } from '../webhooks/emitter.js';
 import type { QueueJob } from './queue.js';
@@ -125,7 +126,10 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
     await notify();
     // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).
-    const brief = resolveBrief(await localizeMedia(parseBrief(row.brief), join(workDir, 'media'), deps.mediaFetch, controller.signal));
+    // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
+    const tenant = await getTenant(db, row.tenantId).catch(() => undefined);
+    const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant?.branding));
+    const brief = resolveBrief(await localizeMedia(branded, join(workDir, 'media'), deps.mediaFetch, controller.signal));
     const planOnly = row.review && !row.approved;
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,

@@ -2,13 +2,15 @@
  * Media linked by URL in API briefs: refused at submission when the URL itself points inside the
  * network; fetched through the SSRF-safe downloader at render time (a local server is reachable
  * only through the explicit allow-list); a page served as an image fails the production with
- * media_type_refused.
+ * media_type_refused. A tenant's branding is applied to its productions.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { gradientPng } from '../../src/media/png.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { gradientPng, writeGradientPng } from '../../src/media/png.js';
 import { startTestService, type TestService } from './harness.js';
 
 let server: Server;
@@ -63,3 +65,32 @@ test('an allow-listed URL is downloaded and rendered; a page posing as an image 
   assert.equal(failed.error?.code, 'media_type_refused');
   assert.match(failed.error?.message ?? '', /scenes\.0\.visual\.src/);
 });
+
+test("a tenant's branding goes under its productions' briefs: a logo it names is used (and must exist)", async () => {
+  const operator = { actor: 'test' };
+  await svc.access.createTenant(operator, { id: 'brandco', name: 'BrandCo', tier: 'pro', branding: { logo: 'brandco/logo.png', colors: { primary: '#ff6600' } } });
+  const { key } = await svc.access.createKey(operator, { tenantId: 'brandco', name: 'w', scopes: ['productions:write', 'productions:read'] });
+  const auth = { authorization: `Bearer ${key}` };
+  const brief = { scenes: [{ narration: 'Branded.', title: 'BrandCo', durationSec: 2, visual: { type: 'color', color: '#111827' } }], resolution: '480p', fps: 24 };
+  // The logo file is not there yet: the render fails on brand.logo, which shows the branding applied.
+  const missing = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: auth, payload: brief });
+  const seen = await pollTenant(missing.json().id, auth);
+  assert.equal(seen.status, 'failed');
+  assert.equal(seen.error?.code, 'asset_not_found');
+  assert.match(seen.error?.message ?? '', /brand\.logo/);
+
+  mkdirSync(join(svc.dataDir, 'assets', 'brandco'), { recursive: true });
+  writeGradientPng(join(svc.dataDir, 'assets', 'brandco', 'logo.png'), { width: 48, height: 48, colors: ['#ff6600', '#ffffff'], angleDeg: 45, vignette: 0 });
+  const ok = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: auth, payload: brief });
+  const done = await pollTenant(ok.json().id, auth);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+});
+
+async function pollTenant(id: string, auth: Record<string, string>): Promise<{ status: string; error: { code: string; message: string } | null }> {
+  for (let i = 0; i < 600; i++) {
+    const p = (await svc.app!.inject({ url: `/v1/productions/${id}`, headers: auth })).json() as { status: string; error: { code: string; message: string } | null };
+    if (p.status === 'succeeded' || p.status === 'failed') return p;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`production ${id} did not finish`);
+}
