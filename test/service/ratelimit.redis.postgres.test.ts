@@ -1,6 +1,6 @@
 /**
  * Two API instances on one PostgreSQL database share their rate limits through the machine's real
- * Redis (REDIS_URL): a free tenant gets 10 creations a minute across both, not 10 on each.
+ * Redis (REDIS_URL): a tenant limited to 10 creations a minute gets 10 across both, not 10 on each.
  * Skipped, with the reason, without TEST_DATABASE_URL or a reachable Redis.
  */
 import assert from 'node:assert/strict';
@@ -30,7 +30,8 @@ before(async () => {
   }
   const db = await freshPostgres(base as string);
   drop = db.drop;
-  const env = { REDIS_URL: redisUrl, ADMIN_API_KEY: `aiprod_${'r'.repeat(12)}_${randomBytes(24).toString('base64url')}`, AIPROD_MASTER_KEY: randomBytes(32).toString('base64') };
+  // Pro tenants get 10 creations a minute here (and pro quotas leave room for 12 unfinished productions).
+  const env = { REDIS_URL: redisUrl, RATE_LIMIT_PRO_PER_MIN: '10', ADMIN_API_KEY: `aiprod_${'r'.repeat(12)}_${randomBytes(24).toString('base64url')}`, AIPROD_MASTER_KEY: randomBytes(32).toString('base64') };
   one = await startTestService({ databaseUrl: db.url, role: 'api', env });
   two = await startTestService({ databaseUrl: db.url, role: 'api', env });
   one.key = env.ADMIN_API_KEY;
@@ -46,7 +47,7 @@ test('two API processes share one tenant limit through Redis', async (t) => {
   const admin = { authorization: `Bearer ${one.key}` };
   // A tenant id of its own, so a limit left in Redis by an earlier run cannot interfere.
   const tenant = `rl-${randomBytes(4).toString('hex')}`;
-  assert.equal((await one.app!.inject({ method: 'POST', url: '/v1/tenants', headers: admin, payload: { id: tenant, name: 'Limited', tier: 'free' } })).statusCode, 201);
+  assert.equal((await one.app!.inject({ method: 'POST', url: '/v1/tenants', headers: admin, payload: { id: tenant, name: 'Limited', tier: 'pro' } })).statusCode, 201);
   const created = await one.app!.inject({ method: 'POST', url: '/v1/api-keys', headers: admin, payload: { name: 'w', scopes: ['productions:write'], tenantId: tenant } });
   const key = { authorization: `Bearer ${created.json().key}` };
   const statuses: number[] = [];
