@@ -99,9 +99,9 @@ export async function updateTenant(db: AppDb, id: string, patch: z.input<typeof 
  * The tenant's branding under the brief's own: field by field (colours one by one), the brief wins.
  * Returns the brief unchanged when the tenant has none.
  */
-export function applyTenantBranding<B extends { brand?: Record<string, unknown> }>(brief: B, branding: TenantBranding | null | undefined): B {
+export function applyTenantBranding<B extends object>(brief: B, branding: TenantBranding | null | undefined): B {
   if (!branding) return brief;
-  const own = (brief.brand ?? {}) as TenantBranding;
+  const own = ((brief as { brand?: TenantBranding }).brand ?? {}) as TenantBranding;
   const colors = { ...branding.colors, ...own.colors };
   const brand = { ...branding, ...own, ...(Object.keys(colors).length > 0 ? { colors } : {}) };
   return { ...brief, brand };
