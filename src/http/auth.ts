@@ -57,9 +57,11 @@ const PROTECTED = /^\/(v1\/|pipeline\/|cost-estimate(\?|$))/;
  * Browsers cannot set headers on EventSource or WebSocket, so the two event streams also take the
  * credential as `?access_token=`. Nowhere else: URLs end up in logs and histories.
  */
-function streamToken(url: string): string | undefined {
-  const [path, query] = url.split('?', 2);
-  if (!query || !/^\/v1\/productions\/[^/]+\/(events|ws)$/.test(path ?? '')) return undefined;
+const STREAM_ROUTES = new Set(['/v1/productions/:id/events', '/v1/productions/:id/ws']);
+
+function streamToken(route: string | undefined, url: string): string | undefined {
+  const query = url.split('?', 2)[1];
+  if (!query || !route || !STREAM_ROUTES.has(route)) return undefined;
   return new URLSearchParams(query).get('access_token') ?? undefined;
 }
 
@@ -70,6 +72,8 @@ export interface AuthOptions {
   failedAuth?: FailedAuthWatch;
   /** Charged for every failed authentication from an address; throws (429) when it is over its limit. */
   limitFailures?: (ip: string) => Promise<void>;
+  /** Throws (429) while an address is blocked for failing authentication, before any lookup. */
+  refuseBlocked?: (ip: string) => void;
 }
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
@@ -93,9 +97,12 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
   };
 
   app.addHook('onRequest', async (request) => {
-    if (!PROTECTED.test(request.url)) return;
+    // Decided on the route the router matched, not the raw URL: /v1/estimat%65 is /v1/estimate.
+    const route = request.routeOptions.url;
+    if (!PROTECTED.test(route ?? request.url)) return;
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(request.url);
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(route, request.url);
+    if (token) options.refuseBlocked?.(request.ip);
     try {
       if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });
       request.principal = looksLikeJwt(token) ? await fromJwt(token) : await keys.authenticate(token);

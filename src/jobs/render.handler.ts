@@ -15,7 +15,7 @@ import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
-import { localizeMedia, type MediaFetchConfig } from '../pipeline/media-urls.js';
+import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import { overallProgress, renderBrief } from '../pipeline/run.js';
 import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
@@ -129,11 +129,17 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
     const tenant = await getTenant(db, row.tenantId).catch(() => undefined);
     const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant?.branding));
-    const brief = resolveBrief(await localizeMedia(branded, join(workDir, 'media'), deps.mediaFetch, controller.signal));
+    const mediaDir = join(workDir, 'media');
+    const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
+    const brief = resolveBrief(local.doc);
+    // An approved storyboard may link media by URL too (it keeps the URLs, never temporary paths).
+    const reviewed = row.storyboard ? await localizeMediaWithOriginals(parseStoryboard(row.storyboard), mediaDir, deps.mediaFetch, controller.signal) : undefined;
+    const originals = new Map([...local.originals, ...(reviewed?.originals ?? [])]);
+    const stored = (storyboard: typeof result.state.storyboard): typeof storyboard => (storyboard ? restoreMediaUrls(storyboard, originals) : storyboard);
     const planOnly = row.review && !row.approved;
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,
-      storyboard: row.storyboard ? parseStoryboard(row.storyboard) : undefined,
+      storyboard: reviewed?.doc,
       signal: controller.signal,
       stopAfter: planOnly ? 'plan' : undefined,
       onEvent: (event) => {
@@ -171,7 +177,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     if (planOnly) {
       // Webhooks: production.awaiting_review commits with the status change.
       await db.transaction(async (tx) => {
-        const owned = await repo.updateOwned(tx, id, workerId, { status: 'awaiting_review', storyboard: result.state.storyboard, progress: overallProgress(fractions) * 100, workerId: null });
+        const owned = await repo.updateOwned(tx, id, workerId, { status: 'awaiting_review', storyboard: stored(result.state.storyboard), progress: overallProgress(fractions) * 100, workerId: null });
         if (owned) await deps.webhooks?.emit(tx, id, 'production.awaiting_review');
       });
       await notify();
@@ -201,7 +207,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         await repo.replaceOutputs(tx, id, rows);
         const owned = await repo.updateOwned(tx, id, workerId, {
           status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
-          storyboard: result.state.storyboard, finishedAt: new Date(), workerId: null,
+          storyboard: stored(result.state.storyboard), finishedAt: new Date(), workerId: null,
         });
         // Canceled or taken over while uploading: roll the output rows back with it.
         if (!owned) throw new LeaseLost();

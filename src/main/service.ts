@@ -21,7 +21,7 @@ import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
-import { MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
+import { clientKey, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
 import { SecretBox } from '../security/secrets.js';
 import { AccessService } from '../services/access.service.js';
@@ -191,6 +191,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       anonymous: env.RATE_LIMIT_ANONYMOUS_PER_MIN,
       general: env.RATE_LIMIT_GENERAL_PER_MIN,
     });
+    const blockedAuth = new Map<string, number>();
     const rateLimitStore = env.REDIS_URL
       ? await RedisRateLimitStore.connect(env.REDIS_URL, { failMode: env.RATE_LIMIT_FAIL_MODE, onError: (error) => log('warn', 'rate limit store error', { message: error.message }) })
       : new MemoryRateLimitStore();
@@ -203,8 +204,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
         limitFailures: async (ip) => {
-          const result = await rateLimitStore.hit(`authfail:${ip}`, rules.anonymous.limit, rules.anonymous.windowSec);
-          if (!result.allowed) throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
+          const result = await rateLimitStore.hit(`authfail:${clientKey(ip)}`, rules.anonymous.limit, rules.anonymous.windowSec);
+          if (!result.allowed) {
+            // Until then the address is refused before its credentials are even looked at.
+            blockedAuth.set(clientKey(ip), Date.now() + result.retryAfterSec * 1000);
+            throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
+          }
+        },
+        refuseBlocked: (ip) => {
+          const until = blockedAuth.get(clientKey(ip));
+          if (until === undefined) return;
+          if (until <= Date.now()) {
+            blockedAuth.delete(clientKey(ip));
+            return;
+          }
+          throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${Math.ceil((until - Date.now()) / 1000)} s` }] });
         },
       },
       rateLimits: { store: rateLimitStore, rules },

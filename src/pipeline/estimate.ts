@@ -12,6 +12,7 @@
  *   e.durationSec; // ≈ 30
  */
 import type { ResolvedBrief } from '../contract/resolve.js';
+import type { Storyboard } from '../contract/storyboard.js';
 import type { Providers } from './context.js';
 import { placeEffects } from './stages/foley.stage.js';
 import { buildTimeline } from './timeline.js';
@@ -97,6 +98,12 @@ export async function estimateBrief(brief: ResolvedBrief, providers: Providers, 
     cost: { currency: 'USD', totalUsd: round6(items.reduce((s, i) => s + i.usd, 0)), items },
     notes: [...storyboard.notes, ...timeline.notes],
   };
+}
+
+/** The length a storyboard would render to, with narration sized like `estimateBrief` does. */
+export function estimateStoryboardSec(storyboard: Storyboard, speechRate = 1, targetDurationSec?: number): number {
+  const speech = new Map(storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * speechRate)] as const));
+  return buildTimeline(storyboard, speech, { fps: 30, targetDurationSec }).totalSec;
 }
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;

@@ -59,11 +59,30 @@ export async function checkMediaUrls(brief: Pick<Brief, 'scenes' | 'brand'>, con
   return problems;
 }
 
-/** Downloads the brief's media URLs into `dir` and returns the brief pointing at the local files. */
-export async function localizeMedia(brief: Brief, dir: string, config: MediaFetchConfig, signal?: AbortSignal): Promise<Brief> {
-  const items = mediaUrls(brief);
-  if (items.length === 0) return brief;
-  const copy = structuredClone(brief);
+/** The parts of a brief or a storyboard that can link media. */
+interface WithMedia {
+  scenes?: { visual?: { type: string; src?: string } }[];
+  brand?: { logo?: string };
+}
+
+/**
+ * Downloads the media URLs of a brief or storyboard into `dir` and returns a copy pointing at the
+ * local files, with `originals` mapping each local path back to its URL (see `restoreMediaUrls`).
+ */
+export async function localizeMedia<T extends WithMedia>(doc: T, dir: string, config: MediaFetchConfig, signal?: AbortSignal): Promise<T> {
+  return (await localizeMediaWithOriginals(doc, dir, config, signal)).doc;
+}
+
+export async function localizeMediaWithOriginals<T extends WithMedia>(
+  doc: T,
+  dir: string,
+  config: MediaFetchConfig,
+  signal?: AbortSignal,
+): Promise<{ doc: T; originals: Map<string, string> }> {
+  const originals = new Map<string, string>();
+  const items = mediaUrls(doc as Pick<Brief, 'scenes' | 'brand'>);
+  if (items.length === 0) return { doc, originals };
+  const copy = structuredClone(doc);
   const fetched = new Map<string, string>();
   for (const item of items) {
     const key = `${item.kinds.join(',')} ${item.url}`;
@@ -82,15 +101,30 @@ export async function localizeMedia(brief: Brief, dir: string, config: MediaFetc
       });
       path = media.path;
       fetched.set(key, path);
+      originals.set(path, item.url);
     }
     if (item.field === 'brand.logo') {
       if (copy.brand) copy.brand.logo = path;
     } else {
-      const index = Number(item.field.split('.')[1]);
-      const visual = copy.scenes?.[index]?.visual;
+      const visual = copy.scenes?.[Number(item.field.split('.')[1])]?.visual;
       if (visual && (visual.type === 'image' || visual.type === 'video')) visual.src = path;
     }
   }
+  return { doc: copy, originals };
+}
+
+/**
+ * Puts the URLs back where `localizeMediaWithOriginals` put local files: a storyboard that is
+ * stored (for review, or with the result) names what the user linked, not a temporary path.
+ */
+export function restoreMediaUrls<T extends WithMedia>(doc: T, originals: ReadonlyMap<string, string>): T {
+  if (originals.size === 0) return doc;
+  const copy = structuredClone(doc);
+  for (const scene of copy.scenes ?? []) {
+    const visual = scene.visual;
+    if (visual?.src && originals.has(visual.src)) visual.src = originals.get(visual.src);
+  }
+  if (copy.brand?.logo && originals.has(copy.brand.logo)) copy.brand.logo = originals.get(copy.brand.logo);
   return copy;
 }
 

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { sendError } from '../http/errors.js';
-import { MemoryRateLimitStore, rateLimitHeaders, rateLimitRules, registerRateLimits, type RateLimitPrincipal, type RateLimitStore } from './rate-limit.js';
+import { MemoryRateLimitStore, rateLimitHeaders, rateLimitRules, registerRateLimits, type RateLimitPrincipal, type RateLimitStore, clientKey } from './rate-limit.js';
 import { RedisRateLimitStore } from './rate-limit.redis.js';
 
 /** A minute boundary, where a naive fixed window would reset. */
@@ -186,7 +186,7 @@ test('rateLimitHeaders: the draft headers, Retry-After only when refused, none w
 // The fastify hooks, on a small app shaped like the API: the real error handler, and an auth
 // stand-in that sets request.principal from x-tenant / x-tier.
 
-async function buildTestApp(store: RateLimitStore = new MemoryRateLimitStore()): Promise<FastifyInstance> {
+async function buildTestApp(store: RateLimitStore = new MemoryRateLimitStore(), general = 200): Promise<FastifyInstance> {
   const app = Fastify();
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.addHook('onRequest', async (request) => {
@@ -195,7 +195,7 @@ async function buildTestApp(store: RateLimitStore = new MemoryRateLimitStore()):
     const tier = request.headers['x-tier'];
     (request as unknown as { principal?: RateLimitPrincipal }).principal = { tenantId, tier: typeof tier === 'string' ? tier : undefined };
   });
-  registerRateLimits(app, { store, rules: rateLimitRules({ anonymous: 3, general: 5 }) });
+  registerRateLimits(app, { store, rules: rateLimitRules({ anonymous: 3, general }) });
   const created = async (_: unknown, reply: { status(n: number): { send(b: unknown): unknown } }) => reply.status(202).send({ ok: true });
   const items = (field: string) => ({ schema: { body: { type: 'object', required: [field], properties: { [field]: { type: 'array', maxItems: 100 } } } } });
   app.post('/v1/productions', created);
@@ -230,8 +230,8 @@ describe('registerRateLimits', () => {
     await app.close();
   });
 
-  test('tiers: free 10, pro 100, enterprise unlimited (no headers); an unknown or missing tier is free', async () => {
-    const app = await buildTestApp();
+  test('tiers: free 10, pro 100, enterprise unlimited (only the general limit applies); an unknown or missing tier is free', async () => {
+    const app = await buildTestApp(new MemoryRateLimitStore(), 1000);
     const admitted = async (tenant: string, tier: string | undefined, tries: number): Promise<number> => {
       let n = 0;
       for (let i = 0; i < tries; i++) if ((await app.inject({ method: 'POST', url: '/v1/productions', headers: as(tenant, tier) })).statusCode === 202) n++;
@@ -244,7 +244,7 @@ describe('registerRateLimits', () => {
     assert.equal(await admitted('proto-co', 'constructor', 15), 10);
     assert.equal(await admitted('no-tier-co', undefined, 15), 10);
     const ent = await app.inject({ method: 'POST', url: '/v1/productions', headers: as('ent-co', 'enterprise') });
-    assert.equal(ent.headers['ratelimit-limit'], undefined);
+    assert.equal(ent.headers['ratelimit-limit'], '1000', 'the general limit, not a creation quota');
     await app.close();
   });
 
@@ -281,14 +281,15 @@ describe('registerRateLimits', () => {
     await app.close();
   });
 
-  test('every other request is limited per tenant; creations have their own quota', async () => {
-    const app = await buildTestApp();
+  test('every request is limited per tenant, creations included (they have their own quota on top)', async () => {
+    const app = await buildTestApp(new MemoryRateLimitStore(), 5);
     for (let i = 0; i < 5; i++) assert.equal((await app.inject({ method: 'GET', url: '/v1/productions', headers: as('t1', 'pro') })).statusCode, 200);
     const refused = await app.inject({ method: 'GET', url: '/v1/productions', headers: as('t1', 'pro') });
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.headers['ratelimit-limit'], '5');
     assert.equal((await app.inject({ method: 'GET', url: '/v1/productions', headers: as('t2', 'pro') })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/v1/productions', headers: as('t1', 'pro') })).statusCode, 202);
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/productions', headers: as('t1', 'pro') })).statusCode, 429, 'a tenant over its general limit cannot create either');
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/productions', headers: as('t2', 'pro') })).statusCode, 202);
     await app.close();
   });
 
@@ -310,4 +311,14 @@ describe('registerRateLimits', () => {
     assert.throws(() => registerRateLimits(Fastify(), { store: new MemoryRateLimitStore(), rules: rateLimitRules({ tiers: { pro: 100 } }) }), /default tier "free"/);
     assert.equal(rateLimitRules({ tiers: { free: 0 } }).creations.perTier.free, Infinity, '0 means unlimited in configuration');
   });
+});
+
+test('per-address limits count an IPv6 /64 as one client, IPv4 and IPv4-mapped addresses as themselves', () => {
+  assert.equal(clientKey('203.0.113.7'), '203.0.113.7');
+  assert.equal(clientKey('::ffff:203.0.113.7'), '203.0.113.7');
+  assert.equal(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:db8:1:2::5'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:0db8:0001:0002:ffff::1'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientKey('::1'), '0:0:0:0::/64');
 });

@@ -158,6 +158,22 @@ export class MemoryRateLimitStore implements RateLimitStore {
 }
 
 /** RateLimit-Limit / -Remaining / -Reset (draft-ietf-httpapi-ratelimit-headers, seconds), and Retry-After when refused. None when unlimited. */
+/**
+ * The unit a per-address limit counts: an IPv4 address, or the /64 of an IPv6 address (one
+ * subscriber usually has a whole /64, and would otherwise rotate through it to dodge the limit).
+ */
+export function clientKey(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped?.[1]) return mapped[1];
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
   if (!Number.isFinite(result.limit)) return {};
   const headers: Record<string, string> = {
@@ -268,7 +284,8 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
 
   const charge = async (request: FastifyRequest, key: string, rule: RateLimitRule, cost: number, what: string): Promise<void> => {
     const result = await store.hit(key, rule.limit, rule.windowSec, undefined, cost);
-    decided.set(request, result);
+    // The headers describe the limit that binds: an unlimited quota does not hide the general one.
+    if (result.limit !== Infinity || !decided.has(request)) decided.set(request, result);
     if (!result.allowed) {
       throw new AppError('rate_limited', `rate limit exceeded: at most ${rule.limit} ${what} per ${rule.windowSec} s`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
     }
@@ -277,8 +294,9 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
   app.addHook('onRequest', async (request) => {
     if (exempt.has(request.url.split('?', 1)[0] ?? '')) return;
     const who = principalOf(request);
-    if (!who) return charge(request, `ip:${request.ip}`, rules.anonymous, 1, 'unauthenticated requests per client address');
-    if (creationRoute(request)) return;
+    if (!who) return charge(request, `ip:${clientKey(request.ip)}`, rules.anonymous, 1, 'unauthenticated requests per client address');
+    // Creations count here too (their own quota comes on top, once the body is parsed): a body that
+    // never parses is still a request.
     return charge(request, `tenant:${who.tenantId}`, rules.general, 1, 'requests per tenant');
   });
 

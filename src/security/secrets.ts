@@ -14,13 +14,14 @@
  *   const stored = box.seal('whsec_…', 'webhook:wh_1');
  *   box.open(stored, 'webhook:wh_1'); // 'whsec_…'
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
 import { dataKeys } from '../db/schema.js';
 
 const PREFIX = 'enc:v1:';
+const FIRST_DATA_KEY = 'dk_0000000000000001';
 const b64 = (buf: Buffer): string => buf.toString('base64url');
 const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
 
@@ -85,7 +86,9 @@ export class SecretBox {
   static async open(db: AppDb, masters: { current: MasterKey; previous?: MasterKey }): Promise<SecretBox> {
     let rows = await db.select().from(dataKeys);
     if (rows.length === 0) {
-      const id = `dk_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+      // One fixed id for the first key: processes starting together on an empty database race for
+      // one row, and every one of them then reads the winner's key.
+      const id = FIRST_DATA_KEY;
       await db.insert(dataKeys).values({ id, wrappedKey: wrap(masters.current, id, randomBytes(32)), masterKeyId: masters.current.id, active: true }).onConflictDoNothing();
       rows = await db.select().from(dataKeys);
     }

@@ -184,13 +184,18 @@ export class CachedAuthenticator {
     private readonly options: { ttlMs?: number; maxEntries?: number } = {},
   ) {}
 
+  /** Bumped by clear(): a lookup that started before a revocation must not refill the cache after it. */
+  private generation = 0;
+
   async authenticate(presented: string): Promise<Principal> {
     const now = Date.now();
     // Keyed by a hash, so the cache never holds a usable secret.
     const slot = sha256(presented);
     const hit = this.entries.get(slot);
     if (hit && hit.until > now) return hit.principal;
+    const started = this.generation;
     const principal = await authenticateKey(this.db, presented);
+    if (started !== this.generation) return principal;
     if (this.entries.size >= (this.options.maxEntries ?? 10_000)) this.entries.clear();
     this.entries.set(slot, { principal, until: now + (this.options.ttlMs ?? 10_000) });
     return principal;
@@ -198,6 +203,7 @@ export class CachedAuthenticator {
 
   /** Forgets every remembered key (after a revocation, rotation or tier change anywhere). */
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }

@@ -119,13 +119,8 @@ export class ProductionsService {
     });
     const problems: ErrorDetail[] = [];
     const media = (path: string, src: string): void => {
-      const full = isAbsolute(src) ? src : resolve(this.deps.assetsDir, src);
-      const root = resolve(this.deps.assetsDir);
-      if (isAbsolute(src) || !full.startsWith(root + sep)) {
-        problems.push({ path: prefix + path, message: `give a path relative to the server's assets directory (${root}), without ".."` });
-      } else if (!existsSync(full) || !statSync(full).isFile()) {
-        problems.push({ path: prefix + path, message: `file not found in the server's assets directory: ${src}` });
-      }
+      const problem = this.assetProblem(src);
+      if (problem) problems.push({ path: prefix + path, message: problem });
     };
     // A URL is downloaded at render time (pipeline/media-urls.ts); here it is only checked.
     const local = (path: string, src: string): void => {
@@ -140,6 +135,15 @@ export class ProductionsService {
     if (unsafe[0]) throw new AppError('unsafe_url', `${unsafe[0].path}: ${unsafe[0].message}`, { details: unsafe });
     if (problems[0]) throw new AppError('asset_not_found', `${problems[0].path}: ${problems[0].message}`, { details: problems });
     return parsed.data;
+  }
+
+  /** Why `src` is not a usable media path (relative, inside the assets directory, an existing file); undefined when it is. */
+  private assetProblem(src: string): string | undefined {
+    const root = resolve(this.deps.assetsDir);
+    const full = isAbsolute(src) ? src : resolve(root, src);
+    if (isAbsolute(src) || !full.startsWith(root + sep)) return `give a path relative to the server's assets directory (${root}), without ".."`;
+    if (!existsSync(full) || !statSync(full).isFile()) return `file not found in the server's assets directory: ${src}`;
+    return undefined;
   }
 
   /** Cost, length and render time of a brief, from its plan, without rendering it. */
@@ -273,7 +277,8 @@ export class ProductionsService {
     return { ids, replayed: false };
   }
 
-  private async accepted(tenantId: string, id: string, replayed: boolean): Promise<Accepted> {
+  /** The answer to a create, for a production that exists (a replay, when `replayed`). */
+  async accepted(tenantId: string, id: string, replayed: boolean): Promise<Accepted> {
     const row = await repo.findProduction(this.db, tenantId, id);
     return { id, status: row?.status ?? 'queued', links: links(id), replayed };
   }
@@ -374,6 +379,18 @@ export class ProductionsService {
       });
     }
     const storyboard = parseStoryboard(body);
+    // An edited storyboard names media like a brief does: confined to the assets directory, or a
+    // URL that passes the same checks. (Length and budget are checked by the caller: QuotaService.)
+    const problems: ErrorDetail[] = [];
+    storyboard.scenes.forEach((scene, i) => {
+      const v = scene.visual;
+      if ((v.type === 'image' || v.type === 'video') && !isMediaUrl(v.src)) {
+        const problem = this.assetProblem(v.src);
+        if (problem) problems.push({ path: `scenes.${i}.visual.src`, message: problem });
+      }
+    });
+    problems.push(...(await checkMediaUrls(storyboard, this.deps.mediaFetch ?? NO_MEDIA_FETCH)));
+    if (problems[0]) throw new AppError('invalid_storyboard', `${problems[0].path}: ${problems[0].message}`, { details: problems, status: 422 });
     const updated = await repo.updateProduction(this.db, id, { storyboard }, ['awaiting_review']);
     if (!updated) return this.editStoryboard(tenantId, id, body);
     return storyboard;

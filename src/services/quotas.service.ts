@@ -3,16 +3,19 @@
  * how many productions may be unfinished at once, the batch size, and the monthly budget (a brief
  * whose estimate exceeds what is left of it is refused with 402 and the numbers).
  *
- * The checks read, then the create writes: two requests racing at the very edge of a quota can both
- * pass. Budgets count each production's estimate at creation (or its actual cost, when higher) in
- * the calendar month (UTC) it was created; canceled and failed productions count what they cost.
+ * The checks read, then the create writes; for limited tenants they are serialized per tenant in
+ * each API process (see `serialized`). Budgets count each production's estimate at creation (or
+ * its actual cost, when higher) in the calendar month (UTC) it was created; canceled and failed
+ * productions count what they cost.
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
 import { RUNNING_STATUSES } from '../contract/production.js';
 import type { AppDb } from '../db/database.js';
 import { productions } from '../db/schema.js';
-import type { Estimate } from '../pipeline/estimate.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { estimateStoryboardSec, type Estimate } from '../pipeline/estimate.js';
+import { parseStoryboard } from '../contract/storyboard.js';
 import type { Accepted, ProductionsService } from './productions.service.js';
 import { getTenant, type Tier } from './tenants.service.js';
 
@@ -33,6 +36,8 @@ export const TIER_QUOTAS: Record<Tier, TierQuotas> = {
 const RESOLUTION_RANK = { '480p': 480, '720p': 720, '1080p': 1080 } as const;
 
 export class QuotaService {
+  private readonly locks = new KeyedMutex();
+
   constructor(
     private readonly db: AppDb,
     private readonly productionsService: ProductionsService,
@@ -105,20 +110,42 @@ export class QuotaService {
 
   /** Creates one production once it passes the quotas; a replayed Idempotency-Key is answered as before, unchecked. */
   async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
-    if (await this.productionsService.replayOf(tenantId, idempotencyKey, body)) return this.productionsService.create(tenantId, body, idempotencyKey);
-    const estimates = await this.check(tenantId, [body]);
-    const accepted = await this.productionsService.create(tenantId, body, idempotencyKey);
-    if (!accepted.replayed) await this.recordEstimates([accepted.id], estimates);
-    return accepted;
+    const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, body);
+    // A replay answers with what the first request made, and creates nothing.
+    if (earlier?.[0]) return this.productionsService.accepted(tenantId, earlier[0], true);
+    return this.serialized(tenantId, async () => {
+      const estimates = await this.check(tenantId, [body]);
+      const accepted = await this.productionsService.create(tenantId, body, idempotencyKey);
+      if (!accepted.replayed) await this.recordEstimates([accepted.id], estimates);
+      return accepted;
+    });
   }
 
   /** The batch form of `create`: all or nothing, with an error per bad item. */
   async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
-    if (await this.productionsService.replayOf(tenantId, idempotencyKey, items)) return this.productionsService.createBatch(tenantId, items, idempotencyKey);
-    const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
-    const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey);
-    if (!result.replayed) await this.recordEstimates(result.ids, estimates);
-    return result;
+    const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, items);
+    if (earlier) return { ids: earlier, replayed: true };
+    return this.serialized(tenantId, async () => {
+      const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
+      const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey);
+      if (!result.replayed) await this.recordEstimates(result.ids, estimates);
+      return result;
+    });
+  }
+
+  /**
+   * An edited storyboard is held to the tier's longest video too: without this, a reviewed
+   * production could be stretched far past what its brief was admitted for.
+   */
+  async checkStoryboard(tenantId: string, body: unknown): Promise<void> {
+    const tenant = await getTenant(this.db, tenantId);
+    const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
+    const seconds = estimateStoryboardSec(parseStoryboard(body));
+    if (seconds > q.maxDurationSec) {
+      throw new AppError('quota_exceeded', `the ${tenant.tier} tier makes videos of at most ${q.maxDurationSec} s; this storyboard would run about ${Math.round(seconds)} s`, {
+        details: [{ path: 'scenes', message: `shorten scenes (durationSec) or narration to at most ${q.maxDurationSec} s in all, or upgrade the tier` }],
+      });
+    }
   }
 
   /** Stores each new production's estimate, which the budget counts until the actual cost is known. */
@@ -127,6 +154,19 @@ export class QuotaService {
       const usd = estimates[i]?.cost.totalUsd;
       if (usd !== undefined && usd > 0) await this.db.update(productions).set({ estimatedUsd: usd }).where(eq(productions.id, id));
     }
+  }
+
+  /**
+   * Check-then-create is a race: two creates could both see room for one. For tenants with a
+   * concurrency limit or a budget, a tenant's creates run one at a time in this process (estimate
+   * included, so the budget sees each one). Across several API processes the edge can still be
+   * overrun by one request per process. Unlimited tenants are not serialized: they keep group commit.
+   */
+  private async serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    const tenant = await getTenant(this.db, tenantId);
+    const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
+    if (q.maxConcurrent === Infinity && tenant.monthlyBudgetUsd === null) return work();
+    return this.locks.run(tenantId, work);
   }
 
   private async countUnfinished(tenantId: string): Promise<number> {

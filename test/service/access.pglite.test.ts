@@ -198,11 +198,15 @@ test('a free tenant may create 10 productions a minute: the 11th is a 429 with R
 
 test('failed authentications from one address are limited like anonymous traffic', async () => {
   const wrong = bearer(`aiprod_${'z'.repeat(12)}_${'q'.repeat(32)}`);
+  const attacker = '203.0.113.77';
   const codes: number[] = [];
-  for (let i = 0; i < 70; i++) codes.push((await svc.app!.inject({ url: '/v1/productions', headers: wrong })).statusCode);
+  for (let i = 0; i < 70; i++) codes.push((await svc.app!.inject({ url: '/v1/productions', headers: wrong, remoteAddress: attacker })).statusCode);
   assert.ok(codes.slice(0, 30).every((c) => c === 401));
   assert.equal(codes.at(-1), 429, 'guessing keys ends in 429s');
-  // A valid key from the same address still works: the limit is on failures.
+  // While blocked, the address is refused before any key is looked at — even a right guess.
+  const right = await svc.app!.inject({ url: '/v1/productions', headers: svc.auth, remoteAddress: attacker });
+  assert.equal(right.statusCode, 429);
+  // Other addresses are not affected.
   assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: svc.auth })).statusCode, 200);
 });
 
@@ -234,4 +238,38 @@ test('tier quotas: resolution, length and unfinished productions (403), and the 
   assert.equal(error.code, 'budget_exceeded');
   const numbers = Object.fromEntries((error.details as Json[]).map((d) => [d.path, Number(d.message)]));
   assert.deepEqual(numbers, { monthlyBudgetUsd: 0.15, spentUsd: 0.1, estimateUsd: 0.1, remainingUsd: 0.05 });
+});
+
+test('an edited storyboard is held to the same rules as a brief: media paths and the tier length', async () => {
+  await tenantWithAdmin('editor', 'free');
+  const key = (await call('POST', '/v1/api-keys', svc.key, { name: 'ed', scopes: ['productions:write', 'productions:read'], tenantId: 'editor' })).body.key as string;
+  const created = await call('POST', '/v1/productions', key, { prompt: 'a reviewed idea', resolution: '480p', review: true });
+  assert.equal(created.status, 202);
+  const id = created.body.id as string;
+  // No worker here: put the production where a worker would, awaiting review with a plan.
+  const scene = (i: number, extra: Record<string, unknown> = {}) => ({ id: `s${i}`, narration: 'A line.', visual: { type: 'color', color: '#111827' }, keywords: [], sfx: [], ...extra });
+  const plan = { title: 'x', language: 'en', mood: 'calm', sfxCues: [], scenes: [scene(1)], notes: [] };
+  await svc.database.executeSql(`update productions set status = 'awaiting_review', storyboard = $1 where id = $2`, [JSON.stringify(plan), id]);
+
+  for (const src of ['/etc/passwd', '../../master.key', 'http://169.254.169.254/latest']) {
+    const res = await call('PATCH', `/v1/productions/${id}/storyboard`, key, { ...plan, scenes: [scene(1, { visual: { type: 'image', src } })] });
+    assert.equal(res.status, 422, `${src}: ${JSON.stringify(res.body)}`);
+    assert.equal(((res.body.error as Json).details as Json[])[0]?.path, 'scenes.0.visual.src');
+  }
+  const long = await call('PATCH', `/v1/productions/${id}/storyboard`, key, { ...plan, scenes: Array.from({ length: 10 }, (_, i) => scene(i, { durationSec: 600 })) });
+  assert.equal(long.status, 403);
+  assert.equal((long.body.error as Json).code, 'quota_exceeded');
+  const fine = await call('PATCH', `/v1/productions/${id}/storyboard`, key, { ...plan, scenes: [scene(1, { durationSec: 8 })] });
+  assert.equal(fine.status, 200, JSON.stringify(fine.body));
+});
+
+test('concurrent creates cannot overrun a tier quota', async () => {
+  await tenantWithAdmin('racer', 'pro');
+  const key = (await call('POST', '/v1/api-keys', svc.key, { name: 'r', scopes: ['productions:write'], tenantId: 'racer' })).body.key as string;
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: bearer(key), payload: { prompt: `racing idea ${i}`, resolution: '480p' } })),
+  );
+  const codes = results.map((r) => r.statusCode);
+  assert.equal(codes.filter((c) => c === 202).length, 25, codes.join(','));
+  assert.equal(codes.filter((c) => c === 403).length, 5);
 });

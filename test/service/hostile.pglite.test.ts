@@ -107,6 +107,9 @@ const CASES: Case[] = [
   { name: 'Bearer with SQL', method: 'GET', url: P, anonymous: true, headers: { authorization: "Bearer aiprod_' OR '1'='1" } },
   { name: 'a key in the query string of a plain route', method: 'GET', url: `${P}?access_token=whatever`, anonymous: true },
   { name: 'content-type json, empty body', method: 'POST', url: P, body: '', type: 'application/json' },
+  { name: 'percent-encoded /v1/estimate without credentials', method: 'POST', url: '/v1/estimat%65', body: ok, anonymous: true },
+  { name: 'percent-encoded /v1/voices without credentials', method: 'GET', url: '/v1/voice%73', anonymous: true },
+  { name: 'percent-encoded /cost-estimate without credentials', method: 'POST', url: '/cost%2Destimate', body: { content: 'an idea' }, anonymous: true },
   // SQL-like strings where they must be refused
   { name: "status filter with SQL", method: 'GET', url: `${P}?status=${encodeURIComponent("queued'; drop table productions; --")}` },
   { name: 'cursor with SQL', method: 'GET', url: `${P}?cursor=${encodeURIComponent("' OR 1=1 --")}` },

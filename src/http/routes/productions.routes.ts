@@ -107,7 +107,11 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
   app.patch('/v1/productions/:id/storyboard', {
     config: { invalidBodyCode: 'invalid_storyboard' },
     schema: { tags: ['review'], summary: 'Replace the storyboard while awaiting_review', params: idParams, body: storyboardSchema, response: { 200: storyboardSchema, ...errors } },
-  }, async (request) => productions.editStoryboard(principal(request).tenantId, request.params.id, request.body));
+  }, async (request) => {
+    const tenantId = principal(request).tenantId;
+    await deps.quotas.checkStoryboard(tenantId, request.body);
+    return productions.editStoryboard(tenantId, request.params.id, request.body);
+  });
 
   app.post('/v1/productions/:id/approve', {
     schema: { tags: ['review'], summary: 'Approve the storyboard and render', params: idParams, response: { 200: productionSchema, ...errors } },
