@@ -148,9 +148,14 @@ export class ProductionsService {
 
   /** Cost, length and render time of a brief, from its plan, without rendering it. */
   async estimate(body: unknown, prefix = ''): Promise<Estimate> {
+    return (await this.validateAndEstimate(body, prefix)).estimate;
+  }
+
+  /** validate() and estimate() in one: the request as validated, and its estimate. */
+  async validateAndEstimate(body: unknown, prefix = ''): Promise<{ request: CreateProduction; estimate: Estimate }> {
     const request = await this.validate(body, prefix);
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = request;
-    return estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices);
+    return { request, estimate: await estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices) };
   }
 
   private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
@@ -195,9 +200,10 @@ export class ProductionsService {
    * (group commit, see insertCreates). A key that is already taken replays the earlier answer, or
    * refuses another body with 409.
    */
-  async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
+  async create(tenantId: string, body: unknown, idempotencyKey?: string, validated?: CreateProduction): Promise<Accepted> {
     const hash = sha256(canonical(body));
-    const request = await this.validate(body);
+    // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
+    const request = validated ?? (await this.validate(body));
     const row = this.newRow(tenantId, request, new Date());
     const outcome = await this.creates.submit({ row, key: idempotencyKey, hash });
     if (outcome === 'taken' && idempotencyKey) {

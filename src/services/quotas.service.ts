@@ -16,8 +16,9 @@ import { productions } from '../db/schema.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { estimateStoryboardSec, type Estimate } from '../pipeline/estimate.js';
 import { parseStoryboard } from '../contract/storyboard.js';
+import type { CreateProduction } from '../contract/production.js';
 import type { Accepted, ProductionsService } from './productions.service.js';
-import { getTenant, type Tier } from './tenants.service.js';
+import { getTenant, type TenantView, type Tier } from './tenants.service.js';
 
 export interface TierQuotas {
   maxDurationSec: number;
@@ -37,6 +38,7 @@ const RESOLUTION_RANK = { '480p': 480, '720p': 720, '1080p': 1080 } as const;
 
 export class QuotaService {
   private readonly locks = new KeyedMutex();
+  private readonly tenants = new Map<string, { tenant: TenantView; until: number }>();
 
   constructor(
     private readonly db: AppDb,
@@ -50,7 +52,12 @@ export class QuotaService {
    * `pathOf(i)` names item i in error details (`productions.3.` for a batch, '' for one).
    */
   async check(tenantId: string, requests: unknown[], pathOf: (i: number) => string = () => ''): Promise<Estimate[]> {
-    const tenant = await getTenant(this.db, tenantId);
+    return (await this.checkValidated(tenantId, requests, pathOf)).map((r) => r.estimate);
+  }
+
+  /** `check`, returning each request as validated too, so the create need not validate it again. */
+  private async checkValidated(tenantId: string, requests: unknown[], pathOf: (i: number) => string = () => ''): Promise<{ request: CreateProduction; estimate: Estimate }[]> {
+    const tenant = await this.tenant(tenantId);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
     if (requests.length > q.maxBatch) {
       throw new AppError('quota_exceeded', `the ${tenant.tier} tier creates at most ${q.maxBatch} productions per batch; this one has ${requests.length}`, {
@@ -58,16 +65,19 @@ export class QuotaService {
       });
     }
     const estimates: Estimate[] = [];
+    const validated: CreateProduction[] = [];
     const invalid: ErrorDetail[] = [];
     for (const [i, request] of requests.entries()) {
       const at = pathOf(i);
-      const estimate = await this.productionsService.estimate(request, at).catch((error: unknown) => {
+      const checked = await this.productionsService.validateAndEstimate(request, at).catch((error: unknown) => {
         // In a batch every bad item is reported, not only the first.
         if (!(error instanceof AppError) || requests.length === 1) throw error;
         invalid.push(...(error.details.length > 0 ? error.details : [{ path: at.slice(0, -1), message: error.message }]));
         return undefined;
       });
-      if (!estimate) continue;
+      if (!checked) continue;
+      const { estimate } = checked;
+      validated.push(checked.request);
       if (estimate.durationSec > q.maxDurationSec) {
         throw new AppError('quota_exceeded', `${at}the ${tenant.tier} tier makes videos of at most ${q.maxDurationSec} s; this brief would run about ${Math.round(estimate.durationSec)} s`, {
           details: [{ path: `${at}targetDurationSec`, message: `ask for at most ${q.maxDurationSec} s (shorten the script), or upgrade the tier` }],
@@ -105,30 +115,37 @@ export class QuotaService {
         });
       }
     }
-    return estimates;
+    return estimates.map((estimate, i) => ({ estimate, request: validated[i] as CreateProduction }));
   }
 
-  /** Creates one production once it passes the quotas; a replayed Idempotency-Key is answered as before, unchecked. */
+  /**
+   * Creates one production once it passes the quotas. A replayed Idempotency-Key is answered as
+   * before even when the quotas would now refuse it: the replay is looked up only when a check
+   * fails (on the way in it costs a query per request, and a passing request's replay is found by
+   * the create itself).
+   */
   async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
-    const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, body);
-    // A replay answers with what the first request made, and creates nothing.
-    if (earlier?.[0]) return this.productionsService.accepted(tenantId, earlier[0], true);
     return this.serialized(tenantId, async () => {
-      const estimates = await this.check(tenantId, [body]);
-      const accepted = await this.productionsService.create(tenantId, body, idempotencyKey);
-      if (!accepted.replayed) await this.recordEstimates([accepted.id], estimates);
+      const checked = await this.checkValidated(tenantId, [body]).catch(async (error: unknown) => {
+        const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, body);
+        if (earlier?.[0]) return undefined;
+        throw error;
+      });
+      const accepted = await this.productionsService.create(tenantId, body, idempotencyKey, checked?.[0]?.request);
+      if (!accepted.replayed && checked) await this.recordEstimates([accepted.id], checked.map((c) => c.estimate));
       return accepted;
     });
   }
 
   /** The batch form of `create`: all or nothing, with an error per bad item. */
   async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
-    const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, items);
-    if (earlier) return { ids: earlier, replayed: true };
     return this.serialized(tenantId, async () => {
-      const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
+      const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`).catch(async (error: unknown) => {
+        if (await this.productionsService.replayOf(tenantId, idempotencyKey, items)) return undefined;
+        throw error;
+      });
       const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey);
-      if (!result.replayed) await this.recordEstimates(result.ids, estimates);
+      if (!result.replayed && estimates) await this.recordEstimates(result.ids, estimates);
       return result;
     });
   }
@@ -138,7 +155,7 @@ export class QuotaService {
    * production could be stretched far past what its brief was admitted for.
    */
   async checkStoryboard(tenantId: string, body: unknown): Promise<void> {
-    const tenant = await getTenant(this.db, tenantId);
+    const tenant = await this.tenant(tenantId);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
     const seconds = estimateStoryboardSec(parseStoryboard(body));
     if (seconds > q.maxDurationSec) {
@@ -163,10 +180,23 @@ export class QuotaService {
    * overrun by one request per process. Unlimited tenants are not serialized: they keep group commit.
    */
   private async serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    const tenant = await getTenant(this.db, tenantId);
+    const tenant = await this.tenant(tenantId);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
     if (q.maxConcurrent === Infinity && tenant.monthlyBudgetUsd === null) return work();
     return this.locks.run(tenantId, work);
+  }
+
+  /**
+   * Tenants as the quotas see them, remembered for 5 s: every create needs its tenant's tier and
+   * budget, and a query each would be most of a create's cost. A change applies within 5 s.
+   */
+  private async tenant(id: string): Promise<TenantView> {
+    const hit = this.tenants.get(id);
+    if (hit && hit.until > Date.now()) return hit.tenant;
+    const tenant = await getTenant(this.db, id);
+    if (this.tenants.size > 10_000) this.tenants.clear();
+    this.tenants.set(id, { tenant, until: Date.now() + 5000 });
+    return tenant;
   }
 
   private async countUnfinished(tenantId: string): Promise<number> {
