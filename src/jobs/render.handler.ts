@@ -183,7 +183,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       await notify();
       return;
     }
-    const delivered = deliverSafely(result, join(workDir, 'out'));
+    // storyboard.json names the media the user linked, not this render's temporary copies.
+    const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(workDir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
       await finishFailed(deps, row, new AppError('qa_failed', qaMessage(qa)), { qa });

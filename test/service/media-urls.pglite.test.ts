@@ -57,6 +57,9 @@ test('an allow-listed URL is downloaded and rendered; a page posing as an image 
   const done = await svc.waitFor(good.json().id, (p) => p.status === 'succeeded' || p.status === 'failed');
   assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
   assert.ok(served.includes('/cover.png'));
+  // The stored plan names what the user linked, not the render's temporary copy.
+  const plan = (await svc.app!.inject({ url: `/v1/productions/${done.id}/storyboard`, headers: svc.auth })).json();
+  assert.equal(plan.storyboard.scenes[0].visual.src, `${base}/cover.png`);
 
   const bad = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: withImage(`${base}/page.png`) });
   assert.equal(bad.statusCode, 202);

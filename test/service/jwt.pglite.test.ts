@@ -1,0 +1,75 @@
+/**
+ * ID tokens from an OpenID provider as Bearer credentials, through the API: a local JWKS server
+ * with an RSA key made here, tokens signed here. The tenant claim picks the tenant, role "admin"
+ * gives the admin scope, and a bad token is a 401 that does not echo it.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { startTestService, type TestService } from './harness.js';
+
+const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ISSUER = 'https://securetoken.google.com/aiprod-test';
+const AUDIENCE = 'aiprod-test';
+let jwks: Server;
+let svc: TestService;
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+function token(claims: Record<string, unknown>, signer: KeyObject = key.privateKey): string {
+  const now = Math.floor(Date.now() / 1000);
+  const data = `${b64({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: AUDIENCE, sub: 'user-1', iat: now - 10, exp: now + 3600, auth_time: now - 20, ...claims })}`;
+  return `${data}.${sign('sha256', Buffer.from(data), signer).toString('base64url')}`;
+}
+
+before(async () => {
+  const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+  svc = await startTestService({ role: 'api', env: { JWT_JWKS_URL: url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
+  await svc.access.createTenant({ actor: 'test' }, { id: 'acme', name: 'Acme', tier: 'pro' });
+});
+after(async () => {
+  await svc?.stop();
+  jwks?.close();
+});
+
+const as = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
+
+test('a member token of tenant acme creates and reads acme productions, and cannot manage keys', async () => {
+  const member = token({ tenant: 'acme', role: 'editor' });
+  const created = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: as(member), payload: { prompt: 'an idea from a signed-in user', resolution: '480p' } });
+  assert.equal(created.statusCode, 202, created.body);
+  const read = await svc.app!.inject({ url: `/v1/productions/${created.json().id}`, headers: as(member) });
+  assert.equal(read.statusCode, 200);
+  // It is acme's: the operator key of the default tenant does not see it in its own list.
+  const operatorList = (await svc.app!.inject({ url: '/v1/productions?limit=100', headers: svc.auth })).json().data as { id: string }[];
+  assert.ok(!operatorList.some((p) => p.id === created.json().id));
+  assert.equal((await svc.app!.inject({ url: '/v1/api-keys', headers: as(member) })).statusCode, 403);
+  const admin = token({ tenant: 'acme', role: 'admin', sub: 'boss' });
+  const keys = await svc.app!.inject({ url: '/v1/api-keys', headers: as(admin) });
+  assert.equal(keys.statusCode, 200, keys.body);
+  assert.ok((keys.json().data as { tenantId: string }[]).every((k) => k.tenantId === 'acme'));
+});
+
+test('bad tokens are refused without echoing them; an unknown tenant is 403', async () => {
+  const cases = [
+    token({ tenant: 'acme', exp: Math.floor(Date.now() / 1000) - 3600 }),
+    token({ tenant: 'acme', iss: 'https://evil.example' }),
+    token({ tenant: 'acme', aud: 'someone-else' }),
+    token({ tenant: 'acme' }, other.privateKey),
+  ];
+  for (const bad of cases) {
+    const res = await svc.app!.inject({ url: '/v1/productions', headers: as(bad) });
+    assert.equal(res.statusCode, 401, res.body);
+    assert.equal(res.json().error.code, 'unauthorized');
+    assert.ok(!res.body.includes(bad.split('.')[1] as string), 'the token is not echoed');
+  }
+  const ghost = await svc.app!.inject({ url: '/v1/productions', headers: as(token({ tenant: 'ghost' })) });
+  assert.equal(ghost.statusCode, 403);
+  const none = await svc.app!.inject({ url: '/v1/productions', headers: as(token({})) });
+  assert.equal(none.statusCode, 403, 'no tenant claim and no JWT_DEFAULT_TENANT');
+});
