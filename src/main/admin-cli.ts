@@ -22,8 +22,8 @@ async function withAccess<T>(run: (access: AccessService, env: Env, database: Da
   try {
     await database.migrate();
     // Checks the configured master key against the database (and sets up secrets on a new one).
-    await SecretBox.open(database.db, loadMasterKeys(env, resolve(env.AIPROD_DATA_DIR)));
-    return await run(new AccessService(database, { rotationGraceSec: env.KEY_ROTATION_GRACE_SEC }), env, database);
+    const secrets = await SecretBox.open(database.db, loadMasterKeys(env, resolve(env.AIPROD_DATA_DIR)));
+    return await run(new AccessService(database, { rotationGraceSec: env.KEY_ROTATION_GRACE_SEC, secrets }), env, database);
   } finally {
     await database.close();
   }

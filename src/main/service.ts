@@ -81,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const masters = loadMasterKeys(env, dataDir);
   if (masters.createdFile) log('warn', 'made a master key for secrets at rest; back it up with the data directory', { file: masters.createdFile });
   const secrets = await SecretBox.open(database.db, masters);
-  const access = new AccessService(database, { rotationGraceSec: env.KEY_ROTATION_GRACE_SEC });
+  const access = new AccessService(database, { rotationGraceSec: env.KEY_ROTATION_GRACE_SEC, secrets });
   const queue = await PgBossQueue.start(database, { schema: options.queueSchema, retryLimit: env.RENDER_ATTEMPTS - 1, pollingIntervalSec: 0.5,
     onError: (error) => log('error', 'queue error', { message: error.message }),
   });

@@ -5,6 +5,7 @@
  */
 import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
+import type { SecretBox } from '../security/secrets.js';
 import { AuditLog } from './audit.service.js';
 import * as keys from './keys.service.js';
 import { ALL_SCOPES, KEYS_CHANNEL, type Scope } from './keys.service.js';
@@ -24,7 +25,7 @@ export class AccessService {
 
   constructor(
     private readonly database: Database,
-    private readonly options: { rotationGraceSec: number },
+    private readonly options: { rotationGraceSec: number; secrets?: SecretBox },
     audit?: AuditLog,
   ) {
     this.audit = audit ?? new AuditLog(database.db);
@@ -87,24 +88,51 @@ export class AccessService {
 
   async updateTenant(by: Actor, id: string, patch: Parameters<typeof tenants.updateTenant>[2]): Promise<tenants.TenantView> {
     const before = await tenants.getTenant(this.db, id);
-    const after = await tenants.updateTenant(this.db, id, patch);
-    const changes = Object.fromEntries(
-      Object.keys(patch).map((k) => [k, { from: before[k as keyof typeof before] ?? null, to: after[k as keyof typeof after] ?? null }]),
+    let sealed: string | null | undefined;
+    if (patch.providerKeys !== undefined) {
+      if (patch.providerKeys === null || Object.keys(patch.providerKeys).length === 0) sealed = null;
+      else {
+        if (!this.options.secrets) throw new AppError('internal', 'provider keys need the secret box');
+        sealed = this.options.secrets.seal(JSON.stringify(patch.providerKeys), providerKeysContext(id));
+      }
+    }
+    const after = await tenants.updateTenant(this.db, id, patch, sealed);
+    const changes: Record<string, unknown> = Object.fromEntries(
+      Object.keys(patch)
+        .filter((k) => k !== 'providerKeys')
+        .map((k) => [k, { from: before[k as keyof typeof before] ?? null, to: after[k as keyof typeof after] ?? null }]),
     );
+    // The audit names which provider keys were set, never their values.
+    if (patch.providerKeys !== undefined) changes.providerKeys = { to: patch.providerKeys ? Object.keys(patch.providerKeys) : [] };
     await this.record(by, 'tenant.updated', id, id, changes);
     // The tier travels with cached principals.
     if (before.tier !== after.tier) await this.changed();
-    return after;
+    return this.withProviderKeys(after);
   }
 
-  listTenants(): Promise<tenants.TenantView[]> {
-    return tenants.listTenants(this.db);
+  /** The tenant's own provider keys, decrypted (for the providers; never returned by the API). */
+  async providerKeys(tenantId: string): Promise<Partial<Record<(typeof tenants.PROVIDER_KEY_NAMES)[number], string>>> {
+    const sealed = await tenants.sealedProviderKeys(this.db, tenantId);
+    if (!sealed) return {};
+    if (!this.options.secrets) throw new AppError('internal', 'provider keys need the secret box');
+    return JSON.parse(this.options.secrets.open(sealed, providerKeysContext(tenantId))) as Record<string, string>;
   }
 
-  getTenant(id: string): Promise<tenants.TenantView> {
-    return tenants.getTenant(this.db, id);
+  private async withProviderKeys(tenant: tenants.TenantView): Promise<tenants.TenantView> {
+    if (!this.options.secrets) return tenant;
+    return { ...tenant, providerKeys: Object.keys(await this.providerKeys(tenant.id)).sort() };
+  }
+
+  async listTenants(): Promise<tenants.TenantView[]> {
+    return Promise.all((await tenants.listTenants(this.db)).map((t) => this.withProviderKeys(t)));
+  }
+
+  async getTenant(id: string): Promise<tenants.TenantView> {
+    return this.withProviderKeys(await tenants.getTenant(this.db, id));
   }
 }
+
+const providerKeysContext = (tenantId: string): string => `tenant:${tenantId}:provider-keys`;
 
 export const parseScopes = (text: string): Scope[] => {
   const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);

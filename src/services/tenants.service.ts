@@ -34,7 +34,17 @@ export const tenantInputSchema = z.strictObject({
   branding: brandingSchema.nullable().optional(),
 });
 export type TenantInput = z.input<typeof tenantInputSchema>;
-export const tenantPatchSchema = tenantInputSchema.omit({ id: true }).partial();
+
+/** Cloud providers a tenant may bring its own key for (used instead of the operator's). */
+export const PROVIDER_KEY_NAMES = ['google_tts', 'elevenlabs', 'suno', 'freesound', 'runway', 'openai'] as const;
+export const providerKeysSchema = z
+  .partialRecord(z.enum(PROVIDER_KEY_NAMES), z.string().trim().min(8).max(1000))
+  .describe('The tenant\'s own provider keys; stored encrypted, never shown again (reads list only which are set). null removes them all.');
+
+export const tenantPatchSchema = tenantInputSchema
+  .omit({ id: true })
+  .partial()
+  .extend({ providerKeys: providerKeysSchema.nullable().optional() });
 
 export interface TenantView {
   id: string;
@@ -44,6 +54,8 @@ export interface TenantView {
   branding: TenantBranding | null;
   createdAt: string;
   updatedAt: string;
+  /** Which providers the tenant has its own key for (the keys themselves are never shown). */
+  providerKeys?: string[];
 }
 
 function view(row: typeof tenants.$inferSelect): TenantView {
@@ -84,11 +96,18 @@ export async function getTenant(db: AppDb, id: string): Promise<TenantView> {
   return view(row);
 }
 
-export async function updateTenant(db: AppDb, id: string, patch: z.input<typeof tenantPatchSchema>): Promise<TenantView> {
-  const parsed = tenantPatchSchema.parse(patch);
+/** The sealed provider keys of a tenant, as stored (null: none). */
+export async function sealedProviderKeys(db: AppDb, id: string): Promise<string | null> {
+  const [row] = await db.select({ providerKeys: tenants.providerKeys }).from(tenants).where(eq(tenants.id, id));
+  return row?.providerKeys ?? null;
+}
+
+export async function updateTenant(db: AppDb, id: string, patch: z.input<typeof tenantPatchSchema>, sealedProviderKeys?: string | null): Promise<TenantView> {
+  // Provider keys arrive in clear and are stored only as `sealedProviderKeys` (security/secrets.ts).
+  const { providerKeys: _clear, ...parsed } = tenantPatchSchema.parse(patch);
   const [row] = await db
     .update(tenants)
-    .set({ ...parsed, updatedAt: new Date() })
+    .set({ ...parsed, ...(sealedProviderKeys !== undefined ? { providerKeys: sealedProviderKeys } : {}), updatedAt: new Date() })
     .where(eq(tenants.id, id))
     .returning();
   if (!row) throw new AppError('not_found', `no tenant ${id}`, { details: [{ path: 'id', message: 'see GET /v1/tenants' }] });

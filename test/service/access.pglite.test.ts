@@ -273,3 +273,22 @@ test('concurrent creates cannot overrun a tier quota', async () => {
   assert.equal(codes.filter((c) => c === 202).length, 25, codes.join(','));
   assert.equal(codes.filter((c) => c === 403).length, 5);
 });
+
+test("a tenant's own provider keys are stored encrypted, listed by name only, and audited without values", async () => {
+  const secret = 'sk-elevenlabs-0123456789abcdef';
+  const patched = await call('PATCH', '/v1/tenants/acme', svc.key, { providerKeys: { elevenlabs: secret, openai: 'sk-openai-abcdefghijkl' } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.deepEqual(patched.body.providerKeys, ['elevenlabs', 'openai']);
+  assert.ok(!JSON.stringify(patched.body).includes(secret));
+  const { rows } = await svc.database.executeSql(`select provider_keys from tenants where id = 'acme'`);
+  const stored = (rows[0] as { provider_keys: string }).provider_keys;
+  assert.match(stored, /^enc:v1:/);
+  assert.ok(!stored.includes(secret) && !stored.includes('elevenlabs'), 'neither the key nor the provider name is in the stored bytes');
+  assert.equal((await svc.access.providerKeys('acme')).elevenlabs, secret, 'the service can read them back');
+  const audit = await call('GET', '/v1/audit?action=tenant.updated&limit=500', svc.key);
+  assert.ok(!JSON.stringify(audit.body).includes(secret));
+  const unknown = await call('PATCH', '/v1/tenants/acme', svc.key, { providerKeys: { midjourney: 'x'.repeat(20) } });
+  assert.equal(unknown.status, 400);
+  const cleared = await call('PATCH', '/v1/tenants/acme', svc.key, { providerKeys: null });
+  assert.deepEqual(cleared.body.providerKeys, []);
+});

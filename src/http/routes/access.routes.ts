@@ -42,6 +42,7 @@ const tenantSchema = z
     branding: brandingSchema.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    providerKeys: z.array(z.string()).optional().describe('Providers the tenant has its own key for; the keys are never shown.'),
   })
   .meta({ id: 'Tenant' });
 
@@ -144,7 +145,7 @@ export const accessRoutes = (deps: { access: AccessService; rotationGraceSec: nu
 
   app.patch('/v1/tenants/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: "Change a tenant's name, tier, budget or branding (operators)", params: idParams, body: tenantPatchSchema, response: { 200: tenantSchema, ...errors } },
+    schema: { tags, summary: "Change a tenant's name, tier, budget, branding or provider keys (operators)", params: idParams, body: tenantPatchSchema, response: { 200: tenantSchema, ...errors } },
   }, async (request) => {
     requireOperator(request);
     return access.updateTenant(by(request), request.params.id, request.body);
