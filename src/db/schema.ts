@@ -180,6 +180,9 @@ export const webhooks = pgTable(
     events: jsonb('events').$type<string[]>().notNull(),
     /** The signing secret, encrypted (security/secrets.ts). */
     secret: text('secret').notNull(),
+    /** After a rotation the previous secret also signs deliveries until previous_secret_until (encrypted too). */
+    previousSecret: text('previous_secret'),
+    previousSecretUntil: at('previous_secret_until'),
     enabled: boolean('enabled').notNull().default(true),
     disabledReason: text('disabled_reason'),
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),

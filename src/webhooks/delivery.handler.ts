@@ -18,8 +18,8 @@ import type { AuditLog } from '../services/audit.service.js';
 import { delayBefore, type WebhookConfig } from './config.js';
 import type { WebhookMetrics } from './metrics.js';
 import { postWebhook, type WebhookResult } from './sender.js';
-import { tenantSigningSecret, webhookSecretContext } from './signing-secrets.js';
-import { signWebhook } from './verify.js';
+import { tenantSigningSecret, webhookSecretContext, previousSecretContext } from './signing-secrets.js';
+import { signWebhookWith } from './verify.js';
 import * as repo from './webhooks.repository.js';
 
 export type WebhookLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -63,13 +63,18 @@ async function release(tx: AppDb, queue: JobQueue, delivery: repo.DeliveryRow): 
 }
 
 /** Where the delivery goes now and with which secret; undefined when its webhook is gone or disabled. */
-async function endpoint(deps: DeliveryDeps, delivery: repo.DeliveryRow): Promise<{ url: string; secret: string } | undefined> {
+async function endpoint(deps: DeliveryDeps, delivery: repo.DeliveryRow): Promise<{ url: string; secrets: string[] } | undefined> {
   const db = deps.database.db;
-  if (!delivery.webhookId) return { url: delivery.url, secret: await tenantSigningSecret(db, deps.secrets, delivery.tenantId) };
+  if (!delivery.webhookId) return { url: delivery.url, secrets: [await tenantSigningSecret(db, deps.secrets, delivery.tenantId)] };
   const hook = await repo.findWebhookById(db, delivery.webhookId);
   if (!hook?.enabled) return undefined;
+  const secrets = [deps.secrets.open(hook.secret, webhookSecretContext(hook.id))];
+  // Within a rotation's grace period the previous secret signs as well.
+  if (hook.previousSecret && hook.previousSecretUntil && hook.previousSecretUntil > new Date()) {
+    secrets.push(deps.secrets.open(hook.previousSecret, previousSecretContext(hook.id)));
+  }
   // A webhook's URL may have been corrected since the event: retries follow it.
-  return { url: hook.url, secret: deps.secrets.open(hook.secret, webhookSecretContext(hook.id)) };
+  return { url: hook.url, secrets };
 }
 
 export async function handleDelivery(job: QueueJob<'webhook'>, deps: DeliveryDeps): Promise<void> {
@@ -98,7 +103,7 @@ export async function handleDelivery(job: QueueJob<'webhook'>, deps: DeliveryDep
         'AIPROD-Event-Type': delivery.eventType,
         'AIPROD-Delivery-Id': delivery.id,
         'AIPROD-Attempt': String(delivery.attempts),
-        'AIPROD-Signature': signWebhook(body, target.secret, Math.floor(Date.now() / 1000)),
+        'AIPROD-Signature': signWebhookWith(body, target.secrets, Math.floor(Date.now() / 1000)),
       },
     },
     { timeoutMs: config.timeoutMs, allow: config.allow, lookup: config.lookup },

@@ -10,6 +10,8 @@ import * as repo from './webhooks.repository.js';
 export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
 
 export const webhookSecretContext = (webhookId: string): string => `webhook:${webhookId}`;
+/** The secret before the last rotation, kept (sealed under its own context) for the grace period. */
+export const previousSecretContext = (webhookId: string): string => `webhook-previous:${webhookId}`;
 export const tenantSecretContext = (tenantId: string): string => `tenant-webhook:${tenantId}`;
 
 /**

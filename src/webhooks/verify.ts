@@ -57,6 +57,11 @@ export function signWebhook(rawBody: string | Uint8Array, secret: string, timest
   return `t=${timestampSec},v1=${hmacHex(secret, timestampSec, rawBody)}`;
 }
 
+/** One header with a v1 signature per secret: during a rotation's grace period, the new and the previous. */
+export function signWebhookWith(rawBody: string | Uint8Array, secrets: readonly string[], timestampSec: number = Math.floor(Date.now() / 1000)): string {
+  return [`t=${timestampSec}`, ...secrets.map((secret) => `v1=${hmacHex(secret, timestampSec, rawBody)}`)].join(',');
+}
+
 /** `t=…,v1=…[,v1=…]` → the timestamp and the v1 signatures; unknown schemes are ignored. */
 export function parseSignatureHeader(header: string): { timestampSec: number; signatures: string[] } | undefined {
   let timestampSec: number | undefined;

@@ -14,7 +14,7 @@ import type { AuditLog } from '../services/audit.service.js';
 import type { WebhookConfig } from './config.js';
 import { newId, type WebhookEventType } from './events.js';
 import { checkWebhookUrl } from './target-policy.js';
-import { newSigningSecret, tenantSecretContext, webhookSecretContext } from './signing-secrets.js';
+import { newSigningSecret, tenantSecretContext, webhookSecretContext, previousSecretContext } from './signing-secrets.js';
 import * as repo from './webhooks.repository.js';
 
 /** Who acts (for the audit log): a tenant's key or token. */
@@ -166,13 +166,22 @@ export class WebhooksService {
     await this.record(by, 'webhook.deleted', id, { url: displayUrl(removed.url) });
   }
 
-  /** A new secret, in force at once (attempts are signed when sent, so pending retries use it too). */
-  async rotateSecret(by: WebhookActor, id: string): Promise<{ secret: string; webhook: WebhookView }> {
-    await this.require(by.tenantId, id);
+  /**
+   * A new secret, in force at once (attempts are signed when sent, so pending retries use it too).
+   * For `graceSec` (default 24 h) deliveries carry a signature with the previous secret as well, so
+   * a receiver can switch over without rejecting anything.
+   */
+  async rotateSecret(by: WebhookActor, id: string, graceSec = 86_400): Promise<{ secret: string; webhook: WebhookView }> {
+    const current = await this.require(by.tenantId, id);
     const secret = newSigningSecret();
-    const row = await repo.updateWebhook(this.db, by.tenantId, id, { secret: this.deps.secrets.seal(secret, webhookSecretContext(id)) });
+    const previous = graceSec > 0 ? this.deps.secrets.seal(this.deps.secrets.open(current.secret, webhookSecretContext(id)), previousSecretContext(id)) : null;
+    const row = await repo.updateWebhook(this.db, by.tenantId, id, {
+      secret: this.deps.secrets.seal(secret, webhookSecretContext(id)),
+      previousSecret: previous,
+      previousSecretUntil: previous ? new Date(Date.now() + graceSec * 1000) : null,
+    });
     if (!row) throw notFound('webhook', id);
-    await this.record(by, 'webhook.secret_rotated', id);
+    await this.record(by, 'webhook.secret_rotated', id, { graceSec });
     return { secret, webhook: view(row) };
   }
 

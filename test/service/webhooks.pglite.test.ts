@@ -393,3 +393,28 @@ test('a pending delivery survives a restart: stopped before sending, delivered b
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a rotated secret signs at once, and the previous one signs alongside it for the grace period', async () => {
+  const key = await tenantKey('hooks-rotate');
+  const hook = await createWebhook(key, '/rotating');
+  const rotated = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, key, { graceSec: 3600 });
+  assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+  const fresh = rotated.body.secret as string;
+  assert.notEqual(fresh, hook.secret);
+  await canceledProduction(key);
+  await receiver.waitFor(() => receiver.at('/rotating').length === 1);
+  const [first] = receiver.at('/rotating') as [Received];
+  const header = first.headers['aiprod-signature'] as string;
+  assert.match(header, /^t=\d{10},v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/, 'two signatures during the grace period');
+  assert.ok(verifyWebhook(first.body, header, fresh).id);
+  assert.ok(verifyWebhook(first.body, header, hook.secret).id, 'receivers still on the old secret accept it');
+
+  const cut = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, key, { graceSec: 0 });
+  const newest = cut.body.secret as string;
+  await canceledProduction(key);
+  await receiver.waitFor(() => receiver.at('/rotating').length === 2);
+  const second = (receiver.at('/rotating') as Received[])[1] as Received;
+  assert.match(second.headers['aiprod-signature'] as string, /^t=\d{10},v1=[0-9a-f]{64}$/);
+  assert.ok(verifyWebhook(second.body, second.headers['aiprod-signature'], newest).id);
+  assert.throws(() => verifyWebhook(second.body, second.headers['aiprod-signature'], fresh), /no signature matches/);
+});

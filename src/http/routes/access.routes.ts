@@ -91,7 +91,7 @@ export const accessRoutes = (deps: { access: AccessService; rotationGraceSec: nu
       tags,
       summary: 'Give a key a new secret; the old one keeps working for a grace period',
       params: idParams,
-      body: z.strictObject({ graceSec: z.number().int().min(0).max(30 * 86_400).optional().describe(`Seconds the old secret keeps working (default ${deps.rotationGraceSec}).`) }).optional(),
+      body: z.strictObject({ graceSec: z.number().int().min(0).max(30 * 86_400).optional().describe(`Seconds the old secret keeps working (default ${deps.rotationGraceSec}).`) }).nullish(),
       response: { 200: newKeySchema, ...errors },
     },
   }, async (request) => {
@@ -112,7 +112,7 @@ export const accessRoutes = (deps: { access: AccessService; rotationGraceSec: nu
     schema: {
       tags,
       summary: "Revoke every key of a tenant (by default all but the caller's own)",
-      body: z.strictObject({ keepCurrent: z.boolean().default(true), tenantId: z.string().max(100).optional() }).optional(),
+      body: z.strictObject({ keepCurrent: z.boolean().default(true), tenantId: z.string().max(100).optional() }).nullish(),
       response: { 200: z.object({ revoked: z.array(z.string()) }), ...errors },
     },
   }, async (request) => {

@@ -171,8 +171,15 @@ export const webhookRoutes = (deps: { webhooks: WebhooksService }): FastifyPlugi
 
   app.post('/v1/webhooks/:id/rotate-secret', {
     config,
-    schema: { tags, summary: 'Give a webhook a new signing secret, in force at once (shown once)', params: idParams, response: { 200: withSecretSchema, ...errors } },
-  }, async (request) => webhooks.rotateSecret(by(request), request.params.id));
+    schema: {
+      tags,
+      summary: 'Give a webhook a new signing secret (shown once); the old one keeps signing too for a grace period',
+      description: 'During the grace period each delivery carries two v1 signatures, with the new and with the old secret, so receivers can switch over without rejecting anything.',
+      params: idParams,
+      body: z.strictObject({ graceSec: z.number().int().min(0).max(30 * 86_400).optional().describe('Seconds the old secret keeps signing (default 86400; 0: stop at once).') }).nullish(),
+      response: { 200: withSecretSchema, ...errors },
+    },
+  }, async (request) => webhooks.rotateSecret(by(request), request.params.id, request.body?.graceSec));
 
   app.get('/v1/webhooks/:id/deliveries', {
     config,
