@@ -86,7 +86,11 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
   const fromJwt = async (token: string): Promise<Principal> => {
     if (!options.jwt) throw new AppError('unauthorized', 'ID tokens are not accepted by this server', { details: [HINT] });
     const identity = mapClaims(await options.jwt.verifier.verify(token), options.jwt.mapping);
-    const tenant = await getTenant(options.database.db, identity.tenantId).catch(() => undefined);
+    // Only "no such tenant" is a 403; a database error stays an error.
+    const tenant = await getTenant(options.database.db, identity.tenantId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'not_found') return undefined;
+      throw error;
+    });
     if (!tenant) throw new AppError('forbidden', `the token's tenant ${identity.tenantId} does not exist here`, { details: [{ path: 'Authorization', message: 'ask an operator to create the tenant' }] });
     return {
       tenantId: tenant.id,

@@ -127,8 +127,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await notify();
     // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
-    const tenant = await getTenant(db, row.tenantId).catch(() => undefined);
-    const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant?.branding));
+    // A failed read fails (and retries) the render: never render it unbranded by accident.
+    const tenant = await getTenant(db, row.tenantId);
+    const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding));
     const mediaDir = join(workDir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);

@@ -174,7 +174,7 @@ async function openFollowingRedirects(raw: string, s: Settings, signal: AbortSig
 }
 
 /** A lookup that answers only from the checked addresses, so Node cannot resolve the name again. */
-function pinnedLookup(addresses: readonly LookupAddress[]): LookupFunction {
+export function pinnedLookup(addresses: readonly LookupAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
     const usable = addresses.filter((a) => !options.family || options.family === a.family);
     const first = usable[0];

@@ -10,12 +10,12 @@
  *   const result = await postWebhook({ url, body, headers }, { timeoutMs: 10_000, allow });
  *   // → { statusCode: 200, latencyMs: 84, responseStart: 'ok', error: null }
  */
-import type { LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { AppError } from '../contract/errors.js';
 import { inAnyNetwork, parseCidr } from '../net/ip-address.js';
+import { pinnedLookup } from '../net/safe-fetch.js';
 import { displayUrl, parseMediaUrl, resolveTarget, type AllowList, type CheckedTarget, type LookupAll } from '../net/url-policy.js';
 
 export const RESPONSE_START_BYTES = 512;
@@ -38,19 +38,6 @@ export interface SendOptions {
   timeoutMs: number;
   allow: AllowList;
   lookup?: LookupAll;
-}
-
-/** Answers only from the checked addresses, so Node cannot resolve the name again (DNS rebinding). */
-function pinnedLookup(addresses: readonly LookupAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    const usable = addresses.filter((a) => !options.family || options.family === a.family);
-    const first = usable[0];
-    process.nextTick(() => {
-      if (!first) callback(Object.assign(new Error(`no checked IPv${options.family} address`), { code: 'ENOTFOUND' }), '');
-      else if (options.all) callback(null, usable.map((a) => ({ ...a })));
-      else callback(null, first.address, first.family);
-    });
-  };
 }
 
 /** Text for the attempt log: printable, no NUL (PostgreSQL text refuses it). */
