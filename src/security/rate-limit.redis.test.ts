@@ -11,22 +11,8 @@ import { AppError } from '../contract/errors.js';
 import { sendError } from '../http/errors.js';
 import { rateLimitRules, registerRateLimits } from './rate-limit.js';
 import { RedisRateLimitStore, type RedisRateLimitStoreOptions, type RedisScriptClient } from './rate-limit.redis.js';
+import { REDIS_URL, redisOrReason } from '../../test/support/redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisOrReason(): Promise<Redis | string> {
-  let lastError: Error | undefined;
-  const client = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1_000 });
-  client.on('error', (error: Error) => (lastError = error));
-  try {
-    await client.connect();
-    await client.ping();
-    return client;
-  } catch (error) {
-    client.disconnect();
-    return `Redis unreachable at ${REDIS_URL} (${(lastError ?? error as Error).message})`;
-  }
-}
 const redis = await redisOrReason();
 const skip = typeof redis === 'string' ? redis : false;
 

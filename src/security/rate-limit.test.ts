@@ -6,26 +6,12 @@ import { Redis } from 'ioredis';
 import { sendError } from '../http/errors.js';
 import { MemoryRateLimitStore, rateLimitHeaders, rateLimitRules, registerRateLimits, type RateLimitPrincipal, type RateLimitStore, clientKey } from './rate-limit.js';
 import { RedisRateLimitStore } from './rate-limit.redis.js';
+import { redisOrReason } from '../../test/support/redis.js';
 
 /** A minute boundary, where a naive fixed window would reset. */
 const T0 = 1_700_000_040_000;
 assert.equal(T0 % 60_000, 0);
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisOrReason(): Promise<Redis | string> {
-  let lastError: Error | undefined;
-  const client = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1_000 });
-  client.on('error', (error: Error) => (lastError = error));
-  try {
-    await client.connect();
-    await client.ping();
-    return client;
-  } catch (error) {
-    client.disconnect();
-    return `Redis unreachable at ${REDIS_URL} (${(lastError ?? (error as Error)).message})`;
-  }
-}
 const redis = await redisOrReason();
 
 interface Harness {
