@@ -11,9 +11,10 @@ import { AppError } from '../contract/errors.js';
 import { sendError } from '../http/errors.js';
 import { rateLimitRules, registerRateLimits } from './rate-limit.js';
 import { RedisRateLimitStore, type RedisRateLimitStoreOptions, type RedisScriptClient } from './rate-limit.redis.js';
-import { REDIS_URL, redisOrReason } from '../../test/support/redis.js';
+import { REDIS_URL } from '../../test/support/redis.js';
+import { redisOrSkip } from '../../test/support/services.js';
 
-const redis = await redisOrReason();
+const redis = await redisOrSkip();
 const skip = typeof redis === 'string' ? redis : false;
 
 /** A port nothing listens on: where a Redis outage is simulated. */
@@ -150,13 +151,12 @@ describe('RedisRateLimitStore when Redis is down', () => {
     }
   });
 
-  test('a Redis that hangs costs at most timeoutMs', async () => {
+  // A store without the timeout would never answer here, and the test would fail on its own timeout.
+  test('a Redis that hangs fails open after timeoutMs', { timeout: 10_000 }, async () => {
     const hanging: RedisScriptClient = { evalsha: () => new Promise(() => undefined), eval: () => new Promise(() => undefined) };
     const errors: Error[] = [];
     const store = new RedisRateLimitStore(hanging, { timeoutMs: 50, onError: (e) => errors.push(e) });
-    const started = performance.now();
     assert.equal((await store.hit('k', 10, 60)).allowed, true);
-    assert.ok(performance.now() - started < 1_000);
     assert.match(errors[0]?.message ?? '', /did not answer within 50 ms/);
   });
 

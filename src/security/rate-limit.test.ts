@@ -6,13 +6,13 @@ import { Redis } from 'ioredis';
 import { sendError } from '../http/errors.js';
 import { MemoryRateLimitStore, rateLimitHeaders, rateLimitRules, registerRateLimits, type RateLimitPrincipal, type RateLimitStore, clientKey } from './rate-limit.js';
 import { RedisRateLimitStore } from './rate-limit.redis.js';
-import { redisOrReason } from '../../test/support/redis.js';
+import { redisOrSkip } from '../../test/support/services.js';
 
 /** A minute boundary, where a naive fixed window would reset. */
 const T0 = 1_700_000_040_000;
 assert.equal(T0 % 60_000, 0);
 
-const redis = await redisOrReason();
+const redis = await redisOrSkip();
 
 interface Harness {
   store: RateLimitStore;

@@ -67,10 +67,10 @@ test('cancel during the encode kills FFmpeg, removes the work directory and part
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().status, 'canceled');
 
-  await pollUntil('no FFmpeg child left', () => ffmpegChildren(process.pid).length === 0, 2_000, 10);
+  await pollUntil('no FFmpeg child left', () => ffmpegChildren(process.pid).length === 0, 10_000, 10);
   const ffmpegGoneSec = (performance.now() - canceledAt) / 1000;
   assert.ok(!existsSync(`/proc/${encoding.pid}`), `FFmpeg ${encoding.pid} is gone (reaped)`);
-  await pollUntil('the working directory removed', () => workDirs(id).length === 0, 3_000, 10);
+  await pollUntil('the working directory removed', () => workDirs(id).length === 0, 10_000, 10);
   const cleanSec = (performance.now() - canceledAt) / 1000;
 
   // The worker has let go of its job (completed, not retried): nothing can render it again.

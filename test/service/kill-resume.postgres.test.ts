@@ -12,9 +12,9 @@ import { after, before, test } from 'node:test';
 import { isFinal, RUNNING_STATUSES, type Production } from '../../src/contract/production.js';
 import { freshPostgres, startTestService, TEST_MASTER_KEY, type TestService } from './harness.js';
 import { killAll, pollUntil, probeMedia, startCli, tempDir, type CliProcess } from './processes.js';
+import { postgresOrSkip } from '../support/services.js';
 
-const base = process.env.TEST_DATABASE_URL;
-const skip = base ? false : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
+const { base, skip } = postgresOrSkip();
 
 // 8 scenes × 3 s at 720p24: eight video segments of about half a second of encoding each.
 const COLORS = ['#1e3a8a', '#7c2d12', '#14532d', '#581c87', '#0f766e', '#9a3412', '#1e40af', '#166534'];

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { isFinal } from '../../src/contract/production.js';
 import { freshPostgres, startTestService, type TestService } from './harness.js';
+import { postgresOrSkip } from '../support/services.js';
 
-const base = process.env.TEST_DATABASE_URL;
-const skip = base ? false : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
+const { base, skip } = postgresOrSkip();
 let svc: TestService;
 let api: TestService;
 let drop: (() => Promise<void>) | undefined;
@@ -39,14 +39,11 @@ test('on PostgreSQL a production renders to succeeded, seen from a second API in
   assert.equal(seen.json().status, 'succeeded');
 });
 
-test('a batch of 150 is validated, inserted in one transaction with its jobs, well under a second', { skip }, async () => {
+test('a batch of 150 is validated and inserted in one transaction with its jobs', { skip }, async () => {
   await svc.queue.stopWorking(); // keep the 150 waiting so their jobs can be counted
-  const started = performance.now();
   const res = await api.app!.inject({ method: 'POST', url: '/v1/productions/batch', headers: svc.auth, payload: { productions: Array.from({ length: 150 }, (_, i) => small(i)) } });
-  const ms = performance.now() - started;
   assert.equal(res.statusCode, 202, res.body);
   assert.equal(res.json().count, 150);
-  assert.ok(ms < 1000, `batch took ${ms.toFixed(0)} ms`);
   const ids = new Set(res.json().ids as string[]);
   const pending = await svc.queue.pendingProductionIds();
   assert.ok([...ids].every((id) => pending.has(id)), 'every production has its queue job');

@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { freshPostgres, startTestService, type TestService } from './harness.js';
+import { postgresOrSkip, requireService } from '../support/services.js';
 
-const base = process.env.TEST_DATABASE_URL;
+const { base, skip: noPostgres } = postgresOrSkip();
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-let skip: string | false = base ? false : 'TEST_DATABASE_URL is not set';
+let skip: string | false = noPostgres;
 let one: TestService;
 let two: TestService;
 let drop: (() => Promise<void>) | undefined;
@@ -23,7 +24,7 @@ before(async () => {
     await probe.connect();
     await probe.ping();
   } catch {
-    skip = `Redis is not reachable at ${redisUrl}`;
+    skip = requireService(`Redis is not reachable at ${redisUrl}`);
     return;
   } finally {
     probe.disconnect();

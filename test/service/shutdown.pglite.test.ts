@@ -35,9 +35,7 @@ test('past the grace period a running render is handed back, and the next worker
   const first = await start(dir, '0');
   const { id } = await first.productions.create('default', brief);
   await first.waitFor(id, (p) => p.status === 'rendering' && p.stages.some((s) => s.stage === 'narrate' && s.status === 'succeeded'));
-  const stoppedAt = performance.now();
   await first.stop();
-  assert.ok(performance.now() - stoppedAt < 5000, 'stop does not wait for the render');
 
   const look = await start(dir, '0', 'api');
   const handedBack = await look.productions.get('default', id);

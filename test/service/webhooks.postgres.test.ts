@@ -12,9 +12,9 @@ import type { WebhookOptions } from '../../src/webhooks/config.js';
 import { verifyWebhook } from '../../src/webhooks/verify.js';
 import { freshPostgres } from './harness.js';
 import { Receiver, startWebhookService, type WebhookTestService } from './webhooks.harness.js';
+import { postgresOrSkip } from '../support/services.js';
 
-const base = process.env.TEST_DATABASE_URL;
-const skip = base ? false : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
+const { base, skip } = postgresOrSkip();
 const OPTIONS: WebhookOptions = { retryScheduleSec: [0, 0.2, 0.2, 0.2], timeoutMs: 1000, allowHosts: ['receiver.test'], catchUpIntervalSec: 3600 };
 
 let a: WebhookTestService;
