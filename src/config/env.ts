@@ -56,9 +56,13 @@ export const envSchema = z.object({
   S3_PUBLIC_ENDPOINT: optionalPath,
   /** S3 region. */
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
-  /** S3 credentials. */
+  /** S3 credentials. Leave both empty to use the AWS SDK's default chain (AWS_* variables, shared files, IAM roles). */
   S3_ACCESS_KEY_ID: optionalPath,
   S3_SECRET_ACCESS_KEY: optionalPath,
+  /** Session token of temporary S3 credentials (STS), with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY. */
+  S3_SESSION_TOKEN: optionalPath,
+  /** Attempts per S3 request, the first included; throttling (503 SlowDown), 5xx and dropped connections are retried with backoff. */
+  S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Path-style S3 URLs (http://endpoint/bucket/key), as MinIO and most self-hosted stores want. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Lifetime of signed download URLs, in seconds. */
