@@ -67,6 +67,8 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Lifetime of signed download URLs, in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** Worker threads for in-process synthesis (eSpeak speech, procedural music and effects), off the event loop; 0 runs it on the event loop. Default: min(2, CPU count). */
+  SYNTH_THREADS: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(64).optional()),
   /** Productions one worker process renders at once. Default: half the CPU count, at least 1. */
   WORKER_CONCURRENCY: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** A production whose worker has not reported for this long is taken over by another worker. */
