@@ -207,11 +207,6 @@ export class S3Storage implements Storage {
     await this.send('DeleteObject', probe, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: probe })));
   }
 
-  /** Releases the clients' pooled connections. */
-  destroy(): void {
-    for (const client of new Set([this.client, this.readClient, this.presignClient])) client.destroy();
-  }
-
   private async putInParts(key: string, path: string, size: number, contentType: string): Promise<{ bytes: number }> {
     const upload = new Upload({
       client: this.client,

@@ -50,10 +50,6 @@ export class SynthPool {
     });
   }
 
-  get threads(): number {
-    return this.piscina.options.maxThreads;
-  }
-
   /** Runs `task` in a thread; rejects with `aborted` as soon as `signal` fires. */
   async run<K extends SynthTaskName>(task: K, input: SynthTasks[K]['input'], signal?: AbortSignal): Promise<SynthTasks[K]['output']> {
     if (signal?.aborted) throw new AppError('aborted', `${LABELS[task]} was cancelled`);
