@@ -333,6 +333,30 @@ describe('S3 temporary credentials (session tokens)', () => {
   });
 });
 
+describe('S3 without credentials anywhere', () => {
+  test('a store with no key and nothing in the default chain fails naming what to set, not the connection', async () => {
+    const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_EC2_METADATA_DISABLED', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE'] as const;
+    const saved = names.map((name) => process.env[name]);
+    for (const name of names) delete process.env[name];
+    // No instance metadata service to ask, and no shared files to read.
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmp, 'none-credentials');
+    process.env.AWS_CONFIG_FILE = join(tmp, 'none-config');
+    try {
+      const storage = new S3Storage({ bucket: 'media', endpoint: fake.url, region: 'us-east-1', forcePathStyle: true });
+      const error = await storage.check().catch((e: unknown) => e);
+      assert.ok(error instanceof AppError);
+      assert.match(error.message, /bucket "media" failed: no credentials found: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or give the process AWS credentials/);
+      assert.doesNotMatch(error.message, /connection to/);
+    } finally {
+      names.forEach((name, i) => {
+        if (saved[i] === undefined) delete process.env[name];
+        else process.env[name] = saved[i];
+      });
+    }
+  });
+});
+
 describe('createStorage', () => {
   const base = { S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: 'secret', S3_ENDPOINT: 'http://127.0.0.1:9000' };
 

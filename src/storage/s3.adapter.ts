@@ -259,6 +259,14 @@ export class S3Storage implements Storage {
       const error = thrown as SdkError;
       const status = error.$metadata?.httpStatusCode;
       const failed = error.$aiprodCommand ?? action;
+      if (error.name === 'CredentialsProviderError') {
+        // Nothing was sent: the default chain (no key configured) found no source.
+        throw new AppError('internal', `S3 ${failed} "${key}" in bucket "${this.bucket}" failed: no credentials found: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or give the process AWS credentials (AWS_* variables, a profile, a web identity, an ECS task or EC2 instance role) — ${error.message}`, {
+          status: 503,
+          retryable: true,
+          cause: error,
+        });
+      }
       if (status === undefined || error.name === 'TimeoutError') throw this.unreachable(failed, key, error);
       throw this.failure(failed, key, status, error.name || error.code || 'UnexpectedStatus', error.message === 'UnknownError' ? '' : error.message, error);
     }
