@@ -56,13 +56,19 @@ export const envSchema = z.object({
   S3_PUBLIC_ENDPOINT: optionalPath,
   /** S3 region. */
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
-  /** S3 credentials. */
+  /** S3 credentials. Leave both empty to use the AWS SDK's default chain (AWS_* variables, shared files, IAM roles). */
   S3_ACCESS_KEY_ID: optionalPath,
   S3_SECRET_ACCESS_KEY: optionalPath,
+  /** Session token of temporary S3 credentials (STS), with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY. */
+  S3_SESSION_TOKEN: optionalPath,
+  /** Attempts per S3 request, the first included; throttling (503 SlowDown), 5xx and dropped connections are retried with backoff. */
+  S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Path-style S3 URLs (http://endpoint/bucket/key), as MinIO and most self-hosted stores want. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Lifetime of signed download URLs, in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** Worker threads for in-process synthesis (eSpeak speech, procedural music and effects), off the event loop; 0 runs it on the event loop. Default: min(2, CPU count). */
+  SYNTH_THREADS: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(64).optional()),
   /** Productions one worker process renders at once. Default: half the CPU count, at least 1. */
   WORKER_CONCURRENCY: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** A production whose worker has not reported for this long is taken over by another worker. */

@@ -2,6 +2,7 @@
  * Wires AIPROD by hand: configuration → FFmpeg → providers → cache. The only place that decides
  * which adapter implements which port; everything else receives what it needs.
  */
+import { availableParallelism } from 'node:os';
 import type { Env } from '../config/env.js';
 import { resolveBinaries } from '../media/binaries.js';
 import { detectCapabilities } from '../media/capabilities.js';
@@ -13,6 +14,7 @@ import type { MediaTools, PipelineDeps, Providers } from '../pipeline/context.js
 import { ProceduralComposer } from '../providers/music/procedural.adapter.js';
 import { RuleBasedWriter } from '../providers/script/rule-based.adapter.js';
 import { ProceduralSfxLibrary } from '../providers/sfx/procedural.adapter.js';
+import { SynthPool } from '../providers/synth/synth-pool.js';
 import { EspeakSynthesizer } from '../providers/tts/espeak.adapter.js';
 
 export interface ContainerOptions {
@@ -34,20 +36,37 @@ export async function createMediaTools(env: Env): Promise<MediaTools> {
   };
 }
 
-/** The provider behind each port (the offline ones until cloud adapters are configured). */
-export function createProviders(): Providers {
+/** One pool of synthesis threads per process, shared by every provider set built here; idle threads end on their own. */
+const synthPools = new Map<number, SynthPool>();
+
+/** The synthesis pool SYNTH_THREADS asks for; undefined (synthesis on the event loop) for 0. */
+export function synthPool(env: Pick<Env, 'SYNTH_THREADS'>): SynthPool | undefined {
+  const threads = env.SYNTH_THREADS ?? Math.min(2, availableParallelism());
+  if (threads === 0) return undefined;
+  let pool = synthPools.get(threads);
+  if (!pool) synthPools.set(threads, (pool = new SynthPool({ threads })));
+  return pool;
+}
+
+/**
+ * The provider behind each port (the offline ones until cloud adapters are configured). Given the
+ * environment, the local synthesizers run in worker threads (SYNTH_THREADS); without it, in the
+ * caller's thread, which suits the API's uses (its voice list, loaded once at start).
+ */
+export function createProviders(env?: Pick<Env, 'SYNTH_THREADS'>): Providers {
+  const pool = env ? synthPool(env) : undefined;
   return {
     script: new RuleBasedWriter(),
-    tts: new EspeakSynthesizer(),
-    music: new ProceduralComposer(),
-    sfx: new ProceduralSfxLibrary(),
+    tts: new EspeakSynthesizer({ pool }),
+    music: new ProceduralComposer({ pool }),
+    sfx: new ProceduralSfxLibrary({ pool }),
   };
 }
 
 export async function createPipelineDeps(env: Env, options: ContainerOptions = {}): Promise<PipelineDeps> {
   return {
     media: await createMediaTools(env),
-    providers: createProviders(),
+    providers: createProviders(env),
     cache: new StageCache(options.cacheDir ?? env.AIPROD_CACHE_DIR),
   };
 }

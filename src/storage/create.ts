@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
 import { LocalStorage } from './local.adapter.js';
-import { S3Storage } from './s3.adapter.js';
+import { isOrigin, S3Storage } from './s3.adapter.js';
 import type { Storage } from './storage.port.js';
 
 export function createStorage(env: Env): Storage {
@@ -18,11 +18,14 @@ function createS3Storage(url: string, env: Env): S3Storage {
   const problems: string[] = [];
   const match = /^s3:\/\/([A-Za-z0-9._-]+)(?:\/(.*))?$/.exec(url);
   if (!match) problems.push(`STORAGE_URL: use s3://bucket or s3://bucket/prefix (a bucket name of letters, digits, ".", "-", "_"), not ${url}`);
-  if (!env.S3_ACCESS_KEY_ID) problems.push('S3_ACCESS_KEY_ID: required when STORAGE_URL is s3://…; set the access key of the bucket');
-  if (!env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY: required when STORAGE_URL is s3://…; set the secret key of the bucket');
+  const keyId = env.S3_ACCESS_KEY_ID;
+  const secret = env.S3_SECRET_ACCESS_KEY;
+  if (keyId && !secret) problems.push('S3_SECRET_ACCESS_KEY: required when S3_ACCESS_KEY_ID is set; set the secret key of the bucket, or neither to use the default credential chain');
+  if (secret && !keyId) problems.push('S3_ACCESS_KEY_ID: required when S3_SECRET_ACCESS_KEY is set; set the access key of the bucket, or neither to use the default credential chain');
+  if (env.S3_SESSION_TOKEN && !(keyId && secret)) problems.push('S3_SESSION_TOKEN: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY with it (the temporary credentials it belongs to)');
   if (env.S3_ENDPOINT && !isOrigin(env.S3_ENDPOINT)) problems.push(`S3_ENDPOINT: use http(s)://host[:port] without a path, not ${env.S3_ENDPOINT}`);
   if (env.S3_PUBLIC_ENDPOINT && !isOrigin(env.S3_PUBLIC_ENDPOINT)) problems.push(`S3_PUBLIC_ENDPOINT: use http(s)://host[:port] without a path, not ${env.S3_PUBLIC_ENDPOINT}`);
-  if (problems.length > 0 || !match || !env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY) {
+  if (problems.length > 0 || !match) {
     throw new AppError('internal', `invalid configuration: ${problems.join('; ')}`);
   }
   return new S3Storage({
@@ -31,16 +34,9 @@ function createS3Storage(url: string, env: Env): S3Storage {
     endpoint: env.S3_ENDPOINT,
     publicEndpoint: env.S3_PUBLIC_ENDPOINT,
     region: env.S3_REGION,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    // No key configured: the SDK's default chain (AWS_* variables, shared files, web identity, ECS/EC2 roles).
+    credentials: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, sessionToken: env.S3_SESSION_TOKEN } : undefined,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    maxAttempts: env.S3_MAX_ATTEMPTS,
   });
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.username;
-  } catch {
-    return false;
-  }
 }

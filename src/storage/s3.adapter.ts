@@ -1,27 +1,48 @@
 /**
- * Storage in an S3-compatible object store (AWS S3, MinIO, Cloudflare R2, Backblaze B2 …), spoken
- * over plain HTTP with SigV4 signatures (sigv4.ts): no SDK. Chosen by STORAGE_URL=s3://bucket/prefix.
+ * Storage in an S3-compatible object store (AWS S3, MinIO, Cloudflare R2, Backblaze B2 …) through
+ * the AWS SDK (`@aws-sdk/client-s3`). Chosen by STORAGE_URL=s3://bucket/prefix.
  *
- * Files up to `multipartThresholdBytes` go up in one streamed PUT; larger ones in parts (S3 caps a
- * single PUT at 5 GiB, and a part can be retried alone). Bodies are sent as UNSIGNED-PAYLOAD so a file
- * is read once; use an https endpoint for integrity in transit.
+ * The SDK brings what a hand-written client lacked: every credential source AWS has (static keys,
+ * session tokens, and with no key configured the default chain: AWS_* variables, shared config,
+ * web identity / IRSA, ECS and EC2 instance roles), refreshed before they expire, and retries with
+ * backoff for throttling (503 SlowDown), 5xx answers, time-outs and dropped connections.
+ *
+ * Files up to `multipartThresholdBytes` go up in one PUT from memory (a buffered body is what the
+ * SDK can retry; a stream it cannot); larger ones in parts through `@aws-sdk/lib-storage`, each part
+ * retried alone. Checksums are only sent where S3 requires them (`WHEN_REQUIRED`): the SDK's default
+ * CRC32 trailers are not understood by every S3-compatible store.
  *
  * @example
  *   const storage = new S3Storage({ bucket: 'media', prefix: 'aiprod', endpoint: 'http://minio:9000',
- *     region: 'us-east-1', credentials, forcePathStyle: true });
+ *     region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true });
  *   await storage.put('productions/p1/video.mp4', '/tmp/video.mp4', 'video/mp4');
  *   const url = await storage.signedUrl('productions/p1/video.mp4', 3600, 'video.mp4');
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat as statFile } from 'node:fs/promises';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { pipeline } from 'node:stream/promises';
+import { readFile, stat as statFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../contract/errors.js';
-import { canonicalQuery, canonicalUri, EMPTY_SHA256, presignGetUrl, sha256Hex, signRequest, UNSIGNED_PAYLOAD, uriEncode, type Credentials } from './sigv4.js';
 import type { Storage, StoredObject } from './storage.port.js';
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The token of temporary credentials (STS, an assumed role). */
+  sessionToken?: string;
+}
 
 export interface S3StorageOptions {
   bucket: string;
@@ -36,32 +57,18 @@ export interface S3StorageOptions {
    */
   publicEndpoint?: string;
   region: string;
-  credentials: Credentials;
+  /** Static credentials; undefined uses the SDK's default chain (environment, shared files, instance or task role). */
+  credentials?: S3Credentials;
   /** `endpoint/bucket/key` (MinIO and most self-hosted stores) rather than `bucket.endpoint/key`. */
   forcePathStyle: boolean;
-  /** A request that sends or receives nothing for this long fails. Default 30 s. */
+  /** A request that sends or receives nothing for this long fails (and is retried). Default 30 s. */
   timeoutMs?: number;
+  /** Attempts per request, the first included, before a failure is reported. Default 3. */
+  maxAttempts?: number;
   /** Files larger than this are uploaded in parts. Default 64 MiB. */
   multipartThresholdBytes?: number;
   /** Size of one part. Default 16 MiB; S3 wants at least 5 MiB and at most 10 000 parts. */
   partSizeBytes?: number;
-}
-
-type Action = 'PutObject' | 'HeadObject' | 'GetObject' | 'DeleteObject' | 'ListObjectsV2' | 'CreateMultipartUpload' | 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload';
-
-interface S3Call {
-  action: Action;
-  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
-  /** Full object key (storage prefix included), or the list prefix for ListObjectsV2. */
-  key: string;
-  /** Whether the request addresses the bucket rather than the object `key`. */
-  bucketLevel?: boolean;
-  query?: Record<string, string>;
-  /** Signed request headers. */
-  headers?: Record<string, string>;
-  body?: Buffer | { path: string; start: number; end: number };
-  /** Statuses that are not failures (default 200). */
-  ok?: number[];
 }
 
 const MiB = 1024 * 1024;
@@ -70,71 +77,105 @@ const MAX_PARTS = 10_000;
 const HINTS: Record<string, string> = {
   InvalidAccessKeyId: 'check S3_ACCESS_KEY_ID',
   SignatureDoesNotMatch: 'check S3_SECRET_ACCESS_KEY (and S3_REGION)',
+  InvalidToken: 'check S3_SESSION_TOKEN, or the role that issues temporary credentials',
+  ExpiredToken: 'the temporary credentials expired; check the role that issues them',
   AccessDenied: "check the key's permissions on the bucket",
   NoSuchBucket: 'check the bucket in STORAGE_URL',
   RequestTimeTooSkewed: "check this machine's clock",
   AuthorizationHeaderMalformed: 'check S3_REGION',
 };
-const RETRYABLE_CODES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable']);
+const RETRYABLE_CODES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'TimeoutError']);
+
+/** What the SDK's errors carry: the S3 code as `name`, the HTTP status in `$metadata`. */
+interface SdkError extends Error {
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  /** The command that failed, set by the middleware below (lib-storage runs several). */
+  $aiprodCommand?: string;
+}
 
 export class S3Storage implements Storage {
   readonly kind = 's3' as const;
   readonly bucket: string;
   private readonly prefix: string;
-  private readonly endpoint: URL;
-  /** Host header and connection target: `bucket.endpoint` when virtual-hosted. */
-  private readonly host: string;
-  private readonly hostname: string;
-  /** Path of the bucket: `/bucket` path-style, empty virtual-hosted. */
-  private readonly bucketPath: string;
+  private readonly origin: string;
   private readonly timeoutMs: number;
   private readonly multipartThreshold: number;
   private readonly partSize: number;
+  /** Every call but GetObject: a socket silent for `timeoutMs` fails the attempt. */
+  private readonly client: S3Client;
+  /** GetObject, whose body the caller reads at its own pace: its stall watchdog is ours (see read). */
+  private readonly readClient: S3Client;
+  /** Presigns against S3_PUBLIC_ENDPOINT when set (no request is sent through it). */
+  private readonly presignClient: S3Client;
 
-  constructor(private readonly options: S3StorageOptions) {
+  constructor(options: S3StorageOptions) {
     this.bucket = options.bucket;
     this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
-    this.endpoint = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
-    if (!/^https?:$/.test(this.endpoint.protocol) || this.endpoint.pathname !== '/' || this.endpoint.search) {
-      throw new Error(`S3 endpoint must be http(s)://host[:port] without a path: ${options.endpoint}`);
+    for (const [name, value] of [['endpoint', options.endpoint], ['publicEndpoint', options.publicEndpoint]] as const) {
+      if (value !== undefined && !isOrigin(value)) throw new Error(`S3 ${name} must be http(s)://host[:port] without a path: ${value}`);
     }
-    const virtual = options.forcePathStyle ? '' : `${options.bucket}.`;
-    this.host = virtual + this.endpoint.host;
-    this.hostname = virtual + this.endpoint.hostname.replace(/^\[|\]$/g, '');
-    this.bucketPath = options.forcePathStyle ? `/${options.bucket}` : '';
+    this.origin = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`).origin;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.multipartThreshold = options.multipartThresholdBytes ?? 64 * MiB;
     this.partSize = Math.max(options.partSizeBytes ?? 16 * MiB, 5 * MiB);
+    const base: S3ClientConfig = {
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 3,
+      retryMode: 'standard',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    };
+    // The SDK builds its Node HTTP handler from these options.
+    const handler = (socketTimeout: number, requestTimeout?: number): S3ClientConfig['requestHandler'] => ({
+      connectionTimeout: this.timeoutMs,
+      socketTimeout,
+      requestTimeout,
+      throwOnRequestTimeout: true,
+    });
+    this.client = tagged(new S3Client({ ...base, requestHandler: handler(this.timeoutMs) }));
+    this.readClient = tagged(new S3Client({ ...base, requestHandler: handler(0, this.timeoutMs) }));
+    this.presignClient = options.publicEndpoint ? new S3Client({ ...base, endpoint: options.publicEndpoint }) : this.client;
   }
 
   async put(key: string, fromPath: string, contentType: string): Promise<{ bytes: number }> {
     const full = this.fullKey(key);
     const { size } = await statFile(fromPath);
     if (size > this.multipartThreshold) return this.putInParts(full, fromPath, size, contentType);
-    const res = await this.call({ action: 'PutObject', method: 'PUT', key: full, headers: { 'content-type': contentType }, body: { path: fromPath, start: 0, end: size - 1 } });
-    res.resume();
-    return { bytes: size };
+    // A buffered body is one the SDK can send again on a retry; it cannot rewind a stream.
+    const body = await readFile(fromPath);
+    await this.send('PutObject', full, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: full, Body: body, ContentType: contentType })));
+    return { bytes: body.length };
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
-    const res = await this.call({ action: 'HeadObject', method: 'HEAD', key: this.fullKey(key), ok: [200, 404] });
-    res.resume();
-    if (res.statusCode === 404) return undefined;
-    return { key, bytes: Number(res.headers['content-length']), modifiedAt: new Date(res.headers['last-modified'] ?? 0) };
+    const full = this.fullKey(key);
+    try {
+      const head = await this.send('HeadObject', full, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: full })));
+      return { key, bytes: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? new Date(0) };
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') return undefined;
+      throw error;
+    }
   }
 
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const headers = range ? { range: `bytes=${range.start}-${range.end}` } : undefined;
-    return this.call({ action: 'GetObject', method: 'GET', key: this.fullKey(key), headers, ok: range ? [206] : [200] });
+    const full = this.fullKey(key);
+    const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
+    const got = await this.send('GetObject', full, () => this.readClient.send(new GetObjectCommand({ Bucket: this.bucket, Key: full, Range })));
+    const body = got.Body as Readable | undefined;
+    if (!body) throw this.failure('GetObject', full, 200, 'MalformedResponse', 'an answer without a body');
+    this.watchStalls(body);
+    return body;
   }
 
   /** Signed locally (no request); the download is named `filename` through response-content-disposition. */
   async signedUrl(key: string, ttlSec: number, filename: string): Promise<string> {
-    const origin = this.options.publicEndpoint ? new URL(this.options.publicEndpoint).origin : `${this.endpoint.protocol}//${this.host}`;
-    return presignGetUrl(
-      { origin, path: this.objectPath(this.fullKey(key)), query: { 'response-content-disposition': disposition(filename) } },
-      { credentials: this.options.credentials, region: this.options.region, now: new Date(), expiresSec: ttlSec },
-    );
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ResponseContentDisposition: disposition(filename) });
+    return getSignedUrl(this.presignClient, command, { expiresIn: ttlSec });
   }
 
   /** Like a directory listing: `list('productions/p1')` does not include `productions/p10/…`. */
@@ -143,56 +184,61 @@ export class S3Storage implements Storage {
     const full = this.prefix ? `${this.prefix}/${dir}` : dir;
     let token: string | undefined;
     do {
-      const query: Record<string, string> = { 'list-type': '2', prefix: full, ...(token ? { 'continuation-token': token } : {}) };
-      const xml = await this.text({ action: 'ListObjectsV2', method: 'GET', key: full, bucketLevel: true, query });
-      for (const entry of xmlBlocks(xml, 'Contents')) {
-        const stored = xmlText(entry, 'Key') ?? '';
-        yield { key: this.prefix ? stored.slice(this.prefix.length + 1) : stored, bytes: Number(xmlText(entry, 'Size')), modifiedAt: new Date(xmlText(entry, 'LastModified') ?? 0) };
+      const input = { Bucket: this.bucket, Prefix: full, ContinuationToken: token };
+      const page = await this.send('ListObjectsV2', full, () => this.client.send(new ListObjectsV2Command(input)));
+      for (const entry of page.Contents ?? []) {
+        const stored = entry.Key ?? '';
+        yield { key: this.prefix ? stored.slice(this.prefix.length + 1) : stored, bytes: entry.Size ?? 0, modifiedAt: entry.LastModified ?? new Date(0) };
       }
-      const truncated = xmlText(xml, 'IsTruncated') === 'true';
-      token = truncated ? xmlText(xml, 'NextContinuationToken') : undefined;
-      if (truncated && !token) throw this.failure({ action: 'ListObjectsV2', key: full }, 200, 'MalformedResponse', 'a truncated page without NextContinuationToken');
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && !token) throw this.failure('ListObjectsV2', full, 200, 'MalformedResponse', 'a truncated page without NextContinuationToken');
     } while (token);
   }
 
   async delete(key: string): Promise<void> {
-    (await this.call({ action: 'DeleteObject', method: 'DELETE', key: this.fullKey(key), ok: [200, 204] })).resume();
+    const full = this.fullKey(key);
+    await this.send('DeleteObject', full, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: full })));
   }
 
   /** Writes and deletes a probe object: proves the endpoint answers, the credentials work and the bucket is writable. */
   async check(): Promise<void> {
     const probe = this.fullKey(`.aiprod-ready/${randomUUID()}`);
-    (await this.call({ action: 'PutObject', method: 'PUT', key: probe, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok') })).resume();
-    (await this.call({ action: 'DeleteObject', method: 'DELETE', key: probe, ok: [200, 204] })).resume();
+    await this.send('PutObject', probe, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: probe, Body: 'ok', ContentType: 'text/plain' })));
+    await this.send('DeleteObject', probe, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: probe })));
   }
 
   private async putInParts(key: string, path: string, size: number, contentType: string): Promise<{ bytes: number }> {
-    const partSize = Math.max(this.partSize, Math.ceil(size / MAX_PARTS));
-    const created = await this.text({ action: 'CreateMultipartUpload', method: 'POST', key, query: { uploads: '' }, headers: { 'content-type': contentType } });
-    const uploadId = xmlText(created, 'UploadId');
-    if (!uploadId) throw this.failure({ action: 'CreateMultipartUpload', key }, 200, 'MalformedResponse', 'no UploadId in the answer');
-    try {
-      const etags: string[] = [];
-      for (let start = 0; start < size; start += partSize) {
-        const query = { partNumber: String(etags.length + 1), uploadId };
-        const res = await this.call({ action: 'UploadPart', method: 'PUT', key, query, body: { path, start, end: Math.min(size, start + partSize) - 1 } });
-        res.resume();
-        const etag = res.headers.etag;
-        if (!etag) throw this.failure({ action: 'UploadPart', key }, 200, 'MalformedResponse', 'no ETag in the answer');
-        etags.push(etag);
-      }
-      const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join('');
-      const body = Buffer.from(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`);
-      const done = await this.text({ action: 'CompleteMultipartUpload', method: 'POST', key, query: { uploadId }, headers: { 'content-type': 'application/xml' }, body });
-      // S3 may report a failed completion inside a 200 answer.
-      if (done.includes('<Error>')) throw this.failure({ action: 'CompleteMultipartUpload', key }, 200, xmlText(done, 'Code') ?? 'Error', xmlText(done, 'Message') ?? '');
-      return { bytes: size };
-    } catch (error) {
-      // Best effort: the upload's failure is what the caller needs; an upload left behind is
-      // removed by the bucket's lifecycle rule for incomplete multipart uploads.
-      await this.call({ action: 'AbortMultipartUpload', method: 'DELETE', key, query: { uploadId }, ok: [204] }).then((r) => r.resume(), () => undefined);
-      throw error;
-    }
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentType: contentType, ContentLength: size },
+      partSize: Math.max(this.partSize, Math.ceil(size / MAX_PARTS)),
+      queueSize: 4,
+      // On failure the upload is aborted, so no parts are left to bill; a bucket lifecycle rule
+      // for incomplete multipart uploads covers a process killed mid-upload.
+      leavePartsOnError: false,
+    });
+    await this.send('Upload', key, () => upload.done());
+    return { bytes: size };
+  }
+
+  /**
+   * The body's socket may go quiet for two reasons: the store stopped sending (a failure), or the
+   * caller stopped reading and the buffers are full (not one). Only the first fails the stream.
+   */
+  private watchStalls(body: Readable): void {
+    const socket = (body as Readable & { socket?: Socket | null }).socket;
+    if (!socket) return;
+    const onTimeout = (): void => {
+      const incoming = body as Readable & { complete?: boolean };
+      if (incoming.complete || body.readableLength >= body.readableHighWaterMark || body.isPaused()) socket.setTimeout(this.timeoutMs);
+      else body.destroy(new Error(`S3 stopped sending for ${this.timeoutMs / 1000} s`));
+    };
+    socket.setTimeout(this.timeoutMs);
+    socket.on('timeout', onTimeout);
+    body.once('close', () => {
+      socket.removeListener('timeout', onTimeout);
+      socket.setTimeout(0);
+    });
   }
 
   private fullKey(key: string): string {
@@ -205,71 +251,38 @@ export class S3Storage implements Storage {
     return full;
   }
 
-  private objectPath(fullKey: string): string {
-    return `${this.bucketPath}/${fullKey}`;
-  }
-
-  /** A call whose answer is a (small) XML document. */
-  private async text(call: S3Call): Promise<string> {
-    return readBody(await this.call(call));
-  }
-
-  /** Sends one signed request; resolves with the response when its status is in `call.ok`, else throws the S3 error. */
-  private async call(call: S3Call): Promise<IncomingMessage> {
-    const path = call.bucketLevel ? this.bucketPath || '/' : this.objectPath(call.key);
-    const body = call.body;
-    const payloadHash = body === undefined ? EMPTY_SHA256 : Buffer.isBuffer(body) ? sha256Hex(body) : UNSIGNED_PAYLOAD;
-    const signed = signRequest(
-      { method: call.method, host: this.host, path, query: call.query, headers: call.headers },
-      { credentials: this.options.credentials, region: this.options.region, now: new Date(), payloadHash },
-    );
-    const length = body === undefined ? undefined : Buffer.isBuffer(body) ? body.length : body.end - body.start + 1;
-    const search = canonicalQuery(call.query);
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      let response: IncomingMessage | undefined;
-      let fileError: unknown;
-      const req = (this.endpoint.protocol === 'https:' ? https : http).request({
-        method: call.method,
-        hostname: this.hostname,
-        port: this.endpoint.port || undefined,
-        path: canonicalUri(path) + (search ? `?${search}` : ''),
-        headers: { ...call.headers, ...signed, host: this.host, ...(length === undefined ? {} : { 'content-length': String(length) }) },
-      });
-      req.setTimeout(this.timeoutMs);
-      req.on('timeout', () => {
-        // A body fully received, or held back because our reader is slow, is not the store's silence.
-        if (response && (response.complete || response.readableLength >= response.readableHighWaterMark)) req.setTimeout(this.timeoutMs);
-        else req.destroy(new Error(`timed out after ${this.timeoutMs / 1000} s without data`));
-      });
-      req.on('error', (error) => {
-        const failure = error === fileError ? error : this.unreachable(call, error);
-        response?.destroy(failure);
-        reject(failure);
-      });
-      req.on('response', (r) => resolve((response = r)));
-      if (body === undefined || length === 0) req.end();
-      else if (Buffer.isBuffer(body)) req.end(body);
-      else {
-        const file = createReadStream(body.path, { start: body.start, end: body.end });
-        file.on('error', (error) => (fileError = error));
-        pipeline(file, req).catch((error: unknown) => req.destroy(error as Error));
+  /** Runs one SDK call (retried inside the SDK) and turns its final failure into an AppError naming the action and key. */
+  private async send<T>(action: string, key: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (thrown) {
+      const error = thrown as SdkError;
+      const status = error.$metadata?.httpStatusCode;
+      const failed = error.$aiprodCommand ?? action;
+      if (error.name === 'CredentialsProviderError') {
+        // Nothing was sent: the default chain (no key configured) found no source.
+        throw new AppError('internal', `S3 ${failed} "${key}" in bucket "${this.bucket}" failed: no credentials found: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or give the process AWS credentials (AWS_* variables, a profile, a web identity, an ECS task or EC2 instance role) — ${error.message}`, {
+          status: 503,
+          retryable: true,
+          cause: error,
+        });
       }
-    });
-    const status = res.statusCode ?? 0;
-    if ((call.ok ?? [200]).includes(status)) return res;
-    const xml = await readBody(res).catch(() => '');
-    throw this.failure(call, status, xmlText(xml, 'Code') ?? (status === 404 ? 'NotFound' : 'UnexpectedStatus'), xmlText(xml, 'Message') ?? '');
+      if (status === undefined || error.name === 'TimeoutError') throw this.unreachable(failed, key, error);
+      throw this.failure(failed, key, status, error.name || error.code || 'UnexpectedStatus', error.message === 'UnknownError' ? '' : error.message, error);
+    }
   }
 
-  private failure(call: Pick<S3Call, 'action' | 'key'>, status: number, code: string, message: string): AppError {
+  private failure(action: string, key: string, status: number, code: string, message: string, cause?: unknown): AppError {
     const hint = HINTS[code] ? ` (${HINTS[code]})` : '';
-    const text = `S3 ${call.action} "${call.key}" in bucket "${this.bucket}" failed: ${code} (HTTP ${status})${message ? `: ${message}` : ''}${hint}`;
-    if (code === 'NoSuchKey' || (status === 404 && code === 'NotFound')) return new AppError('not_found', text);
-    return new AppError('internal', text, { status: 502, retryable: status >= 500 || status === 429 || RETRYABLE_CODES.has(code) });
+    const detail = message && message !== code ? `: ${message}` : '';
+    const text = `S3 ${action} "${key}" in bucket "${this.bucket}" failed: ${code} (HTTP ${status})${detail}${hint}`;
+    if (code === 'NoSuchKey' || (status === 404 && code === 'NotFound')) return new AppError('not_found', text, { cause });
+    return new AppError('internal', text, { status: 502, retryable: status >= 500 || status === 429 || RETRYABLE_CODES.has(code), cause });
   }
 
-  private unreachable(call: S3Call, error: Error): AppError {
-    return new AppError('internal', `S3 ${call.action} "${call.key}" in bucket "${this.bucket}" failed: connection to ${this.endpoint.origin}: ${error.message}`, {
+  private unreachable(action: string, key: string, error: SdkError): AppError {
+    const reason = error.name === 'TimeoutError' ? `timed out after ${this.timeoutMs / 1000} s without data` : error.message;
+    return new AppError('internal', `S3 ${action} "${key}" in bucket "${this.bucket}" failed: connection to ${this.origin}: ${reason}`, {
       status: 503,
       retryable: true,
       cause: error,
@@ -277,39 +290,38 @@ export class S3Storage implements Storage {
   }
 }
 
-/** `attachment; filename="…"` with an ASCII fallback, and the exact name in RFC 5987 form. */
+/** Marks each error with the command that raised it: one lib-storage upload runs four kinds. */
+function tagged(client: S3Client): S3Client {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error && typeof error === 'object') (error as SdkError).$aiprodCommand ??= context.commandName?.replace(/Command$/, '');
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'aiprodCommandName' },
+  );
+  return client;
+}
+
 /** `inline`, like the API's own download route: a browser plays the video and saves it under its name. */
 function disposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `inline; filename="${ascii}"; filename*=UTF-8''${uriEncode(filename)}`;
+  return `inline; filename="${ascii}"; filename*=UTF-8''${rfc3986(filename)}`;
 }
 
-async function readBody(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** encodeURIComponent plus the characters RFC 3986 reserves that it leaves alone. */
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** S3's answers are flat, generated XML: elements without attributes, text with entities, no CDATA. */
-function xmlBlocks(xml: string, tag: string): string[] {
-  return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
-}
-
-function xmlText(xml: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml);
-  return match ? decodeXml(match[1] ?? '') : undefined;
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-export function decodeXml(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, entity: string) => {
-    if (entity.startsWith('#x')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
-    if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)));
-    return ENTITIES[entity] ?? '';
-  });
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${Object.keys(ENTITIES).find((name) => ENTITIES[name] === c)};`);
+export function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.username;
+  } catch {
+    return false;
+  }
 }

@@ -20,6 +20,7 @@ before(async () => {
       S3_ACCESS_KEY_ID: credentials.accessKeyId,
       S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       SIGNED_URL_TTL_SEC: '600',
+      S3_MAX_ATTEMPTS: '2',
     },
   });
 });
@@ -80,11 +81,22 @@ const tiny = (line: string) => ({
   resolution: '480p',
   fps: 24,
 });
+/** The upload of qa.json meets SlowDown on both attempts the SDK makes (S3_MAX_ATTEMPTS=2): the render attempt fails. */
 const failUpload = (): void => {
-  fake.failOnce = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/qa\.json/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/qa\.json/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', times: 2 };
 };
 
-test('a retryable error (the store says SlowDown) retries with backoff and resumes from the cache', async () => {
+test("one SlowDown is absorbed by the SDK's retry: the render succeeds at its first attempt", async () => {
+  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/video\.mp4/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+  const { id } = await svc.productions.create('default', tiny('Once is not a failure.'));
+  const done = await svc.waitFor(id, (p) => p.status === 'succeeded' || p.status === 'failed');
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+  assert.equal(done.attempts, 1);
+  assert.equal(fake.failNext, undefined);
+  assert.equal(fake.requests.filter((r) => r.startsWith(`PUT /media/aiprod/test/productions/${id}/video.mp4`)).length, 2);
+});
+
+test('a retryable error the SDK cannot get past (the store keeps saying SlowDown) retries the render with backoff and resumes from the cache', async () => {
   failUpload();
   const { id } = await svc.productions.create('default', tiny('Try again, please.'));
   const retrying = await svc.waitFor(id, (p) => p.status === 'queued' && p.attempts === 1 && p.error !== null);
@@ -108,7 +120,7 @@ test('after the last attempt the production fails with its error recorded', asyn
   const { id } = await svc.productions.create('default', tiny('This store never recovers.'));
   // Every attempt meets a failing upload of its last file, qa.json, after the video and the rest went up (RENDER_ATTEMPTS is 3 by default).
   const stop = await svc.database.listen('aiprod_production', () => {
-    if (!fake.failOnce) failUpload();
+    if (!fake.failNext) failUpload();
   });
   try {
     const done = await svc.waitFor(id, (p) => p.status === 'succeeded' || p.status === 'failed', 90_000);
@@ -120,6 +132,6 @@ test('after the last attempt the production fails with its error recorded', asyn
     assert.deepEqual(left, [], 'nothing of a failed delivery stays in the store');
   } finally {
     await stop();
-    fake.failOnce = undefined;
+    fake.failNext = undefined;
   }
 });

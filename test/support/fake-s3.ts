@@ -4,13 +4,15 @@
  * (max-keys, continuation-token), multipart upload, and S3's XML errors.
  *
  * Every request must carry a valid SigV4 signature, in its headers or presigned in its query. The
- * fake recomputes it from the raw request with its own canonicalisation, written apart from
- * src/storage/sigv4.ts on purpose: a signing bug there makes the tests fail instead of agreeing
- * with itself. A request the fake does not implement answers 501 and is recorded in `unexpected`.
+ * fake recomputes it from the raw request with its own canonicalisation, written apart from any
+ * client's signer on purpose: a signing bug makes the tests fail instead of agreeing with itself.
+ * With `sessionToken` set, the credentials are temporary ones (STS): every request must also carry
+ * that token, signed (`x-amz-security-token`, or `X-Amz-Security-Token` in a presigned URL).
+ * A request the fake does not implement answers 501 and is recorded in `unexpected`.
  *
  * @example
  *   const s3 = await FakeS3.start({ bucket: 'media', accessKeyId: 'AKID', secretAccessKey: 'secret' });
- *   // … S3Storage({ endpoint: s3.url, forcePathStyle: true, … }) …
+ *   // … new S3Client({ endpoint: s3.url, forcePathStyle: true, … }) …
  *   assert.deepEqual(s3.unexpected, []);
  *   await s3.close();
  */
@@ -23,6 +25,8 @@ export interface FakeS3Options {
   accessKeyId: string;
   secretAccessKey: string;
   region?: string;
+  /** Set for temporary credentials: the token each request must carry. */
+  sessionToken?: string;
   /** Largest page ListObjectsV2 returns, whatever max-keys asks (S3's is 1000). */
   maxKeys?: number;
 }
@@ -66,8 +70,10 @@ export class FakeS3 {
   now: () => Date = () => new Date();
   /** While set, requests are accepted and never answered (to test time-outs). */
   hang = false;
-  /** The next request whose `METHOD /raw/target` matches fails with this S3 error. */
-  failOnce: { match: RegExp; status: number; code: string; message: string } | undefined;
+  /** The next `times` (default 1) requests whose `METHOD /raw/target` matches fail with this S3 error. */
+  failNext: { match: RegExp; status: number; code: string; message: string; times?: number } | undefined;
+  /** The session token of every authenticated request, in order (undefined: none was sent). */
+  readonly sessionTokens: Array<string | undefined> = [];
   url = '';
   private readonly server: Server;
 
@@ -115,16 +121,18 @@ export class FakeS3 {
   private route(req: IncomingMessage, target: string, body: Buffer): Answer {
     const queryAt = target.indexOf('?');
     const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    const query = parseQuery(queryAt < 0 ? '' : target.slice(queryAt + 1));
+    let query = parseQuery(queryAt < 0 ? '' : target.slice(queryAt + 1));
     const [, bucket = '', ...keySegments] = rawPath.split('/').map(decode);
     const key = keySegments.join('/');
     if (bucket !== this.options.bucket) throw new S3Failure(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
     this.authenticate(req, rawPath, query, body);
-    if (this.failOnce?.match.test(`${req.method} ${target}`)) {
-      const { status, code, message } = this.failOnce;
-      this.failOnce = undefined;
+    if (this.failNext?.match.test(`${req.method} ${target}`)) {
+      const { status, code, message, times = 1 } = this.failNext;
+      this.failNext = times > 1 ? { ...this.failNext, times: times - 1 } : undefined;
       throw new S3Failure(status, code, message);
     }
+    // `x-id=<Operation>` is a hint the AWS SDKs add to some object operations; S3 ignores it.
+    query = query.filter(([name]) => name !== 'x-id');
     const has = (name: string): boolean => query.some(([n]) => n === name);
     const param = (name: string): string | undefined => query.find(([n]) => n === name)?.[1];
     const method = req.method ?? '';
@@ -167,6 +175,7 @@ export class FakeS3 {
     const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !signed.includes(name));
     if (!signed.includes('host') || unsigned.length > 0) throw new S3Failure(403, 'AccessDenied', 'There were headers present in the request which were not signed');
     const time = this.checkScope(accessKeyId, day, region, stamp);
+    this.checkToken(header(req, 'x-amz-security-token'));
     if (Math.abs(this.now().getTime() - time.getTime()) > 15 * 60_000) {
       throw new S3Failure(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
     }
@@ -186,6 +195,7 @@ export class FakeS3 {
     const [, accessKeyId = '', day = '', region = ''] = credential;
     const stamp = param('X-Amz-Date');
     const time = this.checkScope(accessKeyId, day, region, stamp);
+    this.checkToken(param('X-Amz-Security-Token'));
     const signed = (param('X-Amz-SignedHeaders') ?? '').split(';');
     if (!signed.includes('host')) throw new S3Failure(403, 'AccessDenied', 'host must be a signed header');
     const unsigned = query.filter(([name]) => name !== 'X-Amz-Signature');
@@ -194,6 +204,12 @@ export class FakeS3 {
     if (this.now() > expiresAt) {
       throw new S3Failure(403, 'AccessDenied', 'Request has expired', { Expires: expiresAt.toISOString(), ServerTime: this.now().toISOString() });
     }
+  }
+
+  /** Temporary credentials are only valid with their token; a token with permanent ones is refused too. */
+  private checkToken(token: string | undefined): void {
+    this.sessionTokens.push(token);
+    if (token !== this.options.sessionToken) throw new S3Failure(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
   }
 
   private checkScope(accessKeyId: string, day: string, region: string, stamp: string | undefined): Date {
@@ -307,8 +323,12 @@ export class FakeS3 {
   private completeUpload(key: string, uploadId: string, xml: string): Answer {
     const upload = this.uploads.get(uploadId);
     if (!upload || upload.key !== key) return noSuchUpload(uploadId);
-    const listed = [...xml.matchAll(/<Part><PartNumber>(\d+)<\/PartNumber><ETag>([^<]*)<\/ETag><\/Part>/g)].map((m) => ({ number: Number(m[1]), etag: (m[2] ?? '').replace(/&quot;/g, '"') }));
-    if (listed.length === 0) throw new S3Failure(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    // A <Part>'s children may come in any order (AWS's SDKs put ETag first); entities are decoded.
+    const listed = [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
+      number: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(m[1] ?? '')?.[1]),
+      etag: unescapeXml(/<ETag>([^<]*)<\/ETag>/.exec(m[1] ?? '')?.[1] ?? ''),
+    }));
+    if (listed.length === 0 || listed.some((p) => !Number.isInteger(p.number) || p.etag === '')) throw new S3Failure(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
     const bodies: Buffer[] = [];
     for (const [i, { number, etag }] of listed.entries()) {
       const part = upload.parts.get(number);
@@ -386,6 +406,14 @@ function md5Etag(body: Buffer): string {
 }
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, entity: string) => {
+    if (entity.startsWith('#x')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)));
+    return Object.keys(ENTITIES).find((c) => ENTITIES[c] === `&${entity};`) ?? '';
+  });
+}
 
 /** Named entities for markup characters; control characters as hex references, as S3 writes them. */
 function escapeXml(text: string): string {

@@ -4,12 +4,16 @@
  * thousand events for ten minutes), one block, and one rendered waveform per distinct note — the
  * same chord tones and drum hits recur all song long, so each is synthesised once and mixed in at
  * its velocity and pan. The song itself is never held whole.
+ *
+ * Given a SynthPool, the bed is made in a worker thread (a minute of music is about half a second
+ * of CPU); without one, in the caller's thread, yielding between blocks.
  */
 import { AppError } from '../../contract/errors.js';
 import { SAMPLE_RATE, WavWriter } from '../../media/wav.js';
 import { arrange } from './composer/arranger.js';
 import { chordSymbol, keyName, moodParameters } from './composer/moods.js';
 import { type NoteEvent, releaseSec, renderNote, type VoiceSettings } from './composer/voices.js';
+import type { SynthPool } from '../synth/synth-pool.js';
 import type { MusicComposer, MusicRequest, MusicResult } from './music.port.js';
 
 const BLOCK = 8192;
@@ -70,8 +74,14 @@ class WaveCache {
 
 export class ProceduralComposer implements MusicComposer {
   readonly id = 'procedural@1';
+  private readonly pool: SynthPool | undefined;
+
+  constructor(options: { pool?: SynthPool } = {}) {
+    this.pool = options.pool;
+  }
 
   async compose(request: MusicRequest, outPath: string, signal?: AbortSignal): Promise<MusicResult> {
+    if (this.pool) return this.pool.run('compose', { request, outPath }, signal);
     const params = moodParameters(request.mood);
     const total = Math.round(request.durationSec * SAMPLE_RATE);
     const { events, progression } = arrange(params, total, SAMPLE_RATE, request.seed);

@@ -2,12 +2,16 @@
  * Procedural sound effects, synthesised offline from seeded recipes (synth/recipes.ts). A stem is
  * written in blocks: each block sums the parts of the effects that overlap it, so a 10-minute stem
  * holds only one block and the (short) effects in memory.
+ *
+ * Given a SynthPool, stems are rendered in a worker thread (thirty effects over a minute take most
+ * of a second of CPU, mostly before the first block); without one, in the caller's thread.
  */
 import type { SfxKind } from '../../contract/brief.js';
 import { SFX_KINDS } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
 import { SAMPLE_RATE, WavWriter } from '../../media/wav.js';
+import type { SynthPool } from '../synth/synth-pool.js';
 import type { SfxStemRequest, SfxStemResult, SoundEffectsLibrary } from './sfx.port.js';
 import { DESCRIPTIONS, RECIPES } from './synth/recipes.js';
 import type { Stereo } from './synth/dsp.js';
@@ -22,6 +26,11 @@ export function describeEffects(): { kind: SfxKind; description: string }[] {
 
 export class ProceduralSfxLibrary implements SoundEffectsLibrary {
   readonly id = 'procedural-sfx@1';
+  private readonly pool: SynthPool | undefined;
+
+  constructor(options: { pool?: SynthPool } = {}) {
+    this.pool = options.pool;
+  }
 
   kinds(): readonly SfxKind[] {
     return SFX_KINDS;
@@ -44,6 +53,8 @@ export class ProceduralSfxLibrary implements SoundEffectsLibrary {
   }
 
   async renderStem(request: SfxStemRequest, outPath: string, signal?: AbortSignal): Promise<SfxStemResult> {
+    if (signal?.aborted) throw new AppError('aborted', 'effects rendering was cancelled');
+    if (this.pool) return this.pool.run('sfxStem', { request, outPath }, signal);
     const total = Math.round(request.durationSec * SAMPLE_RATE);
     const placed = request.effects
       .map((e, i) => ({ ...e, start: Math.round(e.atSec * SAMPLE_RATE), fx: this.synthesize(e.kind, request.seed, i) }))

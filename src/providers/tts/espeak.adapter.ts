@@ -1,7 +1,8 @@
 /**
  * eSpeak-NG compiled to WebAssembly, running in-process: offline speech in about a hundred
- * languages with word timings. Synthesis is synchronous, so one call holds the event loop for a
- * fraction of a second per scene.
+ * languages with word timings. Synthesis is synchronous and holds its thread for a fraction of a
+ * second per scene, so given a SynthPool the adapter speaks (and lists voices) in a worker thread,
+ * off the event loop; without one it runs in the caller's thread (tests, the worker itself).
  *
  * Determinism: eSpeak's generator draws from a random state that advances with every utterance,
  * so the same text spoken twice by one engine gives different samples. Each utterance therefore
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import init, { type ESpeakNGWorker, type EspeakEvent } from '@echogarden/espeak-ng-emscripten';
 import { AppError } from '../../contract/errors.js';
 import { writePcm16Wav } from '../../media/wav.js';
+import type { SynthPool } from '../synth/synth-pool.js';
 import type { SpeechRequest, SpeechResult, SpeechSynthesizer, Voice, WordTiming } from './tts.port.js';
 
 const BASE_WORDS_PER_MINUTE = 175;
@@ -63,15 +65,22 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
   readonly id = 'espeak-ng@1';
   /** The pending or finished load: concurrent first callers share one engine start (250 ms, 50 MiB each otherwise). */
   private voiceList: Promise<Voice[]> | undefined;
+  private readonly pool: SynthPool | undefined;
+
+  constructor(options: { pool?: SynthPool } = {}) {
+    this.pool = options.pool;
+  }
 
   voices(): Promise<Voice[]> {
-    this.voiceList ??= freshEngine().then((worker) =>
-      worker.list_voices().map((v) => ({
-        id: v.identifier,
-        name: v.name,
-        languages: [...v.languages].sort((a, b) => a.priority - b.priority).map((l) => l.name.toLowerCase()),
-      })),
-    );
+    this.voiceList ??= this.pool
+      ? this.pool.run('voices', {})
+      : freshEngine().then((worker) =>
+          worker.list_voices().map((v) => ({
+            id: v.identifier,
+            name: v.name,
+            languages: [...v.languages].sort((a, b) => a.priority - b.priority).map((l) => l.name.toLowerCase()),
+          })),
+        );
     // A failed load is not cached: the next caller tries again.
     this.voiceList.catch(() => {
       this.voiceList = undefined;
@@ -110,6 +119,7 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
 
   async synthesize(request: SpeechRequest, outPath: string, signal?: AbortSignal): Promise<SpeechResult> {
     if (signal?.aborted) throw new AppError('aborted', 'speech synthesis was cancelled');
+    if (this.pool) return this.pool.run('speak', { request, outPath }, signal);
     const worker = await freshEngine();
     if (worker.set_voice(request.voiceId) !== 0) {
       throw new AppError('unknown_voice', `espeak-ng cannot load voice "${request.voiceId}"`);
