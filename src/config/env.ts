@@ -71,6 +71,8 @@ export const envSchema = z.object({
   HEARTBEAT_SEC: z.coerce.number().min(0.5).max(600).default(10),
   /** Attempts a production gets for retryable errors (exponential backoff between them). */
   RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Times a production may go back to the queue without finishing (shutdown hand-backs, stall and lost-job recoveries) before it fails with requeue_limit. */
+  RENDER_MAX_REQUEUES: z.coerce.number().int().min(1).max(1000).default(10),
   /** Seconds a worker waits for running renders on SIGTERM before handing them back. */
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(30),
   /** Outputs and cache older than this many days are deleted by the daily clean-up; 0 keeps everything. */

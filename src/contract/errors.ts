@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'not_ready'
   | 'worker_lost'
+  | 'requeue_limit'
   | 'internal';
 
 export interface ErrorDetail {
@@ -91,6 +92,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   not_ready: 503,
   worker_lost: 500,
+  requeue_limit: 500,
   internal: 500,
 };
 

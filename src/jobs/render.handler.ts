@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, toAppError } from '../contract/errors.js';
-import { RUNNING_STATUSES, type ProductionStatus } from '../contract/production.js';
+import type { ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
 import type { Database } from '../db/database.js';
@@ -22,6 +22,7 @@ import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { WebhookEmitter } from '../webhooks/emitter.js';
 import type { QueueJob } from './queue.js';
+import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
   plan: 'planning',
@@ -46,6 +47,8 @@ export interface RenderWorkerDeps {
   heartbeatSec: number;
   /** Attempts in all (pg-boss retries + 1). */
   maxAttempts: number;
+  /** Hand-backs on shutdown (with the sweeper's re-queues) a production may have before it fails with requeue_limit (RENDER_MAX_REQUEUES). */
+  maxRequeues?: number;
   /** Limits and allow-lists for media linked by URL. */
   mediaFetch: MediaFetchConfig;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
@@ -57,6 +60,16 @@ export interface RenderWorkerDeps {
 }
 
 class LeaseLost extends Error {}
+
+/**
+ * Why a render was stopped from outside, carried as its AbortSignal's reason: the handler decides
+ * on `kind`, never on a message. A shutdown hands the render back; a cancel or a lost lease ends it.
+ */
+export class RenderStopped extends AppError {
+  constructor(readonly kind: 'shutdown' | 'canceled' | 'lease_lost') {
+    super('aborted', kind === 'shutdown' ? 'worker shutting down' : kind === 'canceled' ? 'canceled' : 'lease lost');
+  }
+}
 
 /** Cancels in-flight renders by id (fed by LISTEN aiprod_cancel). */
 export class ActiveRenders {
@@ -70,7 +83,7 @@ export class ActiveRenders {
     this.controllers.delete(id);
   }
   cancel(id: string): void {
-    this.controllers.get(id)?.abort(new AppError('aborted', 'canceled'));
+    this.controllers.get(id)?.abort(new RenderStopped('canceled'));
   }
   get size(): number {
     return this.controllers.size;
@@ -82,17 +95,22 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   const db = database.db;
   const id = job.data.productionId;
   const row = await repo.claimProduction(db, id, workerId, deps.stallTimeoutSec);
-  if (!row) return; // finished, canceled, or held by a live worker: nothing to do
+  if (!row) {
+    // Finished, canceled, or held by a live worker: nothing to do — except record a cancel that
+    // was asked but never made final (it raced a status write).
+    await settleLost(deps, id, 'not claimed');
+    return;
+  }
   const attempt = row.attempts;
   const notify = (): Promise<void> => database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
   const controller = active.add(id);
-  const onShutdown = (): void => controller.abort(new AppError('aborted', 'worker shutting down'));
+  const onShutdown = (): void => controller.abort(new RenderStopped('shutdown'));
   deps.shutdown.addEventListener('abort', onShutdown, { once: true });
   const beat = setInterval(() => {
     repo
       .heartbeat(db, id, workerId)
       .then((lease) => {
-        if (!lease || lease.cancelRequested) controller.abort(new AppError('aborted', lease ? 'canceled' : 'lease lost'));
+        if (!lease || lease.cancelRequested) controller.abort(new RenderStopped(lease ? 'canceled' : 'lease_lost'));
       })
       .catch(() => undefined); // a missed beat is retried; only a stale lease hands the work over
   }, deps.heartbeatSec * 1000);
@@ -123,7 +141,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   try {
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
     await repo.failRunningStageRuns(db, id);
-    await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
+    // Canceled (or taken over) between the claim and now: stop before doing any work.
+    if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 }))) controller.abort(new RenderStopped('lease_lost'));
+    controller.signal.throwIfAborted();
     await notify();
     // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
@@ -177,10 +197,12 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await writing;
     if (planOnly) {
       // Webhooks: production.awaiting_review commits with the status change.
-      await db.transaction(async (tx) => {
+      const reviewed = await db.transaction(async (tx) => {
         const owned = await repo.updateOwned(tx, id, workerId, { status: 'awaiting_review', storyboard: stored(result.state.storyboard), progress: overallProgress(fractions) * 100, workerId: null });
         if (owned) await deps.webhooks?.emit(tx, id, 'production.awaiting_review');
+        return owned;
       });
+      if (!reviewed) await settleLost(deps, id, 'lost before review');
       await notify();
       return;
     }
@@ -188,7 +210,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(workDir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
-      await finishFailed(deps, row, new AppError('qa_failed', qaMessage(qa)), { qa });
+      await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa });
       await notify();
       return;
     }
@@ -231,27 +253,30 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     deps.log('info', 'render succeeded', { productionId: id, attempt, seconds: result.timings });
   } catch (thrown) {
     await writing;
-    const error = toAppError(controller.signal.aborted && controller.signal.reason instanceof AppError ? controller.signal.reason : thrown);
+    const stop = controller.signal.aborted && controller.signal.reason instanceof RenderStopped ? controller.signal.reason : undefined;
+    const error = toAppError(stop ?? thrown);
     await repo.failRunningStageRuns(db, id).catch(() => undefined);
-    if (controller.signal.aborted) {
-      const reason = error.message;
-      if (reason === 'worker shutting down') {
-        // Handed back: another worker (or this one after a restart) resumes from the cache.
-        await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null });
-        await notify();
-        deps.log('warn', 'render handed back on shutdown', { productionId: id });
-        throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
-      }
-      deps.log('info', 'render stopped', { productionId: id, reason });
-      return; // canceled (the API has already recorded it) or taken over by another worker
+    if (stop?.kind === 'shutdown') {
+      await handBack(deps, row);
+      return;
+    }
+    if (stop) {
+      // Canceled (the API has already recorded it) or taken over by another worker.
+      await settleLost(deps, id, stop.kind);
+      return;
     }
     if (error.retryable && attempt < deps.maxAttempts) {
-      await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null, error: { code: error.code, message: error.message, retryable: true } });
+      const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: error.message, retryable: true } });
+      if (!released) {
+        // A cancel landed during the failure: the job ends here, the queue must not retry it.
+        await settleLost(deps, id, `retryable ${error.code}`);
+        return;
+      }
       await notify();
       deps.log('warn', 'render failed, will retry', { productionId: id, attempt, code: error.code, message: error.message });
       throw error; // the queue retries with backoff
     }
-    await finishFailed(deps, row, error, {});
+    await finishFailed(deps, id, error, {});
     await notify();
     deps.log('error', 'render failed', { productionId: id, attempt, code: error.code, message: error.message });
   } finally {
@@ -276,15 +301,47 @@ function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean;
   return `quality checks failed: ${failed.map((c) => `${c.name} (expected ${c.expected}, measured ${c.measured})`).join('; ')}`;
 }
 
-/** Records a final failure, unless the production was canceled meanwhile; production.failed commits with it. */
-async function finishFailed(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
-  await deps.database.db.transaction(async (tx) => {
-    const failed = await repo.updateProduction(
-      tx,
-      row.id,
-      { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
-      ['queued', ...RUNNING_STATUSES],
-    );
-    if (failed) await deps.webhooks?.emit(tx, row.id, 'production.failed');
+/**
+ * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from
+ * the cache. Throws the retryable error that makes the queue run the job again; past
+ * RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
+ */
+async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promise<void> {
+  const { database, workerId } = deps;
+  const id = row.id;
+  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
+    await finishFailed(deps, id, requeueLimit(row.requeues), {});
+    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues });
+    return;
+  }
+  if (!(await repo.releaseOwned(database.db, id, workerId, { requeue: true }))) {
+    await settleLost(deps, id, 'shutdown');
+    return;
+  }
+  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+  deps.log('warn', 'render handed back on shutdown', { productionId: id });
+  throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+}
+
+/**
+ * A guarded write found the production no longer this worker's. Either a cancel won — recorded
+ * now if the cancel's own write did not make it final — or another worker took it over. Either
+ * way this job ends here, without a retry.
+ */
+async function settleLost(deps: RenderWorkerDeps, id: string, why: string): Promise<void> {
+  const settled = await repo.settleCanceled(deps.database.db, id);
+  if (settled) await deps.database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: settled.tenantId }));
+  const now = settled ?? (await repo.findProductionById(deps.database.db, id));
+  deps.log('info', 'render stopped: the production is no longer this worker\'s', { productionId: id, why, status: now?.status, cancelRequested: now?.cancelRequested });
+}
+
+/** Records a final failure of a production this worker holds; a cancel that won meanwhile stays. production.failed commits with it. */
+async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
+  const failed = await deps.database.db.transaction(async (tx) => {
+    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
+    if (owned) await deps.webhooks?.emit(tx, id, 'production.failed');
+    return owned;
   });
+  if (!failed) await settleLost(deps, id, `failed with ${error.code}`);
 }

@@ -122,7 +122,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
     const sweep = (): Promise<unknown> =>
-      sweepStalls(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS }).catch(() => undefined);
+      sweepStalls(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES }).catch((error: unknown) => {
+        log('error', 'stall sweep failed', { message: error instanceof Error ? error.message : String(error) });
+      });
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
@@ -135,6 +137,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           stallTimeoutSec: env.STALL_TIMEOUT_SEC,
           heartbeatSec: env.HEARTBEAT_SEC,
           maxAttempts: env.RENDER_ATTEMPTS,
+          maxRequeues: env.RENDER_MAX_REQUEUES,
           shutdown: shutdown.signal,
           onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
           webhooks: webhooks.emitter,

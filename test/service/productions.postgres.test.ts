@@ -48,7 +48,7 @@ test('a batch of 150 is validated, inserted in one transaction with its jobs, we
   assert.equal(res.json().count, 150);
   assert.ok(ms < 1000, `batch took ${ms.toFixed(0)} ms`);
   const ids = new Set(res.json().ids as string[]);
-  const pending = await svc.queue.pendingProductionIds();
+  const pending = await svc.queue.pendingProductionIds([...ids]);
   assert.ok([...ids].every((id) => pending.has(id)), 'every production has its queue job');
   let seen = 0;
   let cursor: string | null = null;

@@ -1,0 +1,135 @@
+/**
+ * A cancel sticks: whatever the worker is doing when the cancel lands (handing the render back on
+ * shutdown, recording a retryable failure, claiming the job), the production ends canceled and
+ * stays canceled — the worker's status writes are guarded, and a write that finds the production
+ * canceled ends the job instead of putting the production back in the queue. And the sweeper
+ * re-queues a production it keeps finding only a bounded number of times.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { AppError } from '../../src/contract/errors.js';
+import { productions } from '../../src/db/schema.js';
+import { sweepStalls } from '../../src/jobs/sweeper.js';
+import { startTestService, type TestService } from './harness.js';
+import { RaceRig, uniqueBrief } from './render-races.js';
+
+let svc: TestService;
+let rig: RaceRig;
+
+before(async () => {
+  svc = await startTestService({ role: 'api' });
+  rig = await RaceRig.create(svc);
+});
+after(async () => {
+  await svc?.stop();
+});
+
+const read = async (id: string): Promise<typeof productions.$inferSelect> => {
+  const [row] = await svc.database.db.select().from(productions).where(eq(productions.id, id));
+  assert.ok(row);
+  return row;
+};
+
+/** The sweeper, as every worker runs it, with no grace for queued productions. */
+const sweep = (): ReturnType<typeof sweepStalls> => sweepStalls(svc.database, svc.queue, { stallTimeoutSec: 60, maxAttempts: 3, maxRequeues: 3, queuedGraceSec: 0 });
+
+async function assertStaysCanceled(id: string): Promise<void> {
+  assert.equal((await read(id)).status, 'canceled');
+  await sweep();
+  const later = await read(id);
+  assert.equal(later.status, 'canceled', 'the sweeper leaves a canceled production alone');
+  assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false, 'no render job is waiting for it');
+}
+
+test('a cancel that lands during a retryable failure is not undone by the retry', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id); // the rig plays the worker
+  rig.hook = async (productionId) => {
+    await svc.productions.cancel('default', productionId);
+    throw new AppError('tts_failed', 'the voice service is down', { retryable: true });
+  };
+  const { threw } = await rig.render(id);
+  assert.equal((await read(id)).status, 'canceled', 'the retry path did not put it back in the queue');
+  assert.equal(threw, undefined, 'the job completes: the queue must not retry a canceled production');
+  await assertStaysCanceled(id);
+});
+
+test('a cancel that lands during a shutdown hand-back is not undone by the hand-back', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  const shutdown = new AbortController();
+  rig.hook = async (productionId, signal) => {
+    await svc.productions.cancel('default', productionId);
+    shutdown.abort();
+    assert.ok(signal?.aborted, 'the shutdown aborted the render');
+    throw new AppError('aborted', 'planning was stopped');
+  };
+  const { threw } = await rig.render(id, { shutdown: shutdown.signal });
+  const row = await read(id);
+  assert.equal(row.status, 'canceled', 'the hand-back did not put it back in the queue');
+  assert.equal(row.requeues, 0, 'nothing was handed back');
+  assert.equal(threw, undefined, 'the job completes: nothing is handed back');
+  await assertStaysCanceled(id);
+});
+
+test('the claim refuses a production whose cancel was requested, and the worker records it canceled', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  // What a cancel racing an unguarded hand-back used to leave: queued, with the cancel asked.
+  await svc.database.db.update(productions).set({ cancelRequested: true }).where(eq(productions.id, id));
+  rig.hook = async () => undefined;
+  const { threw } = await rig.render(id);
+  assert.equal(threw, undefined);
+  assert.equal(rig.planned.includes(id), false, 'nothing was rendered');
+  const row = await read(id);
+  assert.equal(row.attempts, 0, 'not claimed');
+  assert.equal(row.status, 'canceled');
+  await assertStaysCanceled(id);
+});
+
+test('a shutdown hand-back puts the production back once; past the bound it fails with requeue_limit', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  const handBack = async (): Promise<{ threw?: Error }> => {
+    const shutdown = new AbortController();
+    rig.hook = async () => {
+      shutdown.abort();
+      throw new AppError('aborted', 'planning was stopped');
+    };
+    return rig.render(id, { shutdown: shutdown.signal });
+  };
+  for (let i = 1; i <= 3; i++) {
+    const { threw } = await handBack();
+    assert.ok(threw instanceof AppError && threw.retryable, 'a hand-back is retried by the queue');
+    const row = await read(id);
+    assert.equal(row.status, 'queued');
+    assert.equal(row.requeues, i);
+  }
+  const { threw } = await handBack();
+  assert.equal(threw, undefined);
+  const row = await read(id);
+  assert.equal(row.status, 'failed');
+  assert.equal(row.error?.code, 'requeue_limit');
+});
+
+test('a production the sweeper keeps finding without a job is re-queued at most RENDER_MAX_REQUEUES times, then failed', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  let requeued = 0;
+  let failed = false;
+  for (let i = 0; i < 8 && !failed; i++) {
+    await svc.queue.discardPending(id); // its job goes missing again
+    // Old enough for the sweeper (its grace is 0 s here): it changed before this sweep began.
+    await svc.database.db.update(productions).set({ updatedAt: sql`now() - interval '1 second'` }).where(eq(productions.id, id));
+    const result = await sweep();
+    if (result.requeued.includes(id)) requeued++;
+    failed = result.failed.includes(id);
+  }
+  assert.equal(requeued, 3);
+  assert.ok(failed, 'the fourth sweep fails it');
+  const row = await read(id);
+  assert.equal(row.status, 'failed');
+  assert.equal(row.error?.code, 'requeue_limit');
+  assert.match(row.error?.message ?? '', /3 times/);
+  assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false);
+});
