@@ -75,6 +75,11 @@ export const envSchema = z.object({
   RENDER_MAX_REQUEUES: z.coerce.number().int().min(1).max(1000).default(10),
   /** Seconds a worker waits for running renders on SIGTERM before handing them back. */
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(30),
+  /**
+   * Free bytes AIPROD_DATA_DIR and AIPROD_CACHE_DIR must keep: below it, creates answer 503
+   * insufficient_storage and /ready reports the disk. 0 turns the check off.
+   */
+  DISK_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(512 * 1024 ** 2),
   /** Outputs and cache older than this many days are deleted by the daily clean-up; 0 keeps everything. */
   RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
   /** Largest JSON body the API accepts, in bytes. */

@@ -7,11 +7,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, toAppError } from '../contract/errors.js';
+import { AppError, classifyFailure } from '../contract/errors.js';
 import type { ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
-import type { Database } from '../db/database.js';
+import { executorFor, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
@@ -21,7 +21,7 @@ import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { WebhookEmitter } from '../webhooks/emitter.js';
-import type { QueueJob } from './queue.js';
+import type { JobQueue, QueueJob } from './queue.js';
 import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
@@ -51,6 +51,8 @@ export interface RenderWorkerDeps {
   maxRequeues?: number;
   /** Limits and allow-lists for media linked by URL. */
   mediaFetch: MediaFetchConfig;
+  /** For a delayed new job when the machine runs out of resources; without it the queue's own retry is used. */
+  queue?: JobQueue;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
@@ -254,7 +256,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   } catch (thrown) {
     await writing;
     const stop = controller.signal.aborted && controller.signal.reason instanceof RenderStopped ? controller.signal.reason : undefined;
-    const error = toAppError(stop ?? thrown);
+    const error = classifyFailure(stop ?? thrown);
     await repo.failRunningStageRuns(db, id).catch(() => undefined);
     if (stop?.kind === 'shutdown') {
       await handBack(deps, row);
@@ -263,6 +265,10 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     if (stop) {
       // Canceled (the API has already recorded it) or taken over by another worker.
       await settleLost(deps, id, stop.kind);
+      return;
+    }
+    if (error.code === 'resource_exhausted' && deps.queue) {
+      await deferOnExhaustion(deps, deps.queue, row, error);
       return;
     }
     if (error.retryable && attempt < deps.maxAttempts) {
@@ -322,6 +328,34 @@ async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promis
   await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
   deps.log('warn', 'render handed back on shutdown', { productionId: id });
   throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+}
+
+/**
+ * A full disk (or quota, or file table) passes, but rarely within the queue's few seconds of
+ * backoff: the production goes back to the queue with a new job that starts after a delay
+ * (15 s, doubling, at most 10 min), without using up an attempt. Past RENDER_MAX_REQUEUES it fails.
+ */
+async function deferOnExhaustion(deps: RenderWorkerDeps, queue: JobQueue, row: repo.ProductionRow, error: AppError): Promise<void> {
+  const { database, workerId } = deps;
+  const id = row.id;
+  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
+    await finishFailed(deps, id, error, {});
+    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+    deps.log('error', 'render failed: out of resources', { productionId: id, requeues: row.requeues, message: error.message });
+    return;
+  }
+  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
+  const released = await database.db.transaction(async (tx) => {
+    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: error.message, retryable: true } });
+    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, startAfterSec: delaySec, executor: executorFor(tx) });
+    return owned;
+  });
+  if (!released) {
+    await settleLost(deps, id, error.code);
+    return;
+  }
+  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+  deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: id, delaySec, message: error.message });
 }
 
 /**

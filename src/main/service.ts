@@ -11,6 +11,7 @@ import type { Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
+import { DiskSpaceGuard } from '../lib/disk-space.js';
 import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../jobs/queue.js';
@@ -100,8 +101,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await providers.tts.voices();
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
+  const disk = new DiskSpaceGuard([{ name: 'AIPROD_DATA_DIR', path: dataDir }, { name: 'AIPROD_CACHE_DIR', path: resolve(env.AIPROD_CACHE_DIR) }], env.DISK_MIN_FREE_BYTES);
   const productions = new ProductionsService({
-    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
+    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk,
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
     mediaFetch,
@@ -133,7 +135,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       metrics.workersIdle.dec();
       try {
         await handleRender(job, {
-          database, storage, pipeline, workerId, assetsDir, tmpDir,
+          database, storage, queue, pipeline, workerId, assetsDir, tmpDir,
           stallTimeoutSec: env.STALL_TIMEOUT_SEC,
           heartbeatSec: env.HEARTBEAT_SEC,
           maxAttempts: env.RENDER_ATTEMPTS,
@@ -202,7 +204,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, events, tts: providers.tts, metrics, media, access, webhooks: webhooks.service,
+      database, queue, storage, productions, events, tts: providers.tts, metrics, media, disk, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),

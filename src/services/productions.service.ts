@@ -54,6 +54,8 @@ export interface ProductionsDeps {
   prices?: PriceList;
   /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
   webhookAllow?: AllowList;
+  /** Refuses new work (503 insufficient_storage) while the data or cache directory is short of space. */
+  disk?: { assertRoom(): Promise<void> };
 }
 
 export interface Accepted {
@@ -201,6 +203,7 @@ export class ProductionsService {
    * refuses another body with 409.
    */
   async create(tenantId: string, body: unknown, idempotencyKey?: string, validated?: CreateProduction): Promise<Accepted> {
+    await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(body));
     // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
     const request = validated ?? (await this.validate(body));
@@ -248,6 +251,7 @@ export class ProductionsService {
 
   /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */
   async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+    await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(items));
     if (idempotencyKey) {
       const ids = await this.replay(tenantId, idempotencyKey, hash);
@@ -362,6 +366,7 @@ export class ProductionsService {
     if (row.status !== 'failed') {
       throw new AppError('conflict', `production ${id} is ${row.status}, not failed`, { details: [{ path: 'status', message: 'only a failed production can be retried' }] });
     }
+    await this.deps.disk?.assertRoom();
     const updated = await this.db.transaction(async (tx) => {
       const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0 }, ['failed']);
       if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });

@@ -133,3 +133,31 @@ test('a production the sweeper keeps finding without a job is re-queued at most 
   assert.match(row.error?.message ?? '', /3 times/);
   assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false);
 });
+
+test('a full disk (ENOSPC) is retryable: the production goes back to the queue with a delay, then fails past the bound', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  rig.hook = async () => {
+    throw Object.assign(new Error(`ENOSPC: no space left on device, write '${svc.dataDir}/tmp/x.wav'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  };
+  const { threw } = await rig.render(id);
+  assert.equal(threw, undefined, 'the job is done: a new, delayed one takes over (no queue retry is used up)');
+  const row = await read(id);
+  assert.equal(row.status, 'queued', JSON.stringify(row.error));
+  assert.equal(row.error?.code, 'resource_exhausted');
+  assert.equal(row.error?.retryable, true);
+  assert.doesNotMatch(row.error?.message ?? '', new RegExp(svc.dataDir), 'no server path in what the tenant sees');
+  assert.equal(row.requeues, 1);
+  const { rows } = await svc.database.executeSql(
+    `select (start_after > now() + interval '5 seconds') as later from pgboss.job where data->>'productionId' = $1 and state = 'created'`,
+    [id],
+  );
+  assert.deepEqual(rows, [{ later: true }], 'one waiting job, started after a backoff');
+
+  // Still full after RENDER_MAX_REQUEUES delays: it fails, with the same code.
+  await svc.database.db.update(productions).set({ requeues: 3 }).where(eq(productions.id, id));
+  await rig.render(id);
+  const failed = await read(id);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error?.code, 'resource_exhausted');
+});

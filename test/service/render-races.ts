@@ -60,6 +60,7 @@ export class RaceRig {
     return {
       database: this.svc.database,
       storage: this.svc.storage,
+      queue: this.svc.queue,
       pipeline: { ...this.pipeline, providers: { ...this.pipeline.providers, script } },
       workerId: `race-worker-${randomUUID().slice(0, 8)}`,
       assetsDir: join(this.svc.dataDir, 'assets'),
