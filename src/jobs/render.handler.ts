@@ -5,7 +5,7 @@
  * a canceled one is aborted (FFmpeg killed, partial cache units removed) within a heartbeat or,
  * through LISTEN, at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, classifyFailure } from '../contract/errors.js';
 import type { ProductionStatus } from '../contract/production.js';
@@ -23,6 +23,7 @@ import type { Storage } from '../storage/storage.port.js';
 import type { WebhookEmitter } from '../webhooks/emitter.js';
 import type { JobQueue, QueueJob } from './queue.js';
 import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
+import { makeRenderDir, touchRenderDir } from './temp-dirs.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
   plan: 'planning',
@@ -108,7 +109,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   const controller = active.add(id);
   const onShutdown = (): void => controller.abort(new RenderStopped('shutdown'));
   deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  let workDir: string | undefined;
   const beat = setInterval(() => {
+    if (workDir) touchRenderDir(workDir); // the temp sweep leaves a directory in use alone
     repo
       .heartbeat(db, id, workerId)
       .then((lease) => {
@@ -116,7 +119,6 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       })
       .catch(() => undefined); // a missed beat is retried; only a stale lease hands the work over
   }, deps.heartbeatSec * 1000);
-  const workDir = mkdtempSync(join(deps.tmpDir, `render-${id}-`));
   deps.log('info', 'render started', { productionId: id, attempt });
 
   let status: ProductionStatus = 'planning';
@@ -141,6 +143,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   };
 
   try {
+    // Inside the try: on a full disk this fails too, and is handled like any failure of the render.
+    const dir = makeRenderDir(deps.tmpDir, id);
+    workDir = dir;
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
     await repo.failRunningStageRuns(db, id);
     // Canceled (or taken over) between the claim and now: stop before doing any work.
@@ -152,7 +157,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     // A failed read fails (and retries) the render: never render it unbranded by accident.
     const tenant = await getTenant(db, row.tenantId);
     const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding));
-    const mediaDir = join(workDir, 'media');
+    const mediaDir = join(dir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);
     // An approved storyboard may link media by URL too (it keeps the URLs, never temporary paths).
@@ -209,7 +214,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       return;
     }
     // storyboard.json names the media the user linked, not this render's temporary copies.
-    const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(workDir, 'out'));
+    const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(dir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
       await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa });
@@ -289,7 +294,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     clearInterval(beat);
     deps.shutdown.removeEventListener('abort', onShutdown);
     active.remove(id);
-    rmSync(workDir, { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -4,17 +4,17 @@
  *   productions (the objects and their rows; the production row and its history stay),
  *   idempotency keys and finished webhook deliveries with their attempts.
  * - Per machine, in every worker process at start and every 6 hours: stage-cache units not used
- *   for that long, and temporary render directories left by a killed process.
- * RETENTION_DAYS=0 keeps everything.
+ *   for that long, and temporary render directories left by a killed process (those at any
+ *   RETENTION_DAYS: they are garbage, not history).
+ * RETENTION_DAYS=0 keeps everything else.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { and, lt, ne } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { idempotencyKeys, webhookDeliveries } from '../db/schema.js';
 import type { StageCache } from '../pipeline/cache.js';
 import type { Storage } from '../storage/storage.port.js';
+import { sweepRenderDirs } from './temp-dirs.js';
 
 const DAY_MS = 86_400_000;
 
@@ -58,33 +58,16 @@ export interface LocalRetentionResult {
   tmpDirs: number;
 }
 
-/** Prunes this machine's stage cache and leftover render directories. */
-export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
-  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs: 0 };
-  const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
-  const pruned = cache.prune(cutoff);
-  // A render directory lives only as long as its render; one a day old belongs to a dead process.
-  const tmpCutoff = now.getTime() - Math.min(retentionDays * DAY_MS, DAY_MS);
-  let tmpDirs = 0;
-  for (const name of safeReaddir(tmpDir)) {
-    if (!name.startsWith('render-')) continue;
-    const path = join(tmpDir, name);
-    try {
-      if (statSync(path).mtimeMs < tmpCutoff) {
-        rmSync(path, { recursive: true, force: true });
-        tmpDirs++;
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
-}
+/** A render directory nobody touched for this long (renders touch theirs at every heartbeat) belongs to no live render. */
+export const RENDER_DIR_STALE_MS = 3600_000;
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+/**
+ * Prunes this machine's stage cache (units unused for RETENTION_DAYS; 0 keeps them) and the render
+ * directories killed workers left (whatever RETENTION_DAYS says: see temp-dirs.ts for the rule).
+ */
+export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
+  const tmpDirs = sweepRenderDirs(tmpDir, { staleMs: RENDER_DIR_STALE_MS, now: now.getTime() }).length;
+  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs };
+  const pruned = cache.prune(new Date(now.getTime() - retentionDays * DAY_MS));
+  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
 }

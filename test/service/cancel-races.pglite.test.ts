@@ -161,3 +161,13 @@ test('a full disk (ENOSPC) is retryable: the production goes back to the queue w
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error?.code, 'resource_exhausted');
 });
+
+test('a work directory that cannot be made fails the render like any failure, and leaves no timer or registration behind', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  rig.hook = async () => undefined;
+  const { threw } = await rig.render(id, { tmpDir: '/nonexistent/aiprod-tmp', heartbeatSec: 0.05 });
+  assert.equal(threw, undefined);
+  assert.equal((await read(id)).status, 'failed');
+  assert.equal(rig.active.size, 0, 'the render is no longer registered for cancels');
+});
