@@ -160,7 +160,8 @@ export class ProductionsService {
     return { request, estimate: await estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices) };
   }
 
-  private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
+  /** `maxPriority`: the tenant's tier cap (QuotaService); callers inside the service (CLI, operators) are not capped. */
+  private newRow(tenantId: string, request: CreateProduction, createdAt: Date, maxPriority = Infinity): repo.NewProduction {
     const { webhookUrl, review, metadata, priority, ...brief } = request;
     return {
       id: randomUUID(),
@@ -170,7 +171,7 @@ export class ProductionsService {
       review: review ?? false,
       webhookUrl: webhookUrl ?? null,
       metadata: metadata ?? {},
-      priority: priority ?? 0,
+      priority: Math.min(priority ?? 0, maxPriority),
       createdAt,
       updatedAt: createdAt,
     };
@@ -250,7 +251,7 @@ export class ProductionsService {
   }
 
   /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */
-  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string, options: { maxPriority?: number } = {}): Promise<{ ids: string[]; replayed: boolean }> {
     await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(items));
     if (idempotencyKey) {
@@ -272,7 +273,7 @@ export class ProductionsService {
     }
     // Timestamps a microsecond apart keep the batch's order in newest-first listings.
     const base = Date.now();
-    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i)));
+    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i), options.maxPriority));
     const ids = rows.map((r) => r.id);
     const raced = await this.db.transaction(async (tx) => {
       if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: ids }))) return true;
