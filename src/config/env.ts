@@ -179,7 +179,14 @@ export type Env = z.infer<typeof envSchema>;
 /** Parses an environment (default: process.env); throws naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    const env = result.data;
+    // A worker that beats no faster than the stall timeout is taken for dead while it renders.
+    if (env.HEARTBEAT_SEC >= env.STALL_TIMEOUT_SEC) {
+      throw new Error(`invalid configuration: HEARTBEAT_SEC (${env.HEARTBEAT_SEC}) must be less than STALL_TIMEOUT_SEC (${env.STALL_TIMEOUT_SEC}); a third of it or less is safe`);
+    }
+    return env;
+  }
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new Error(`invalid configuration: ${problems.join('; ')}`);
 }

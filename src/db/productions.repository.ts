@@ -262,8 +262,19 @@ export async function countByStatus(db: AppDb): Promise<Record<string, number>> 
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 1000): Promise<OutputRow[]> {
-  return db.select().from(outputs).where(lt(outputs.createdAt, olderThan)).limit(limit);
+/** Where a page of outputs ended: outputs are paged by (production_id, name), exact text keys. */
+export type OutputKey = Pick<OutputRow, 'productionId' | 'name'>;
+
+/** Outputs created before `olderThan`, in key order, after `after` when given. */
+export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 1000, after?: OutputKey): Promise<OutputRow[]> {
+  const conditions = [lt(outputs.createdAt, olderThan)];
+  if (after) conditions.push(sql`(${outputs.productionId}, ${outputs.name}) > (${after.productionId}, ${after.name})`);
+  return db
+    .select()
+    .from(outputs)
+    .where(and(...conditions))
+    .orderBy(asc(outputs.productionId), asc(outputs.name))
+    .limit(limit);
 }
 
 export async function deleteOutput(db: AppDb, productionId: string, name: string): Promise<void> {

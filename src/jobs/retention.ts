@@ -24,23 +24,38 @@ export interface StoredRetentionResult {
   idempotencyKeys: number;
   /** Finished webhook deliveries (their attempts go with them). */
   webhookDeliveries: number;
+  /** Outputs whose object could not be deleted: their rows stay, and the next run tries again. */
+  failedDeletions: number;
+  /** The first few of those failures, for the log. */
+  failures: { storageKey: string; message: string }[];
 }
 
 /** Deletes outputs (objects, then rows) and idempotency keys created before the cut-off. */
 export async function expireStored(database: Database, storage: Storage, retentionDays: number, now = new Date()): Promise<StoredRetentionResult> {
-  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0 };
+  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0, failedDeletions: 0, failures: [] };
   if (retentionDays <= 0) return result;
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
+  // Paged by key: an output whose deletion failed keeps its row and must not be read again this run.
+  let after: repo.OutputKey | undefined;
   for (;;) {
-    const batch = await repo.findExpiredOutputs(database.db, cutoff, 500);
+    const batch = await repo.findExpiredOutputs(database.db, cutoff, 500, after);
     for (const output of batch) {
-      // Object first: a crash between the two leaves a row whose download 404s, never an orphan object.
-      await storage.delete(output.storageKey);
+      try {
+        // Object first: a crash between the two leaves a row whose download 404s, never an orphan object.
+        await storage.delete(output.storageKey);
+      } catch (error) {
+        // One object the store refuses (a permission, an outage) must not stop the others.
+        result.failedDeletions++;
+        if (result.failures.length < 10) result.failures.push({ storageKey: output.storageKey, message: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
       await repo.deleteOutput(database.db, output.productionId, output.name);
       result.outputs++;
       result.bytes += output.bytes;
     }
-    if (batch.length < 500) break;
+    const last = batch[batch.length - 1];
+    if (!last || batch.length < 500) break;
+    after = last;
   }
   const keys = await database.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).returning({ key: idempotencyKeys.key });
   result.idempotencyKeys = keys.length;

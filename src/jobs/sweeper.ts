@@ -71,3 +71,20 @@ export async function sweepStalls(
   }
   return result;
 }
+
+type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * sweepStalls as the workers run it, on a timer and from the queue's cron: a failed sweep (the
+ * database away) is logged and the next tick tries again; what a sweep did is logged too.
+ */
+export async function sweepStallsLogged(database: Database, queue: JobQueue, options: Parameters<typeof sweepStalls>[2], log: Log): Promise<SweepResult | undefined> {
+  try {
+    const result = await sweepStalls(database, queue, options);
+    if (result.requeued.length + result.failed.length > 0) log('warn', 'stall sweep: productions re-queued or failed', { requeued: result.requeued, failed: result.failed });
+    return result;
+  } catch (error) {
+    log('error', 'stall sweep failed', { message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}

@@ -16,7 +16,7 @@ import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../jobs/queue.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
-import { sweepStalls } from '../jobs/sweeper.js';
+import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
@@ -124,9 +124,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
     const sweep = (): Promise<unknown> =>
-      sweepStalls(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES }).catch((error: unknown) => {
-        log('error', 'stall sweep failed', { message: error instanceof Error ? error.message : String(error) });
-      });
+      sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES }, log);
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
@@ -158,8 +156,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await queue.schedule('sweep', '17 3 * * *', { kind: 'retention' });
     await queue.work('sweep', 1, async (job) => {
       if (job.data.kind === 'retention') {
-        const result = await expireStored(database, storage, env.RETENTION_DAYS);
+        const { failures, ...result } = await expireStored(database, storage, env.RETENTION_DAYS);
         log('info', 'retention: expired stored outputs', { ...result });
+        if (result.failedDeletions > 0) log('error', 'retention: stored outputs that could not be deleted are kept for the next run', { count: result.failedDeletions, failures });
       } else {
         await sweep();
       }
