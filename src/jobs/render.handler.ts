@@ -101,7 +101,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   if (!row) {
     // Finished, canceled, or held by a live worker: nothing to do — except record a cancel that
     // was asked but never made final (it raced a status write).
-    await settleLost(deps, id, 'not claimed');
+    const settled = await repo.settleCanceled(db, id);
+    if (settled) {
+      await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: settled.tenantId }));
+      deps.log('info', 'render not claimed: its cancel is recorded', { productionId: id });
+    }
     return;
   }
   const attempt = row.attempts;

@@ -111,6 +111,11 @@ test('a shutdown hand-back puts the production back once; past the bound it fail
   const row = await read(id);
   assert.equal(row.status, 'failed');
   assert.equal(row.error?.code, 'requeue_limit');
+  // A retry asked for by the tenant starts a fresh count.
+  await svc.productions.retry('default', id);
+  const retried = await read(id);
+  assert.equal(retried.status, 'queued');
+  assert.equal(retried.requeues, 0);
 });
 
 test('a production the sweeper keeps finding without a job is re-queued at most RENDER_MAX_REQUEUES times, then failed', async () => {
