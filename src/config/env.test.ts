@@ -29,3 +29,9 @@ test('a bad value stops the start and names the variable', () => {
   assert.throws(() => loadEnv({ STORAGE_URL: 'ftp://x' }), /STORAGE_URL/);
   assert.equal(loadEnv({ S3_FORCE_PATH_STYLE: 'false' }).S3_FORCE_PATH_STYLE, false);
 });
+
+test('HEARTBEAT_SEC must be under STALL_TIMEOUT_SEC: otherwise the start stops naming both', () => {
+  assert.throws(() => loadEnv({ HEARTBEAT_SEC: '60', STALL_TIMEOUT_SEC: '60' }), /HEARTBEAT_SEC \(60\).*STALL_TIMEOUT_SEC \(60\)/);
+  assert.throws(() => loadEnv({ HEARTBEAT_SEC: '90' }), /HEARTBEAT_SEC.*STALL_TIMEOUT_SEC/);
+  assert.equal(loadEnv({ HEARTBEAT_SEC: '1', STALL_TIMEOUT_SEC: '5' }).HEARTBEAT_SEC, 1);
+});

@@ -77,8 +77,15 @@ export const envSchema = z.object({
   HEARTBEAT_SEC: z.coerce.number().min(0.5).max(600).default(10),
   /** Attempts a production gets for retryable errors (exponential backoff between them). */
   RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Times a production may go back to the queue without finishing (shutdown hand-backs, stall and lost-job recoveries) before it fails with requeue_limit. */
+  RENDER_MAX_REQUEUES: z.coerce.number().int().min(1).max(1000).default(10),
   /** Seconds a worker waits for running renders on SIGTERM before handing them back. */
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(30),
+  /**
+   * Free bytes AIPROD_DATA_DIR and AIPROD_CACHE_DIR must keep: below it, creates answer 503
+   * insufficient_storage and /ready reports the disk. 0 turns the check off.
+   */
+  DISK_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(512 * 1024 ** 2),
   /** Outputs and cache older than this many days are deleted by the daily clean-up; 0 keeps everything. */
   RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
   /** Largest JSON body the API accepts, in bytes. */
@@ -178,7 +185,14 @@ export type Env = z.infer<typeof envSchema>;
 /** Parses an environment (default: process.env); throws naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    const env = result.data;
+    // A worker that beats no faster than the stall timeout is taken for dead while it renders.
+    if (env.HEARTBEAT_SEC >= env.STALL_TIMEOUT_SEC) {
+      throw new Error(`invalid configuration: HEARTBEAT_SEC (${env.HEARTBEAT_SEC}) must be less than STALL_TIMEOUT_SEC (${env.STALL_TIMEOUT_SEC}); a third of it or less is safe`);
+    }
+    return env;
+  }
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new Error(`invalid configuration: ${problems.join('; ')}`);
 }

@@ -41,6 +41,9 @@ export type ErrorCode =
   | 'rate_limited'
   | 'not_ready'
   | 'worker_lost'
+  | 'requeue_limit'
+  | 'resource_exhausted'
+  | 'insufficient_storage'
   | 'internal';
 
 export interface ErrorDetail {
@@ -91,6 +94,9 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   not_ready: 503,
   worker_lost: 500,
+  requeue_limit: 500,
+  resource_exhausted: 503,
+  insufficient_storage: 503,
   internal: 500,
 };
 
@@ -101,6 +107,8 @@ const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   not_ready: true,
   rate_limited: true,
   media_fetch_failed: true,
+  resource_exhausted: true,
+  insufficient_storage: true,
 };
 
 export class AppError extends Error {
@@ -132,6 +140,41 @@ export function isAppError(error: unknown): error is AppError {
 /** Wraps anything thrown into an AppError without losing the original as `cause`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  const exhausted = resourceExhaustion(error);
+  if (exhausted) return exhausted;
   const message = error instanceof Error ? error.message : String(error);
   return new AppError('internal', message, { cause: error });
+}
+
+/**
+ * toAppError, and a failure that is really the machine running out of something (a full disk, a
+ * quota, file descriptors) becomes `resource_exhausted` — retryable, since it passes — even when a
+ * layer below coded it otherwise (FFmpeg's "No space left on device" is no `ffmpeg_failed`).
+ * Stops (`aborted`) and errors already retryable keep their code.
+ */
+export function classifyFailure(error: unknown): AppError {
+  if (error instanceof AppError && (error.retryable || error.code === 'aborted')) return error;
+  return resourceExhaustion(error) ?? toAppError(error);
+}
+
+/** Errno codes of exhausted resources, and the texts (strerror) tools such as FFmpeg print for them. */
+const EXHAUSTED: Record<string, { what: string; text: RegExp }> = {
+  ENOSPC: { what: 'no space left on the device', text: /no space left on device/i },
+  EDQUOT: { what: 'the disk quota is exceeded', text: /disk quota exceeded/i },
+  EMFILE: { what: 'too many open files in the process', text: /too many open files(?! in system)/i },
+  ENFILE: { what: 'too many open files in the system', text: /too many open files in system/i },
+};
+
+function resourceExhaustion(error: unknown): AppError | undefined {
+  // The error itself, then its causes (an AppError wrapping an fs error, an Error with { cause }).
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const errno = (e as { code?: unknown }).code;
+    const known = typeof errno === 'string' ? EXHAUSTED[errno] : undefined;
+    const [code, found] = known ? [errno as string, known] : (Object.entries(EXHAUSTED).find(([, x]) => x.text.test(e.message)) ?? []);
+    if (code && found) {
+      // The message names the resource, never the path (it is a server's, not the tenant's business).
+      return new AppError('resource_exhausted', `the worker ran out of resources: ${found.what} (${code}); retried later`, { cause: error });
+    }
+  }
+  return undefined;
 }

@@ -35,7 +35,13 @@ export const productionOptionsShape = {
   webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Called when the production finishes or waits for review.'),
   review: z.boolean().optional().describe('Pause after planning (status awaiting_review) until the storyboard is approved.'),
   metadata: metadataSchema.optional(),
-  priority: z.number().int().min(0).max(10).optional().describe('0 (default) to 10; higher is rendered first.'),
+  priority: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .optional()
+    .describe("0 (default) to 10; higher is rendered first. Capped by the tenant's tier: free 0, pro 5, enterprise 10; a higher value is lowered to the cap, and the production shows the priority it got."),
 };
 
 export const createProductionSchema = briefFieldsSchema

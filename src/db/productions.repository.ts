@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { RUNNING_STATUSES, type ListQuery, type ProductionStatus } from '../contract/production.js';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { AppDb } from './database.js';
 import { idempotencyKeys, outputs, productions, stageRuns } from './schema.js';
 
@@ -98,7 +99,8 @@ export async function insertIdempotencyKey(db: AppDb, row: typeof idempotencyKey
 
 /**
  * Takes a production for this worker: only when it is waiting, or running under a worker whose
- * heartbeat is older than `stallSec` (a dead worker). Returns the row as taken, or undefined.
+ * heartbeat is older than `stallSec` (a dead worker), and never once a cancel was asked. Returns
+ * the row as taken, or undefined.
  */
 export async function claimProduction(db: AppDb, id: string, workerId: string, stallSec: number): Promise<ProductionRow | undefined> {
   const [row] = await db
@@ -107,6 +109,7 @@ export async function claimProduction(db: AppDb, id: string, workerId: string, s
     .where(
       and(
         eq(productions.id, id),
+        eq(productions.cancelRequested, false),
         or(
           eq(productions.status, 'queued'),
           and(
@@ -130,14 +133,78 @@ export async function heartbeat(db: AppDb, id: string, workerId: string): Promis
   return row;
 }
 
-/** Updates a production this worker holds; false when it holds it no more. */
+/**
+ * Updates a production this worker holds (queued or running, its worker, no cancel asked); false
+ * when it holds it no more — canceled, or taken over — which the caller must treat as a signal.
+ */
 export async function updateOwned(db: AppDb, id: string, workerId: string, values: Partial<NewProduction>): Promise<boolean> {
   const rows = await db
     .update(productions)
-    .set({ ...values, updatedAt: sql`now()`, heartbeatAt: sql`now()` })
-    .where(and(eq(productions.id, id), eq(productions.workerId, workerId), eq(productions.cancelRequested, false)))
+    .set({ updatedAt: sql`now()`, heartbeatAt: sql`now()`, ...values })
+    .where(
+      and(
+        eq(productions.id, id),
+        eq(productions.workerId, workerId),
+        eq(productions.cancelRequested, false),
+        inArray(productions.status, ['queued', ...RUNNING_STATUSES]),
+      ),
+    )
     .returning({ id: productions.id });
   return rows.length === 1;
+}
+
+/**
+ * Puts a production this worker holds back in the queue (a hand-back on shutdown, or a retryable
+ * failure the queue retries), counting it against RENDER_MAX_REQUEUES when `requeue`; false when
+ * it holds it no more (see updateOwned).
+ */
+export async function releaseOwned(db: AppDb, id: string, workerId: string, options: { requeue: boolean; error?: NewProduction['error'] }): Promise<boolean> {
+  const rows = await db
+    .update(productions)
+    .set({
+      status: 'queued', workerId: null, heartbeatAt: null, updatedAt: sql`now()`,
+      ...(options.error !== undefined ? { error: options.error } : {}),
+      ...(options.requeue ? { requeues: sql`${productions.requeues} + 1` } : {}),
+    })
+    .where(and(eq(productions.id, id), eq(productions.workerId, workerId), eq(productions.cancelRequested, false), inArray(productions.status, [...RUNNING_STATUSES])))
+    .returning({ id: productions.id });
+  return rows.length === 1;
+}
+
+/**
+ * A production whose cancel was asked but that is not final yet (a cancel that raced a status
+ * write) is recorded canceled; returns the row when this call did it.
+ */
+export async function settleCanceled(db: AppDb, id: string): Promise<ProductionRow | undefined> {
+  const [row] = await db
+    .update(productions)
+    .set({ status: 'canceled', workerId: null, heartbeatAt: null, finishedAt: sql`coalesce(${productions.finishedAt}, now())`, updatedAt: sql`now()` })
+    .where(and(eq(productions.id, id), eq(productions.cancelRequested, true), inArray(productions.status, ['queued', 'awaiting_review', ...RUNNING_STATUSES])))
+    .returning();
+  return row;
+}
+
+/**
+ * The sweeper's write on a production it found stalled or jobless: applied only while the row is
+ * still as found — same status and worker, no cancel asked, and (when running) its lease still
+ * stale — so a worker that was only slow, or a cancel that landed meanwhile, wins.
+ */
+export async function updateSwept(db: AppDb, found: ProductionRow, stallSec: number, values: PgUpdateSetSource<typeof productions>): Promise<ProductionRow | undefined> {
+  const running = (RUNNING_STATUSES as readonly ProductionStatus[]).includes(found.status);
+  const [row] = await db
+    .update(productions)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(productions.id, found.id),
+        eq(productions.status, found.status),
+        eq(productions.cancelRequested, false),
+        found.workerId === null ? isNull(productions.workerId) : eq(productions.workerId, found.workerId),
+        running ? or(isNull(productions.heartbeatAt), lt(productions.heartbeatAt, sql`now() - make_interval(secs => ${stallSec})`)) : undefined,
+      ),
+    )
+    .returning();
+  return row;
 }
 
 export async function updateProduction(db: AppDb, id: string, values: Partial<NewProduction>, onlyIn?: ProductionStatus[]): Promise<ProductionRow | undefined> {
@@ -195,8 +262,19 @@ export async function countByStatus(db: AppDb): Promise<Record<string, number>> 
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 1000): Promise<OutputRow[]> {
-  return db.select().from(outputs).where(lt(outputs.createdAt, olderThan)).limit(limit);
+/** Where a page of outputs ended: outputs are paged by (production_id, name), exact text keys. */
+export type OutputKey = Pick<OutputRow, 'productionId' | 'name'>;
+
+/** Outputs created before `olderThan`, in key order, after `after` when given. */
+export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 1000, after?: OutputKey): Promise<OutputRow[]> {
+  const conditions = [lt(outputs.createdAt, olderThan)];
+  if (after) conditions.push(sql`(${outputs.productionId}, ${outputs.name}) > (${after.productionId}, ${after.name})`);
+  return db
+    .select()
+    .from(outputs)
+    .where(and(...conditions))
+    .orderBy(asc(outputs.productionId), asc(outputs.name))
+    .limit(limit);
 }
 
 export async function deleteOutput(db: AppDb, productionId: string, name: string): Promise<void> {

@@ -90,6 +90,8 @@ export const productions = pgTable(
     workerId: text('worker_id'),
     heartbeatAt: at('heartbeat_at'),
     cancelRequested: boolean('cancel_requested').notNull().default(false),
+    /** Times it went back to the queue without finishing (shutdown hand-backs, stall and lost-job recoveries); bounded by RENDER_MAX_REQUEUES. */
+    requeues: integer('requeues').notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
     startedAt: at('started_at'),

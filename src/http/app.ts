@@ -27,6 +27,7 @@ import { catalogRoutes } from './routes/catalog.routes.js';
 import { legacyRoutes } from './routes/legacy.routes.js';
 import { productionRoutes } from './routes/productions.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
+import type { DiskSpaceGuard } from '../lib/disk-space.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
 
 export interface AppDeps {
@@ -38,6 +39,8 @@ export interface AppDeps {
   tts: SpeechSynthesizer;
   metrics: Metrics;
   media?: MediaTools;
+  /** Free space of the data and cache directories: creates and /ready (DISK_MIN_FREE_BYTES). */
+  disk?: DiskSpaceGuard;
   access: AccessService;
   webhooks: WebhooksService;
   auth: Omit<AuthOptions, 'database'>;
@@ -119,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
   app.addHook('onClose', stopAuth);
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
-  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
+  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics, disk: deps.disk }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   const quotas = new QuotaService(deps.database.db, deps.productions);
   await app.register(productionRoutes({ productions: deps.productions, quotas, storage: deps.storage, events: deps.events }));

@@ -32,8 +32,8 @@ export interface JobQueue {
   work<N extends JobName>(name: N, concurrency: number, handler: (job: QueueJob<N>) => Promise<void>): Promise<void>;
   /** Jobs waiting, and the age in seconds of the oldest (for /metrics). */
   depth(name: JobName): Promise<{ waiting: number; active: number; oldestWaitingSec: number }>;
-  /** Ids of productions that have a render job not yet finished (waiting, retrying or active). */
-  pendingProductionIds(): Promise<Set<string>>;
+  /** Which of `ids` have a render job not yet finished (waiting, retrying or active). */
+  pendingProductionIds(ids: readonly string[]): Promise<Set<string>>;
   schedule(name: JobName, cron: string, data: object): Promise<void>;
   /** Cancels the render jobs of a production that no worker has started (after a cancel). */
   discardPending(productionId: string): Promise<number>;
@@ -145,10 +145,13 @@ export class PgBossQueue implements JobQueue {
     return { waiting: row?.waiting ?? 0, active: row?.active ?? 0, oldestWaitingSec: row?.oldest ?? 0 };
   }
 
-  async pendingProductionIds(): Promise<Set<string>> {
+  async pendingProductionIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    // One text parameter (ids are UUIDs, never commas): both executors pass it the same way.
     const { rows } = await this.db.executeSql(
-      `select data->>'productionId' as id from ${this.schema}.job where name = $1 and state in ('created', 'retry', 'active')`,
-      [JOBS.render.queue],
+      `select distinct data->>'productionId' as id from ${this.schema}.job
+        where name = $1 and state in ('created', 'retry', 'active') and data->>'productionId' = any(string_to_array($2, ','))`,
+      [JOBS.render.queue, ids.join(',')],
     );
     return new Set((rows as { id: string }[]).map((r) => r.id));
   }

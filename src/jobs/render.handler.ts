@@ -5,13 +5,13 @@
  * a canceled one is aborted (FFmpeg killed, partial cache units removed) within a heartbeat or,
  * through LISTEN, at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, toAppError } from '../contract/errors.js';
-import { RUNNING_STATUSES, type ProductionStatus } from '../contract/production.js';
+import { AppError, classifyFailure } from '../contract/errors.js';
+import type { ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
-import type { Database } from '../db/database.js';
+import { executorFor, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
@@ -21,7 +21,9 @@ import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { WebhookEmitter } from '../webhooks/emitter.js';
-import type { QueueJob } from './queue.js';
+import type { JobQueue, QueueJob } from './queue.js';
+import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
+import { makeRenderDir, touchRenderDir } from './temp-dirs.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
   plan: 'planning',
@@ -46,8 +48,12 @@ export interface RenderWorkerDeps {
   heartbeatSec: number;
   /** Attempts in all (pg-boss retries + 1). */
   maxAttempts: number;
+  /** Hand-backs on shutdown (with the sweeper's re-queues) a production may have before it fails with requeue_limit (RENDER_MAX_REQUEUES). */
+  maxRequeues?: number;
   /** Limits and allow-lists for media linked by URL. */
   mediaFetch: MediaFetchConfig;
+  /** For a delayed new job when the machine runs out of resources; without it the queue's own retry is used. */
+  queue?: JobQueue;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
@@ -57,6 +63,16 @@ export interface RenderWorkerDeps {
 }
 
 class LeaseLost extends Error {}
+
+/**
+ * Why a render was stopped from outside, carried as its AbortSignal's reason: the handler decides
+ * on `kind`, never on a message. A shutdown hands the render back; a cancel or a lost lease ends it.
+ */
+export class RenderStopped extends AppError {
+  constructor(readonly kind: 'shutdown' | 'canceled' | 'lease_lost') {
+    super('aborted', kind === 'shutdown' ? 'worker shutting down' : kind === 'canceled' ? 'canceled' : 'lease lost');
+  }
+}
 
 /** Cancels in-flight renders by id (fed by LISTEN aiprod_cancel). */
 export class ActiveRenders {
@@ -70,7 +86,7 @@ export class ActiveRenders {
     this.controllers.delete(id);
   }
   cancel(id: string): void {
-    this.controllers.get(id)?.abort(new AppError('aborted', 'canceled'));
+    this.controllers.get(id)?.abort(new RenderStopped('canceled'));
   }
   get size(): number {
     return this.controllers.size;
@@ -82,21 +98,31 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   const db = database.db;
   const id = job.data.productionId;
   const row = await repo.claimProduction(db, id, workerId, deps.stallTimeoutSec);
-  if (!row) return; // finished, canceled, or held by a live worker: nothing to do
+  if (!row) {
+    // Finished, canceled, or held by a live worker: nothing to do — except record a cancel that
+    // was asked but never made final (it raced a status write).
+    const settled = await repo.settleCanceled(db, id);
+    if (settled) {
+      await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: settled.tenantId }));
+      deps.log('info', 'render not claimed: its cancel is recorded', { productionId: id });
+    }
+    return;
+  }
   const attempt = row.attempts;
   const notify = (): Promise<void> => database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
   const controller = active.add(id);
-  const onShutdown = (): void => controller.abort(new AppError('aborted', 'worker shutting down'));
+  const onShutdown = (): void => controller.abort(new RenderStopped('shutdown'));
   deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  let workDir: string | undefined;
   const beat = setInterval(() => {
+    if (workDir) touchRenderDir(workDir); // the temp sweep leaves a directory in use alone
     repo
       .heartbeat(db, id, workerId)
       .then((lease) => {
-        if (!lease || lease.cancelRequested) controller.abort(new AppError('aborted', lease ? 'canceled' : 'lease lost'));
+        if (!lease || lease.cancelRequested) controller.abort(new RenderStopped(lease ? 'canceled' : 'lease_lost'));
       })
       .catch(() => undefined); // a missed beat is retried; only a stale lease hands the work over
   }, deps.heartbeatSec * 1000);
-  const workDir = mkdtempSync(join(deps.tmpDir, `render-${id}-`));
   deps.log('info', 'render started', { productionId: id, attempt });
 
   let status: ProductionStatus = 'planning';
@@ -121,16 +147,21 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   };
 
   try {
+    // Inside the try: on a full disk this fails too, and is handled like any failure of the render.
+    const dir = makeRenderDir(deps.tmpDir, id);
+    workDir = dir;
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
     await repo.failRunningStageRuns(db, id);
-    await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 });
+    // Canceled (or taken over) between the claim and now: stop before doing any work.
+    if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 }))) controller.abort(new RenderStopped('lease_lost'));
+    controller.signal.throwIfAborted();
     await notify();
     // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
     // A failed read fails (and retries) the render: never render it unbranded by accident.
     const tenant = await getTenant(db, row.tenantId);
     const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding));
-    const mediaDir = join(workDir, 'media');
+    const mediaDir = join(dir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);
     // An approved storyboard may link media by URL too (it keeps the URLs, never temporary paths).
@@ -177,18 +208,20 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await writing;
     if (planOnly) {
       // Webhooks: production.awaiting_review commits with the status change.
-      await db.transaction(async (tx) => {
+      const reviewed = await db.transaction(async (tx) => {
         const owned = await repo.updateOwned(tx, id, workerId, { status: 'awaiting_review', storyboard: stored(result.state.storyboard), progress: overallProgress(fractions) * 100, workerId: null });
         if (owned) await deps.webhooks?.emit(tx, id, 'production.awaiting_review');
+        return owned;
       });
+      if (!reviewed) await settleLost(deps, id, 'lost before review');
       await notify();
       return;
     }
     // storyboard.json names the media the user linked, not this render's temporary copies.
-    const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(workDir, 'out'));
+    const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(dir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
-      await finishFailed(deps, row, new AppError('qa_failed', qaMessage(qa)), { qa });
+      await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa });
       await notify();
       return;
     }
@@ -231,34 +264,41 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     deps.log('info', 'render succeeded', { productionId: id, attempt, seconds: result.timings });
   } catch (thrown) {
     await writing;
-    const error = toAppError(controller.signal.aborted && controller.signal.reason instanceof AppError ? controller.signal.reason : thrown);
+    const stop = controller.signal.aborted && controller.signal.reason instanceof RenderStopped ? controller.signal.reason : undefined;
+    const error = classifyFailure(stop ?? thrown);
     await repo.failRunningStageRuns(db, id).catch(() => undefined);
-    if (controller.signal.aborted) {
-      const reason = error.message;
-      if (reason === 'worker shutting down') {
-        // Handed back: another worker (or this one after a restart) resumes from the cache.
-        await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null });
-        await notify();
-        deps.log('warn', 'render handed back on shutdown', { productionId: id });
-        throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
-      }
-      deps.log('info', 'render stopped', { productionId: id, reason });
-      return; // canceled (the API has already recorded it) or taken over by another worker
+    if (stop?.kind === 'shutdown') {
+      await handBack(deps, row);
+      return;
+    }
+    if (stop) {
+      // Canceled (the API has already recorded it) or taken over by another worker.
+      await settleLost(deps, id, stop.kind);
+      return;
+    }
+    if (error.code === 'resource_exhausted' && deps.queue) {
+      await deferOnExhaustion(deps, deps.queue, row, error);
+      return;
     }
     if (error.retryable && attempt < deps.maxAttempts) {
-      await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null, error: { code: error.code, message: error.message, retryable: true } });
+      const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: error.message, retryable: true } });
+      if (!released) {
+        // A cancel landed during the failure: the job ends here, the queue must not retry it.
+        await settleLost(deps, id, `retryable ${error.code}`);
+        return;
+      }
       await notify();
       deps.log('warn', 'render failed, will retry', { productionId: id, attempt, code: error.code, message: error.message });
       throw error; // the queue retries with backoff
     }
-    await finishFailed(deps, row, error, {});
+    await finishFailed(deps, id, error, {});
     await notify();
     deps.log('error', 'render failed', { productionId: id, attempt, code: error.code, message: error.message });
   } finally {
     clearInterval(beat);
     deps.shutdown.removeEventListener('abort', onShutdown);
     active.remove(id);
-    rmSync(workDir, { recursive: true, force: true });
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   }
 }
 
@@ -276,15 +316,75 @@ function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean;
   return `quality checks failed: ${failed.map((c) => `${c.name} (expected ${c.expected}, measured ${c.measured})`).join('; ')}`;
 }
 
-/** Records a final failure, unless the production was canceled meanwhile; production.failed commits with it. */
-async function finishFailed(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
-  await deps.database.db.transaction(async (tx) => {
-    const failed = await repo.updateProduction(
-      tx,
-      row.id,
-      { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
-      ['queued', ...RUNNING_STATUSES],
-    );
-    if (failed) await deps.webhooks?.emit(tx, row.id, 'production.failed');
+/**
+ * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from
+ * the cache. Throws the retryable error that makes the queue run the job again; past
+ * RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
+ */
+async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promise<void> {
+  const { database, workerId } = deps;
+  const id = row.id;
+  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
+    await finishFailed(deps, id, requeueLimit(row.requeues), {});
+    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues });
+    return;
+  }
+  if (!(await repo.releaseOwned(database.db, id, workerId, { requeue: true }))) {
+    await settleLost(deps, id, 'shutdown');
+    return;
+  }
+  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+  deps.log('warn', 'render handed back on shutdown', { productionId: id });
+  throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+}
+
+/**
+ * A full disk (or quota, or file table) passes, but rarely within the queue's few seconds of
+ * backoff: the production goes back to the queue with a new job that starts after a delay
+ * (15 s, doubling, at most 10 min), without using up an attempt. Past RENDER_MAX_REQUEUES it fails.
+ */
+async function deferOnExhaustion(deps: RenderWorkerDeps, queue: JobQueue, row: repo.ProductionRow, error: AppError): Promise<void> {
+  const { database, workerId } = deps;
+  const id = row.id;
+  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
+    await finishFailed(deps, id, error, {});
+    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+    deps.log('error', 'render failed: out of resources', { productionId: id, requeues: row.requeues, message: error.message });
+    return;
+  }
+  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
+  const released = await database.db.transaction(async (tx) => {
+    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: error.message, retryable: true } });
+    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, startAfterSec: delaySec, executor: executorFor(tx) });
+    return owned;
   });
+  if (!released) {
+    await settleLost(deps, id, error.code);
+    return;
+  }
+  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
+  deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: id, delaySec, message: error.message });
+}
+
+/**
+ * A guarded write found the production no longer this worker's. Either a cancel won — recorded
+ * now if the cancel's own write did not make it final — or another worker took it over. Either
+ * way this job ends here, without a retry.
+ */
+async function settleLost(deps: RenderWorkerDeps, id: string, why: string): Promise<void> {
+  const settled = await repo.settleCanceled(deps.database.db, id);
+  if (settled) await deps.database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: settled.tenantId }));
+  const now = settled ?? (await repo.findProductionById(deps.database.db, id));
+  deps.log('info', 'render stopped: the production is no longer this worker\'s', { productionId: id, why, status: now?.status, cancelRequested: now?.cancelRequested });
+}
+
+/** Records a final failure of a production this worker holds; a cancel that won meanwhile stays. production.failed commits with it. */
+async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
+  const failed = await deps.database.db.transaction(async (tx) => {
+    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
+    if (owned) await deps.webhooks?.emit(tx, id, 'production.failed');
+    return owned;
+  });
+  if (!failed) await settleLost(deps, id, `failed with ${error.code}`);
 }

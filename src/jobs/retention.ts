@@ -4,17 +4,17 @@
  *   productions (the objects and their rows; the production row and its history stay),
  *   idempotency keys and finished webhook deliveries with their attempts.
  * - Per machine, in every worker process at start and every 6 hours: stage-cache units not used
- *   for that long, and temporary render directories left by a killed process.
- * RETENTION_DAYS=0 keeps everything.
+ *   for that long, and temporary render directories left by a killed process (those at any
+ *   RETENTION_DAYS: they are garbage, not history).
+ * RETENTION_DAYS=0 keeps everything else.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { and, lt, ne } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { idempotencyKeys, webhookDeliveries } from '../db/schema.js';
 import type { StageCache } from '../pipeline/cache.js';
 import type { Storage } from '../storage/storage.port.js';
+import { sweepRenderDirs } from './temp-dirs.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,23 +24,38 @@ export interface StoredRetentionResult {
   idempotencyKeys: number;
   /** Finished webhook deliveries (their attempts go with them). */
   webhookDeliveries: number;
+  /** Outputs whose object could not be deleted: their rows stay, and the next run tries again. */
+  failedDeletions: number;
+  /** The first few of those failures, for the log. */
+  failures: { storageKey: string; message: string }[];
 }
 
 /** Deletes outputs (objects, then rows) and idempotency keys created before the cut-off. */
 export async function expireStored(database: Database, storage: Storage, retentionDays: number, now = new Date()): Promise<StoredRetentionResult> {
-  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0 };
+  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0, failedDeletions: 0, failures: [] };
   if (retentionDays <= 0) return result;
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
+  // Paged by key: an output whose deletion failed keeps its row and must not be read again this run.
+  let after: repo.OutputKey | undefined;
   for (;;) {
-    const batch = await repo.findExpiredOutputs(database.db, cutoff, 500);
+    const batch = await repo.findExpiredOutputs(database.db, cutoff, 500, after);
     for (const output of batch) {
-      // Object first: a crash between the two leaves a row whose download 404s, never an orphan object.
-      await storage.delete(output.storageKey);
+      try {
+        // Object first: a crash between the two leaves a row whose download 404s, never an orphan object.
+        await storage.delete(output.storageKey);
+      } catch (error) {
+        // One object the store refuses (a permission, an outage) must not stop the others.
+        result.failedDeletions++;
+        if (result.failures.length < 10) result.failures.push({ storageKey: output.storageKey, message: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
       await repo.deleteOutput(database.db, output.productionId, output.name);
       result.outputs++;
       result.bytes += output.bytes;
     }
-    if (batch.length < 500) break;
+    const last = batch[batch.length - 1];
+    if (!last || batch.length < 500) break;
+    after = last;
   }
   const keys = await database.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).returning({ key: idempotencyKeys.key });
   result.idempotencyKeys = keys.length;
@@ -58,33 +73,16 @@ export interface LocalRetentionResult {
   tmpDirs: number;
 }
 
-/** Prunes this machine's stage cache and leftover render directories. */
-export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
-  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs: 0 };
-  const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
-  const pruned = cache.prune(cutoff);
-  // A render directory lives only as long as its render; one a day old belongs to a dead process.
-  const tmpCutoff = now.getTime() - Math.min(retentionDays * DAY_MS, DAY_MS);
-  let tmpDirs = 0;
-  for (const name of safeReaddir(tmpDir)) {
-    if (!name.startsWith('render-')) continue;
-    const path = join(tmpDir, name);
-    try {
-      if (statSync(path).mtimeMs < tmpCutoff) {
-        rmSync(path, { recursive: true, force: true });
-        tmpDirs++;
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
-}
+/** A render directory nobody touched for this long (renders touch theirs at every heartbeat) belongs to no live render. */
+export const RENDER_DIR_STALE_MS = 3600_000;
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+/**
+ * Prunes this machine's stage cache (units unused for RETENTION_DAYS; 0 keeps them) and the render
+ * directories killed workers left (whatever RETENTION_DAYS says: see temp-dirs.ts for the rule).
+ */
+export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
+  const tmpDirs = sweepRenderDirs(tmpDir, { staleMs: RENDER_DIR_STALE_MS, now: now.getTime() }).length;
+  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs };
+  const pruned = cache.prune(new Date(now.getTime() - retentionDays * DAY_MS));
+  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
 }

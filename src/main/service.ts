@@ -11,11 +11,12 @@ import type { Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
+import { DiskSpaceGuard } from '../lib/disk-space.js';
 import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../jobs/queue.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
-import { sweepStalls } from '../jobs/sweeper.js';
+import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
@@ -100,8 +101,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await providers.tts.voices();
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
+  const disk = new DiskSpaceGuard([{ name: 'AIPROD_DATA_DIR', path: dataDir }, { name: 'AIPROD_CACHE_DIR', path: resolve(env.AIPROD_CACHE_DIR) }], env.DISK_MIN_FREE_BYTES);
   const productions = new ProductionsService({
-    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
+    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk,
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
     mediaFetch,
@@ -122,7 +124,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
     const sweep = (): Promise<unknown> =>
-      sweepStalls(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS }).catch(() => undefined);
+      sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES }, log);
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
@@ -131,10 +133,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       metrics.workersIdle.dec();
       try {
         await handleRender(job, {
-          database, storage, pipeline, workerId, assetsDir, tmpDir,
+          database, storage, queue, pipeline, workerId, assetsDir, tmpDir,
           stallTimeoutSec: env.STALL_TIMEOUT_SEC,
           heartbeatSec: env.HEARTBEAT_SEC,
           maxAttempts: env.RENDER_ATTEMPTS,
+          maxRequeues: env.RENDER_MAX_REQUEUES,
           shutdown: shutdown.signal,
           onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
           webhooks: webhooks.emitter,
@@ -153,8 +156,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await queue.schedule('sweep', '17 3 * * *', { kind: 'retention' });
     await queue.work('sweep', 1, async (job) => {
       if (job.data.kind === 'retention') {
-        const result = await expireStored(database, storage, env.RETENTION_DAYS);
+        const { failures, ...result } = await expireStored(database, storage, env.RETENTION_DAYS);
         log('info', 'retention: expired stored outputs', { ...result });
+        if (result.failedDeletions > 0) log('error', 'retention: stored outputs that could not be deleted are kept for the next run', { count: result.failedDeletions, failures });
       } else {
         await sweep();
       }
@@ -199,7 +203,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, events, tts: providers.tts, metrics, media, access, webhooks: webhooks.service,
+      database, queue, storage, productions, events, tts: providers.tts, metrics, media, disk, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),

@@ -54,6 +54,8 @@ export interface ProductionsDeps {
   prices?: PriceList;
   /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
   webhookAllow?: AllowList;
+  /** Refuses new work (503 insufficient_storage) while the data or cache directory is short of space. */
+  disk?: { assertRoom(): Promise<void> };
 }
 
 export interface Accepted {
@@ -158,7 +160,8 @@ export class ProductionsService {
     return { request, estimate: await estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices) };
   }
 
-  private newRow(tenantId: string, request: CreateProduction, createdAt: Date): repo.NewProduction {
+  /** `maxPriority`: the tenant's tier cap (QuotaService); callers inside the service (CLI, operators) are not capped. */
+  private newRow(tenantId: string, request: CreateProduction, createdAt: Date, maxPriority = Infinity): repo.NewProduction {
     const { webhookUrl, review, metadata, priority, ...brief } = request;
     return {
       id: randomUUID(),
@@ -168,7 +171,7 @@ export class ProductionsService {
       review: review ?? false,
       webhookUrl: webhookUrl ?? null,
       metadata: metadata ?? {},
-      priority: priority ?? 0,
+      priority: Math.min(priority ?? 0, maxPriority),
       createdAt,
       updatedAt: createdAt,
     };
@@ -201,6 +204,7 @@ export class ProductionsService {
    * refuses another body with 409.
    */
   async create(tenantId: string, body: unknown, idempotencyKey?: string, validated?: CreateProduction): Promise<Accepted> {
+    await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(body));
     // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
     const request = validated ?? (await this.validate(body));
@@ -247,7 +251,8 @@ export class ProductionsService {
   }
 
   /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */
-  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string, options: { maxPriority?: number } = {}): Promise<{ ids: string[]; replayed: boolean }> {
+    await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(items));
     if (idempotencyKey) {
       const ids = await this.replay(tenantId, idempotencyKey, hash);
@@ -268,7 +273,7 @@ export class ProductionsService {
     }
     // Timestamps a microsecond apart keep the batch's order in newest-first listings.
     const base = Date.now();
-    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i)));
+    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i), options.maxPriority));
     const ids = rows.map((r) => r.id);
     const raced = await this.db.transaction(async (tx) => {
       if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: ids }))) return true;
@@ -362,8 +367,10 @@ export class ProductionsService {
     if (row.status !== 'failed') {
       throw new AppError('conflict', `production ${id} is ${row.status}, not failed`, { details: [{ path: 'status', message: 'only a failed production can be retried' }] });
     }
+    await this.deps.disk?.assertRoom();
     const updated = await this.db.transaction(async (tx) => {
-      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0 }, ['failed']);
+      // A retry starts a fresh count of re-queues (RENDER_MAX_REQUEUES): one that failed with requeue_limit can run again.
+      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0, requeues: 0 }, ['failed']);
       if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
       return next;
     });

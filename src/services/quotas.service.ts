@@ -26,12 +26,17 @@ export interface TierQuotas {
   /** Productions queued, running or awaiting review at once. */
   maxConcurrent: number;
   maxBatch: number;
+  /**
+   * The highest render priority the tier gets: a higher one asked for is lowered to it (the
+   * production shows the priority it got), so one tenant cannot jump the queue of the others.
+   */
+  maxPriority: number;
 }
 
 export const TIER_QUOTAS: Record<Tier, TierQuotas> = {
-  free: { maxDurationSec: 120, maxResolution: '720p', maxConcurrent: 3, maxBatch: 10 },
-  pro: { maxDurationSec: 900, maxResolution: '1080p', maxConcurrent: 25, maxBatch: 100 },
-  enterprise: { maxDurationSec: 1800, maxResolution: '1080p', maxConcurrent: Infinity, maxBatch: 500 },
+  free: { maxDurationSec: 120, maxResolution: '720p', maxConcurrent: 3, maxBatch: 10, maxPriority: 0 },
+  pro: { maxDurationSec: 900, maxResolution: '1080p', maxConcurrent: 25, maxBatch: 100, maxPriority: 5 },
+  enterprise: { maxDurationSec: 1800, maxResolution: '1080p', maxConcurrent: Infinity, maxBatch: 500, maxPriority: 10 },
 };
 
 const RESOLUTION_RANK = { '480p': 480, '720p': 720, '1080p': 1080 } as const;
@@ -115,7 +120,10 @@ export class QuotaService {
         });
       }
     }
-    return estimates.map((estimate, i) => ({ estimate, request: validated[i] as CreateProduction }));
+    return estimates.map((estimate, i) => {
+      const request = validated[i] as CreateProduction;
+      return { estimate, request: request.priority === undefined ? request : { ...request, priority: Math.min(request.priority, q.maxPriority) } };
+    });
   }
 
   /**
@@ -144,7 +152,8 @@ export class QuotaService {
         if (await this.productionsService.replayOf(tenantId, idempotencyKey, items)) return undefined;
         throw error;
       });
-      const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey);
+      const { maxPriority } = this.quotas[(await this.tenant(tenantId)).tier] ?? TIER_QUOTAS.free;
+      const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey, { maxPriority });
       if (!result.replayed && estimates) await this.recordEstimates(result.ids, estimates);
       return result;
     });

@@ -74,7 +74,7 @@ test('cancel during the encode kills FFmpeg, removes the work directory and part
   const cleanSec = (performance.now() - canceledAt) / 1000;
 
   // The worker has let go of its job (completed, not retried): nothing can render it again.
-  await pollUntil('the render job finished', async () => !(await s.queue.pendingProductionIds()).has(id), 10_000, 100);
+  await pollUntil('the render job finished', async () => !(await s.queue.pendingProductionIds([id])).has(id), 10_000, 100);
   const settled = await s.productions.get('default', id);
   assert.equal(settled.status, 'canceled');
   assert.equal(settled.attempts, 1);

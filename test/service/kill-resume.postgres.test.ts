@@ -133,7 +133,7 @@ test('a worker killed with SIGKILL mid-render: a second worker takes over and re
     ((await svc.database.executeSql(`select state from pgboss.job where data->>'productionId' = $1 order by created_on`, [id])).rows as { state: string }[]).map((r) => r.state);
   await pollUntil('the new job to complete', async () => (await jobStates()).at(-1) === 'completed', 10_000);
   assert.deepEqual(await jobStates(), ['failed', 'completed'], 'the dead worker\'s job was retired, the new one completed');
-  assert.equal((await svc.queue.pendingProductionIds()).has(id), false);
+  assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false);
 
   const mp4 = done.outputs.find((o) => o.name === 'video.mp4');
   assert.ok(mp4, JSON.stringify(done.outputs));

@@ -45,7 +45,7 @@ test('a batch of 150 is validated and inserted in one transaction with its jobs'
   assert.equal(res.statusCode, 202, res.body);
   assert.equal(res.json().count, 150);
   const ids = new Set(res.json().ids as string[]);
-  const pending = await svc.queue.pendingProductionIds();
+  const pending = await svc.queue.pendingProductionIds([...ids]);
   assert.ok([...ids].every((id) => pending.has(id)), 'every production has its queue job');
   let seen = 0;
   let cursor: string | null = null;

@@ -15,6 +15,8 @@ export interface SystemDeps {
   storage: Storage;
   media?: MediaTools;
   metrics: Metrics;
+  /** Free space of the data and cache directories (DISK_MIN_FREE_BYTES). */
+  disk?: { assertRoom(): Promise<void> };
 }
 
 const checkSchema = z.object({
@@ -44,6 +46,7 @@ export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (
       ffmpeg: deps.media
         ? await probe(() => deps.media!.ffmpeg(['-hide_banner', '-version'], { timeoutSec: 10 }))
         : { ok: true, skipped: 'no render worker in this process (--role api)' },
+      disk: deps.disk ? await probe(() => deps.disk!.assertRoom()) : { ok: true, skipped: 'not checked' },
     };
     const ok = Object.values(checks).every((c) => c.ok);
     return reply.status(ok ? 200 : 503).send({ ok, checks });

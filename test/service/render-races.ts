@@ -1,0 +1,88 @@
+/**
+ * Drives the render handler directly against a service's database and queue (a service started
+ * with role 'api', so no worker of its own takes the jobs), with a script writer whose plan() runs
+ * a test's hook: the hook is where a cancel, a shutdown or a failure is made to land at one exact
+ * point of a render.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadEnv } from '../../src/config/env.js';
+import { ActiveRenders, handleRender, type RenderWorkerDeps } from '../../src/jobs/render.handler.js';
+import { createPipelineDeps } from '../../src/main/container.js';
+import type { PipelineDeps } from '../../src/pipeline/context.js';
+import { RuleBasedWriter } from '../../src/providers/script/rule-based.adapter.js';
+import type { ScriptWriter } from '../../src/providers/script/script.port.js';
+import { CANCEL_CHANNEL } from '../../src/services/productions.service.js';
+import type { TestService } from './harness.js';
+
+export type PlanHook = (productionId: string, signal: AbortSignal | undefined) => Promise<void>;
+
+/** A brief no other test plans (the plan stage is cached on the brief, and the hook runs only on a miss). */
+export const uniqueBrief = (): { scenes: { narration: string; durationSec: number; visual: { type: 'color'; color: string } }[]; resolution: '480p' } => ({
+  scenes: [{ narration: `A race ${randomUUID()}.`, durationSec: 2, visual: { type: 'color', color: '#1e3a8a' } }],
+  resolution: '480p',
+});
+
+export class RaceRig {
+  readonly shutdown = new AbortController();
+  readonly active = new ActiveRenders();
+  /** Productions whose plan() was entered. */
+  readonly planned: string[] = [];
+  hook: PlanHook = async () => undefined;
+  /** Hooks by production, for renders that run at the same time (the default hook otherwise). */
+  readonly hooks = new Map<string, PlanHook>();
+
+  private constructor(
+    private readonly svc: TestService,
+    private readonly pipeline: PipelineDeps,
+  ) {}
+
+  static async create(svc: TestService): Promise<RaceRig> {
+    const env = loadEnv({ ...process.env, AIPROD_CACHE_DIR: join(svc.dataDir, 'race-cache') });
+    mkdirSync(join(svc.dataDir, 'tmp'), { recursive: true });
+    const rig = new RaceRig(svc, await createPipelineDeps(env));
+    // As a worker does: a cancel's NOTIFY aborts the render at once.
+    await svc.database.listen(CANCEL_CHANNEL, (id) => rig.active.cancel(id));
+    return rig;
+  }
+
+  deps(productionId: string, overrides: Partial<RenderWorkerDeps> = {}): RenderWorkerDeps {
+    const rule = new RuleBasedWriter();
+    const script: ScriptWriter = {
+      id: 'race-writer@1',
+      plan: async (brief, signal) => {
+        this.planned.push(productionId);
+        await (this.hooks.get(productionId) ?? this.hook)(productionId, signal);
+        return rule.plan(brief);
+      },
+    };
+    return {
+      database: this.svc.database,
+      storage: this.svc.storage,
+      queue: this.svc.queue,
+      pipeline: { ...this.pipeline, providers: { ...this.pipeline.providers, script } },
+      workerId: `race-worker-${randomUUID().slice(0, 8)}`,
+      assetsDir: join(this.svc.dataDir, 'assets'),
+      tmpDir: join(this.svc.dataDir, 'tmp'),
+      stallTimeoutSec: 60,
+      heartbeatSec: 30,
+      maxAttempts: 3,
+      maxRequeues: 3,
+      mediaFetch: { maxBytes: 1024 * 1024, timeoutMs: 1000, allowHosts: [], allowCidrs: [] },
+      shutdown: this.shutdown.signal,
+      log: () => undefined,
+      ...overrides,
+    };
+  }
+
+  /** Runs the render job of `productionId` as a worker would; resolves with what the queue would see. */
+  async render(productionId: string, overrides: Partial<RenderWorkerDeps> = {}): Promise<{ threw?: Error }> {
+    try {
+      await handleRender({ id: randomUUID(), name: 'render', data: { productionId }, retryCount: 0 }, this.deps(productionId, overrides), this.active);
+      return {};
+    } catch (error) {
+      return { threw: error as Error };
+    }
+  }
+}
