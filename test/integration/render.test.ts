@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
+import { runProcess } from '../../src/media/ffmpeg.js';
 import { file, measureLoudness, render } from './harness.js';
 
 const SHORT = [
@@ -68,4 +69,33 @@ test('a full brief delivers every companion file, with measured values and costs
   const board = JSON.parse(readFileSync(file(delivered, 'storyboard.json'), 'utf8')) as { scenes: unknown[]; timeline: { totalSec: number } };
   assert.equal(board.scenes.length, 2);
   assert.ok(existsSync(file(delivered, 'thumbnail.jpg')));
+});
+
+test('a colour scene followed by others renders at 30 fps, every planned frame present', async () => {
+  // At 30 fps the transition is 14 frames (0.4667 s); a colour source whose length was written in
+  // seconds made 15, and xfade and concat then waited on each other forever. The watchdog turns
+  // such a hang into a failure (ffmpeg_stalled) instead of a test that never ends.
+  const { delivered, deps, result } = await render(
+    {
+      scenes: [
+        { narration: 'A colour card opens.', durationSec: 2, visual: { type: 'color', color: '#1e3a8a' } },
+        { narration: 'A gradient follows it.', durationSec: 2, visual: { type: 'gradient', colors: ['#7c2d12', '#f59e0b'] } },
+        { narration: 'Another card.', durationSec: 2, visual: { type: 'color', color: '#064e3b' } },
+        { narration: 'And a last one.', durationSec: 2, visual: { type: 'color', color: '#7c2d12' } },
+      ],
+      resolution: '480p',
+      fps: 30,
+      seed: 5,
+    },
+    { env: { FFMPEG_STALL_SEC: '20' } },
+  );
+  const timeline = result.state.timeline;
+  assert.ok(timeline);
+  const { stdout } = await runProcess(
+    deps.media.bins.ffprobe,
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file(delivered, 'video.mp4')],
+    { captureStdout: true },
+  );
+  assert.equal(Number(stdout.trim()), Math.round(timeline.totalSec * 30));
+  assert.equal(result.state.qa?.passed, true, JSON.stringify(result.state.qa?.checks.filter((c) => !c.passed)));
 });
