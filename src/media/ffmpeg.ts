@@ -71,7 +71,7 @@ function deathSignalWrapper(): string | null {
   pdeathsig = null;
   if (process.platform !== 'linux') return pdeathsig;
   for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
-    const probe = spawnSync(candidate, ['--pdeathsig', 'KILL', '--', process.execPath, '-e', ''], { stdio: 'ignore', timeout: 5000 });
+    const probe = spawnSync(candidate, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
     if (probe.status === 0) {
       pdeathsig = candidate;
       break;
@@ -123,7 +123,7 @@ export function runProcess(binary: string, args: readonly string[], options: Run
     let lastProgress = Date.now();
     let reportsProgress = false;
     const position = { frame: -1, outTimeUs: -1, totalSize: -1 };
-    let cpuTicks = 0;
+    let cpuTicks: number | undefined;
 
     const kill = (why: 'timeout' | 'abort' | 'stall'): void => {
       killedFor ??= why;
@@ -138,11 +138,10 @@ export function runProcess(binary: string, args: readonly string[], options: Run
             const now = Date.now();
             if (!reportsProgress) {
               const ticks = childCpuTicks(child.pid);
-              if (ticks !== undefined) {
-                const busy = ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE);
-                cpuTicks = ticks;
-                if (busy) lastProgress = now;
+              if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
+                lastProgress = now;
               }
+              cpuTicks = ticks;
             }
             if (now - lastProgress >= stallMs) kill('stall');
           }, checkEveryMs)
@@ -172,7 +171,7 @@ export function runProcess(binary: string, args: readonly string[], options: Run
         else if (key === 'total_size') progressed('totalSize', Number(value));
         else {
           const us = Number(value);
-          if (!Number.isFinite(us)) continue;
+          if (!Number.isFinite(us) || us < 0) continue; // N/A, or a negative time before the first packet
           progressed('outTimeUs', us);
           onProgress?.(us / 1e6);
         }
