@@ -8,7 +8,7 @@
  * - **Watchdog.** A run that makes no progress for `stallSec` is SIGKILLed and fails with
  *   `ffmpeg_stalled`. Progress is an advancing position (`frame=`, `out_time_us=`, `total_size=`)
  *   once the run prints `-progress` blocks — a wedged FFmpeg keeps printing the same block twice a
- *   second — and, before or without them, any output or CPU use (at least a tenth of a core),
+ *   second — and, before or without them, any output or CPU use (at least 3 % of a core),
  *   so a quiet but busy analysis pass is left alone while a process asleep on a pipe is not.
  * - **The parent's death.** On Linux each child is started through util-linux's
  *   `setpriv --pdeathsig KILL`, which sets PR_SET_PDEATHSIG and execs the binary in the same
@@ -47,8 +47,8 @@ export interface RunResult {
 const STDERR_KEEP = 64 * 1024;
 /** Default of FFMPEG_STALL_SEC (config/env.ts). */
 export const DEFAULT_STALL_SEC = 120;
-/** Share of one core a silent run must use to count as working. */
-const BUSY_SHARE = 0.1;
+/** Share of one core a silent run must use to count as working (a wedged FFmpeg polling its graph used 0.8 %). */
+const BUSY_SHARE = 0.03;
 const TICKS_PER_SEC = 100;
 
 const live = new Set<ChildProcess>();

@@ -49,10 +49,10 @@ test('a real FFmpeg asleep on a fifo that never delivers is killed as stalled, a
 });
 
 test('a slow child whose position keeps advancing is not killed', async () => {
-  // Each block comes after 300 ms and moves on by one frame: slow, never stalled for a second.
+  // Each block comes after 300 ms and moves on by one frame: slow, never stalled for two seconds.
   const [bin, args] = node(`let f = 0; const t = setInterval(() => { f++; process.stdout.write(${BLOCK}); if (f === 8) clearInterval(t); }, 300);`);
   const seconds: number[] = [];
-  await runProcess(bin, args, { stallSec: 1, timeoutSec: 120, onProgress: (s) => seconds.push(s) });
+  await runProcess(bin, args, { stallSec: 2, timeoutSec: 120, onProgress: (s) => seconds.push(s) });
   assert.ok(seconds.length >= 8);
 });
 
@@ -60,7 +60,7 @@ test('a real FFmpeg reading in real time, with progress, is not killed', async (
   const { stdout } = await runProcess(
     ffmpeg,
     ['-hide_banner', '-nostdin', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats', '-re', '-f', 'lavfi', '-i', 'testsrc=s=64x48:r=10', '-t', '3', '-f', 'null', '-'],
-    { stallSec: 1, timeoutSec: 120, captureStdout: true },
+    { stallSec: 2, timeoutSec: 120, captureStdout: true },
   );
   assert.match(stdout, /frame=30\n/);
 });
