@@ -38,6 +38,7 @@ test('an MP4 truncated to 40 % of its bytes fails QA on the decode check; the in
   assert.equal(decode?.passed, false, JSON.stringify(decode));
   assert.ok((qa?.measurements.decodedFrames ?? frames) < frames * 0.8, JSON.stringify(decode));
   assert.ok((qa?.measurements.decodeErrors ?? 0) > 0);
+  assert.ok(!JSON.stringify(qa).includes(cut), 'the report names the file, not its path on the server');
 
   // The case seen in the field: a truncated segment stream-copied into the MP4 beside intact audio.
   // Container duration (from the audio), loudness and the rest all pass; only the frame count tells.

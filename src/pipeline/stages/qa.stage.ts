@@ -1,4 +1,4 @@
-/** qa: measures the delivered MP4 (ffprobe plus one analysis pass) and applies the quality gates. */
+/** qa: measures the delivered MP4 (ffprobe, one analysis pass, one full decode) and applies the quality gates. */
 import { AppError } from '../../contract/errors.js';
 import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type Interval } from '../../media/args/analysis.js';
 import type { Storyboard } from '../../contract/storyboard.js';
@@ -42,6 +42,8 @@ export const qaStage: Stage = {
     const analysis = parseAnalysis(stderr, probed.durationSec);
     ctx.progress(0.6, 'analysed');
     // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header says.
+    // The report is shown to tenants: FFmpeg's messages name the file, never its path on this machine.
+    const unpathed = (line: string): string => line.split(mp4.path).join(mp4.name);
     const decode = await ctx.deps.media.ffmpeg(buildDecodeCheckArgs(mp4.path), { signal: ctx.signal, captureStdout: true }).then(
       (r) => parseDecodeCheck(r.stdout, r.stderr),
       // A file FFmpeg cannot read through is a failed check, not a failed stage.
@@ -50,6 +52,7 @@ export const qaStage: Stage = {
         throw error;
       },
     );
+    decode.errors = decode.errors.map(unpathed);
     const report = evaluateQa(probed, analysis, {
       timeline,
       width: brief.width,
