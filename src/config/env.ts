@@ -24,6 +24,12 @@ export const envSchema = z.object({
   AIPROD_CACHE_DIR: z.string().trim().min(1).default('.aiprod-cache'),
   /** Seconds after which one FFmpeg process is killed. */
   FFMPEG_TIMEOUT_SEC: z.coerce.number().int().min(10).max(86_400).default(3600),
+  /**
+   * Seconds an FFmpeg process may go without progress (no new frame or output time; for runs that
+   * print no progress, no output and no CPU use) before it is killed and the render fails with the
+   * retryable `ffmpeg_stalled`. 0 turns the watchdog off.
+   */
+  FFMPEG_STALL_SEC: z.coerce.number().int().min(0).max(86_400).default(120),
   /** Threads FFmpeg may use for encoding; 0 lets FFmpeg decide. */
   FFMPEG_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   /**

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'ffmpeg_missing'
   | 'ffmpeg_failed'
   | 'ffmpeg_timeout'
+  | 'ffmpeg_stalled'
   | 'aborted'
   | 'tts_failed'
   | 'qa_failed'
@@ -69,6 +70,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   ffmpeg_missing: 503,
   ffmpeg_failed: 500,
   ffmpeg_timeout: 504,
+  ffmpeg_stalled: 504,
   aborted: 499,
   tts_failed: 502,
   qa_failed: 422,
@@ -102,6 +104,11 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
 
 const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   ffmpeg_timeout: true,
+  // A child that stopped making progress (media/ffmpeg.ts's watchdog). Retryable: the causes seen
+  // are mostly transient (storage that stops answering, a stopped or starved process), and a
+  // deterministic one — a filter graph that deadlocks on its input — costs at most RENDER_ATTEMPTS
+  // stall periods before the production fails, where refusing to retry would lose the transient ones.
+  ffmpeg_stalled: true,
   tts_failed: true,
   cache_corrupt: true,
   not_ready: true,

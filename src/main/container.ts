@@ -27,7 +27,7 @@ export async function createMediaTools(env: Env): Promise<MediaTools> {
   return {
     bins,
     caps,
-    ffmpeg: (args, options) => runProcess(bins.ffmpeg, args, { timeoutSec: env.FFMPEG_TIMEOUT_SEC, ...options }),
+    ffmpeg: (args, options) => runProcess(bins.ffmpeg, args, { timeoutSec: env.FFMPEG_TIMEOUT_SEC, stallSec: env.FFMPEG_STALL_SEC, ...options }),
     probe: (path, signal) => probe(bins.ffprobe, path, signal),
     // One encode at a time: x264 threads across the cores, and measured, two concurrent encodes
     // of the same work took 18 % longer than the same encodes one after the other.

@@ -1,10 +1,28 @@
 /**
  * The one place AIPROD starts a process. Argument arrays come from the pure builders in
- * media/args/; this module spawns, parses progress, enforces a timeout and an abort signal, and
- * puts the tail of stderr into the error so a failed render says why.
+ * media/args/; this module spawns, parses progress, enforces a timeout, an abort signal and a
+ * progress watchdog, and puts the tail of stderr into the error so a failed render says why.
+ *
+ * A child never outlives its owner:
+ * - **Abort.** Every run takes the render's AbortSignal; an abort SIGKILLs the child.
+ * - **Watchdog.** A run that makes no progress for `stallSec` is SIGKILLed and fails with
+ *   `ffmpeg_stalled`. Progress is an advancing position (`frame=`, `out_time_us=`, `total_size=`)
+ *   once the run prints `-progress` blocks — a wedged FFmpeg keeps printing the same block twice a
+ *   second — and, before or without them, any output or CPU use (at least 3 % of a core),
+ *   so a quiet but busy analysis pass is left alone while a process asleep on a pipe is not.
+ * - **The parent's death.** On Linux each child is started through util-linux's
+ *   `setpriv --pdeathsig KILL`, which sets PR_SET_PDEATHSIG and execs the binary in the same
+ *   process: the kernel SIGKILLs the child when the Node process dies, however it dies (SIGKILL
+ *   included). Closing the child's stdin would not do: FFmpeg ignores end-of-file on stdin (it
+ *   reads it only for the interactive `q` key), and it ignores SIGPIPE, so it outlives closed
+ *   stdout and stderr pipes as well. The death signal follows the thread that spawned the child,
+ *   so the wrapper is used on the main thread only. Without setpriv (other systems), live
+ *   children are tracked and SIGKILLed on the process's `exit` event, which covers
+ *   `process.exit()`, signal handlers that exit, and uncaught exceptions — but not SIGKILL.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { AppError } from '../contract/errors.js';
 
 export interface RunOptions {
@@ -12,6 +30,8 @@ export interface RunOptions {
   onProgress?: (outTimeSec: number) => void;
   signal?: AbortSignal;
   timeoutSec?: number;
+  /** Seconds without progress after which the child is killed (`ffmpeg_stalled`); 0 turns the watchdog off. */
+  stallSec?: number;
   /** Keep all of stdout (for ffprobe JSON and analysis filters that print there). */
   captureStdout?: boolean;
 }
@@ -25,61 +45,167 @@ export interface RunResult {
 }
 
 const STDERR_KEEP = 64 * 1024;
+/** Default of FFMPEG_STALL_SEC (config/env.ts). */
+export const DEFAULT_STALL_SEC = 120;
+/** Share of one core a silent run must use to count as working (a wedged FFmpeg polling its graph used 0.8 %). */
+const BUSY_SHARE = 0.03;
+const TICKS_PER_SEC = 100;
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** SIGKILLs every child still running; called on the process's `exit` and usable by shutdown paths. */
+export function killAllChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/** Children started by runProcess that have not exited yet. */
+export function liveChildCount(): number {
+  return live.size;
+}
+
+let pdeathsig: string | null | undefined;
+/** The setpriv that sets a parent-death signal, when this system has one (probed once). */
+function deathSignalWrapper(): string | null {
+  if (pdeathsig !== undefined) return pdeathsig;
+  pdeathsig = null;
+  if (process.platform !== 'linux') return pdeathsig;
+  for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    const probe = spawnSync(candidate, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
+    if (probe.status === 0) {
+      pdeathsig = candidate;
+      break;
+    }
+  }
+  return pdeathsig;
+}
+
+/** CPU ticks (user + system) a running child has used, from /proc; undefined where it cannot be read. */
+function childCpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Runs a binary with an argument array (never a shell string).
  * @example
- * await runProcess(bins.ffmpeg, ['-y', '-i', 'in.wav', 'out.mp3'], { signal, timeoutSec: 60 });
+ * await runProcess(bins.ffmpeg, ['-y', '-i', 'in.wav', 'out.mp3'], { signal, timeoutSec: 60, stallSec: 120 });
  */
 export function runProcess(binary: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const { signal, onProgress, timeoutSec = 3600, captureStdout = false } = options;
+  const { signal, onProgress, timeoutSec = 3600, stallSec = DEFAULT_STALL_SEC, captureStdout = false } = options;
   if (signal?.aborted) return Promise.reject(abortError(binary));
 
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const cpuBefore = reapedChildrenCpuSec();
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrapper = isMainThread ? deathSignalWrapper() : null;
+    const child = wrapper
+      ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', killAllChildren);
+    }
     let stdout = '';
     let stderr = '';
     let progressLine = '';
     let settled = false;
-    let killedFor: 'timeout' | 'abort' | undefined;
+    let killedFor: 'timeout' | 'abort' | 'stall' | undefined;
 
-    const kill = (why: 'timeout' | 'abort'): void => {
-      killedFor = why;
+    // The watchdog's view: when the child last showed progress, and its position in -progress blocks.
+    let lastProgress = Date.now();
+    let reportsProgress = false;
+    const position = { frame: -1, outTimeUs: -1, totalSize: -1 };
+    let cpuTicks: number | undefined;
+
+    const kill = (why: 'timeout' | 'abort' | 'stall'): void => {
+      killedFor ??= why;
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill('timeout'), timeoutSec * 1000);
+    const stallMs = stallSec * 1000;
+    const checkEveryMs = Math.min(5000, Math.max(100, stallMs / 4));
+    const watchdog =
+      stallSec > 0
+        ? setInterval(() => {
+            const now = Date.now();
+            if (!reportsProgress) {
+              const ticks = childCpuTicks(child.pid);
+              if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
+                lastProgress = now;
+              }
+              cpuTicks = ticks;
+            }
+            if (now - lastProgress >= stallMs) kill('stall');
+          }, checkEveryMs)
+        : undefined;
     const onAbort = (): void => kill('abort');
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    const progressed = (key: keyof typeof position, value: number): void => {
+      if (value > position[key]) {
+        position[key] = value;
+        lastProgress = Date.now();
+      }
+    };
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
       if (captureStdout) stdout += chunk;
-      if (!onProgress) return;
+      if (!reportsProgress) lastProgress = Date.now();
       progressLine += chunk;
       const lines = progressLine.split('\n');
       progressLine = lines.pop() ?? '';
       for (const line of lines) {
-        const match = /^out_time_(?:us|ms)=(\d+)/.exec(line);
-        if (match?.[1]) onProgress(Number(match[1]) / 1e6);
+        const match = /^(frame|out_time_us|out_time_ms|total_size|progress)=\s*(\S+)/.exec(line);
+        if (!match) continue;
+        const [, key, value] = match;
+        if (key === 'progress') reportsProgress = true;
+        else if (key === 'frame') progressed('frame', Number(value));
+        else if (key === 'total_size') progressed('totalSize', Number(value));
+        else {
+          const us = Number(value);
+          if (!Number.isFinite(us) || us < 0) continue; // N/A, or a negative time before the first packet
+          progressed('outTimeUs', us);
+          onProgress?.(us / 1e6);
+        }
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      if (!reportsProgress) lastProgress = Date.now();
       stderr = (stderr + chunk).slice(-STDERR_KEEP);
     });
 
     const finish = (error: AppError | undefined, code?: number | null): void => {
       if (settled) return;
       settled = true;
+      live.delete(child);
       clearTimeout(timer);
+      clearInterval(watchdog);
       signal?.removeEventListener('abort', onAbort);
       if (error) return reject(error);
       const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
       if (killedFor === 'abort') return reject(abortError(binary));
       if (killedFor === 'timeout') {
         return reject(new AppError('ffmpeg_timeout', `${name(binary)} ran longer than ${timeoutSec} s and was stopped`));
+      }
+      if (killedFor === 'stall') {
+        return reject(
+          new AppError('ffmpeg_stalled', `${name(binary)} made no progress for ${stallSec} s and was stopped: ${tail(stderr) || 'no output'}`, {
+            details: [{ message: `args: ${args.join(' ')}` }],
+          }),
+        );
+      }
+      // setpriv could not exec the binary (127: not found, 126: not executable).
+      if (wrapper && (code === 127 || code === 126) && stderr.includes('setpriv: failed to execute')) {
+        return reject(missingError(binary, tail(stderr)));
       }
       if (code !== 0) {
         return reject(
@@ -93,14 +219,16 @@ export function runProcess(binary: string, args: readonly string[], options: Run
 
     child.on('error', (err: NodeJS.ErrnoException) => {
       const missing = err.code === 'ENOENT' || err.code === 'EACCES';
-      finish(
-        new AppError(missing ? 'ffmpeg_missing' : 'ffmpeg_failed', `cannot start ${binary}: ${err.message}`, {
-          cause: err,
-          details: missing ? [{ message: 'install ffmpeg (apt-get install ffmpeg) or set FFMPEG_PATH / FFPROBE_PATH' }] : [],
-        }),
-      );
+      finish(missing ? missingError(binary, err.message, err) : new AppError('ffmpeg_failed', `cannot start ${binary}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code) => finish(undefined, code));
+  });
+}
+
+function missingError(binary: string, message: string, cause?: unknown): AppError {
+  return new AppError('ffmpeg_missing', `cannot start ${binary}: ${message}`, {
+    cause,
+    details: [{ message: 'install ffmpeg (apt-get install ffmpeg) or set FFMPEG_PATH / FFPROBE_PATH' }],
   });
 }
 

@@ -2,6 +2,11 @@
  * Runs the pipeline for one brief: preflight, then the stages of stages.ts in order, with progress
  * events, per-stage timing and the cost ledger. Every stage is resumable through the cache, so
  * running the same brief again after a crash redoes only the unfinished units.
+ *
+ * One render, one lifetime: every stage and FFmpeg process of a render hangs off one
+ * AbortController, linked to the caller's signal. The first lane to fail in a parallel step aborts
+ * its siblings, and the error is rethrown only once every lane has settled; the controller is
+ * aborted in `finally`, so nothing the render started runs on after renderBrief returns or throws.
  */
 import { AppError } from '../contract/errors.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
@@ -36,15 +41,30 @@ const cpuNow = (): number => {
 };
 
 export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions): Promise<RenderResult> {
+  const lifetime = new AbortController();
+  const signal = lifetime.signal;
+  const outer = options.signal;
+  const onOuterAbort = (): void => lifetime.abort(outer?.reason);
+  if (outer?.aborted) lifetime.abort(outer.reason);
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await renderSteps(brief, deps, options, signal, lifetime);
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
+    lifetime.abort();
+  }
+}
+
+async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions, signal: AbortSignal, lifetime: AbortController): Promise<RenderResult> {
   const emit = options.onEvent ?? (() => undefined);
   const ledger = new CostLedger();
   const notes: string[] = [];
   const timings: Record<string, number> = {};
-  const voice = await preflight(brief, options.baseDir, deps, options.signal);
+  const voice = await preflight(brief, options.baseDir, deps, signal);
   let state: ProductionState = { brief, baseDir: options.baseDir, voice, storyboard: options.storyboard };
 
   const runStage = async (stage: Stage, input: ProductionState): Promise<Partial<ProductionState>> => {
-    if (options.signal?.aborted) throw new AppError('aborted', 'the render was cancelled');
+    if (signal.aborted) throw new AppError('aborted', 'the render was cancelled');
     const started = performance.now();
     const cpuStart = cpuNow();
     let units = 0;
@@ -52,7 +72,7 @@ export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, opti
     const pending: { provider: string; units: Record<string, number>; price: number }[] = [];
     const ctx: StageContext = {
       deps,
-      signal: options.signal,
+      signal,
       progress: (fraction, detail) => emit({ type: 'stage-progress', stage: stage.name, fraction: Math.min(1, Math.max(0, fraction)), detail }),
       unit: (hit) => {
         units++;
@@ -90,8 +110,21 @@ export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, opti
   for (const step of PIPELINE) {
     if ('parallel' in step) {
       const start = state;
-      const outputs = await Promise.all(step.parallel.map((lane) => runLane(Array.isArray(lane) ? lane : [lane], start)));
-      state = Object.assign({}, state, ...outputs) as ProductionState;
+      // The first failure aborts the other lanes; it is thrown once they have all stopped.
+      let first: { error: unknown } | undefined;
+      const settled = await Promise.allSettled(
+        step.parallel.map((lane) =>
+          runLane(Array.isArray(lane) ? lane : [lane], start).catch((error: unknown) => {
+            if (!first) {
+              first = { error };
+              lifetime.abort(error);
+            }
+            throw error;
+          }),
+        ),
+      );
+      if (first) throw first.error;
+      state = Object.assign({}, state, ...settled.map((r) => (r.status === 'fulfilled' ? r.value : {}))) as ProductionState;
     } else {
       state = { ...state, ...(await runStage(step, state)) };
     }

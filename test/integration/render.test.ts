@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { file, measureLoudness, render } from './harness.js';
+import { runProcess } from '../../src/media/ffmpeg.js';
+import { makeCatalog } from '../fixtures/media-catalog.js';
+import { file, measureLoudness, render, tempDir } from './harness.js';
 
 const SHORT = [
   { narration: 'Fresh bread, every morning.', title: 'Bakery', durationSec: 2.5, visual: { type: 'gradient', colors: ['#7c2d12', '#f59e0b'] } },
@@ -68,4 +70,61 @@ test('a full brief delivers every companion file, with measured values and costs
   const board = JSON.parse(readFileSync(file(delivered, 'storyboard.json'), 'utf8')) as { scenes: unknown[]; timeline: { totalSec: number } };
   assert.equal(board.scenes.length, 2);
   assert.ok(existsSync(file(delivered, 'thumbnail.jpg')));
+});
+
+test('a colour scene followed by others renders at 30 fps, every planned frame present', async () => {
+  // At 30 fps the transition is 14 frames (0.4667 s); a colour source whose length was written in
+  // seconds made 15, and xfade and concat then waited on each other forever. The watchdog turns
+  // such a hang into a failure (ffmpeg_stalled) instead of a test that never ends.
+  const { delivered, deps, result } = await render(
+    {
+      scenes: [
+        { narration: 'A colour card opens.', durationSec: 2, visual: { type: 'color', color: '#1e3a8a' } },
+        { narration: 'A gradient follows it.', durationSec: 2, visual: { type: 'gradient', colors: ['#7c2d12', '#f59e0b'] } },
+        { narration: 'Another card.', durationSec: 2, visual: { type: 'color', color: '#064e3b' } },
+        { narration: 'And a last one.', durationSec: 2, visual: { type: 'color', color: '#7c2d12' } },
+      ],
+      resolution: '480p',
+      fps: 30,
+      seed: 5,
+    },
+    { env: { FFMPEG_STALL_SEC: '20' } },
+  );
+  const timeline = result.state.timeline;
+  assert.ok(timeline);
+  const { stdout } = await runProcess(
+    deps.media.bins.ffprobe,
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file(delivered, 'video.mp4')],
+    { captureStdout: true },
+  );
+  assert.equal(Number(stdout.trim()), Math.round(timeline.totalSec * 30));
+  assert.equal(result.state.qa?.passed, true, JSON.stringify(result.state.qa?.checks.filter((c) => !c.passed)));
+});
+
+test('every visual type, into and out of every other, at 30 fps: every planned frame present', async () => {
+  const media = await makeCatalog(tempDir('media'));
+  const { delivered, deps, result } = await render(
+    {
+      scenes: [
+        { narration: 'Zooming in.', durationSec: 1.5, visual: { type: 'image', src: media.oddImage, motion: 'zoom-in' } },
+        { narration: 'A clip.', durationSec: 1.5, visual: { type: 'video', src: media.silentVideo } },
+        { narration: 'Panning.', durationSec: 1.5, visual: { type: 'image', src: media.oddImage, motion: 'pan-left' } },
+        { narration: 'A card.', durationSec: 1.5, visual: { type: 'color', color: '#14532d' } },
+        { narration: 'A short clip.', durationSec: 1.5, visual: { type: 'video', src: media.shortVideo } },
+        { narration: 'A gradient.', durationSec: 1.5, visual: { type: 'gradient', colors: ['#1d4ed8', '#9333ea'] } },
+        { narration: 'Zooming out.', durationSec: 1.5, visual: { type: 'image', src: media.verticalImage, motion: 'zoom-out' } },
+      ],
+      resolution: '480p',
+      fps: 30,
+      seed: 7,
+    },
+    { env: { FFMPEG_STALL_SEC: '20' } },
+  );
+  const { stdout } = await runProcess(
+    deps.media.bins.ffprobe,
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file(delivered, 'video.mp4')],
+    { captureStdout: true },
+  );
+  assert.equal(Number(stdout.trim()), Math.round((result.state.timeline?.totalSec ?? 0) * 30));
+  assert.equal(result.state.qa?.passed, true, JSON.stringify(result.state.qa?.checks.filter((c) => !c.passed)));
 });

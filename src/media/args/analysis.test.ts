@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildLoudnessMeasureArgs, parseAnalysis, parseLoudnessSummary } from './analysis.js';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, buildLoudnessMeasureArgs, parseAnalysis, parseDecodeCheck, parseLoudnessSummary } from './analysis.js';
 
 /** An ebur128 closing summary as FFmpeg prints it at -loglevel info. */
 function summary(i: string, threshold: string, lra: string, peak: string): string[] {
@@ -118,4 +118,35 @@ test('analysis of a clean file: no runs, loudness only', () => {
   assert.deepEqual(parseAnalysis(summary('-14.0', '-24.0', '3.0', '-1.2').join('\n'), 30), {
     integratedLufs: -14, truePeakDb: -1.2, loudnessRange: 3, silences: [], blacks: [],
   });
+});
+
+test('decode check: every frame of the first video and audio streams decoded into a null output, progress on stdout, errors only', () => {
+  assert.deepEqual(buildDecodeCheckArgs('/out/video.mp4'), [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    '-progress', 'pipe:1',
+    '-i', '/out/video.mp4',
+    '-map', '0:v:0', '-map', '0:a:0?',
+    '-f', 'null', '-',
+  ]);
+});
+
+test('decode check: the last progress block gives the frame count; every stderr line is an error', () => {
+  const block = (frame: number, end = false): string =>
+    `frame=${frame}\nfps=0.00\nout_time_us=${frame * 33333}\ntotal_size=N/A\nprogress=${end ? 'end' : 'continue'}\n`;
+  assert.deepEqual(parseDecodeCheck(block(60) + block(131, true), ''), { frames: 131, errors: [] });
+  const stderr = [
+    '[h264 @ 0x25e7a780] Invalid NAL unit size (8091 > 1497).',
+    '',
+    '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x25e48140] stream 0, offset 0x188ba: partial file',
+    '/c/video.mp4: Invalid data found when processing input',
+  ].join('\n');
+  assert.deepEqual(parseDecodeCheck(block(40) + block(69, true), stderr), {
+    frames: 69,
+    errors: [
+      '[h264 @ 0x25e7a780] Invalid NAL unit size (8091 > 1497).',
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x25e48140] stream 0, offset 0x188ba: partial file',
+      '/c/video.mp4: Invalid data found when processing input',
+    ],
+  });
+  assert.deepEqual(parseDecodeCheck('', ''), { frames: 0, errors: [] });
 });

@@ -33,6 +33,39 @@ export function buildAnalysisArgs(path: string, opts: AnalysisOptions): string[]
   ];
 }
 
+/**
+ * Decodes the whole file — every frame of the first video stream and the first audio stream, if
+ * any — and writes nothing: the decoded frames are counted from `-progress` (the last `frame=`),
+ * and at `-loglevel error` anything on stderr is a decode error. The analysis pass above cannot
+ * count frames, as it skips the B-frames.
+ */
+export function buildDecodeCheckArgs(path: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    '-progress', 'pipe:1',
+    '-i', path,
+    '-map', '0:v:0', '-map', '0:a:0?',
+    '-f', 'null', '-',
+  ];
+}
+
+export interface DecodeResult {
+  /** Video frames decoded. */
+  frames: number;
+  /** What the decoders and demuxer reported at error level (empty for a sound file). */
+  errors: string[];
+}
+
+/** The frame count from the last `-progress` block, and the error lines of stderr. */
+export function parseDecodeCheck(stdout: string, stderr: string): DecodeResult {
+  const counts = [...stdout.matchAll(/^frame=\s*(\d+)/gm)];
+  const last = counts[counts.length - 1]?.[1];
+  return {
+    frames: last === undefined ? 0 : Number(last),
+    errors: stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0),
+  };
+}
+
 /** Loudness alone (EBU R128 with true peak) of a file's first audio stream. */
 // framelog=verbose keeps the per-100 ms lines out of an info-level log: only the summary is printed.
 export function buildLoudnessMeasureArgs(path: string): string[] {

@@ -26,7 +26,7 @@ test('a colour body with a title and a boxed caption', () => {
   assert.deepEqual(args, [
     ...HEAD,
     '-filter_complex',
-    'color=c=0x112233:s=1280x720:r=30:d=2.8,format=yuv420p,setsar=1[bbg];' +
+    'color=c=0x112233:s=1280x720:r=30:d=2.8,format=yuv420p,setsar=1,trim=end_frame=84[bbg];' +
       "[bbg]drawtext=fontfile='/f/b.ttf':textfile='/c/t.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h/2:line_spacing=23:" +
       "alpha='clip((t-0.15)/0.5,0,1)':enable='between(t,0.15,5)':borderw=5:bordercolor=0x000000@0.85[b];" +
       "[b]drawtext=fontfile='/f/b.ttf':textfile='/c/c0.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h-72-text_h:line_spacing=23:" +
@@ -86,4 +86,50 @@ test('a path that cannot be quoted safely is refused', () => {
       }),
     /remove quotes/,
   );
+});
+
+test('a 14-frame cross-fade out of a colour at 30 fps: the colour branch ends on its frame count', () => {
+  // d=0.467 alone gives 15 frames; xfade then waits for a 15th frame of [bh2] that trim never sends,
+  // while concat waits for xfade to end (a hang). trim=end_frame makes the branch exactly 14 frames.
+  const args = buildSegmentArgs({
+    width: 854, height: 480, fps: 30,
+    incoming: { scene: { background: { kind: 'color', color: '0x1e3a8a' }, motionSec: 2.2 }, localStartSec: 1.767, frames: 14 },
+    scene: { scene: { background: { kind: 'still', path: '/c/g.png', motion: 'none' }, motionSec: 2.6 }, localStartSec: -0.233, frames: 64 },
+    transition: 'xfade',
+    captions: [],
+    encode,
+    outPath: '/c/s2.mp4',
+  });
+  assert.deepEqual(args, [
+    ...HEAD,
+    '-framerate', '30', '-i', '/c/g.png',
+    '-filter_complex',
+    'color=c=0x1e3a8a:s=854x480:r=30:d=0.467,format=yuv420p,setsar=1,trim=end_frame=14[a];' +
+      "[0:v]scale=1024:576,format=yuv420p,loop=loop=63:size=1:start=0,settb=1/30,setpts=N,crop=854:480:x='(iw-ow)/2':y='(ih-oh)/2',setsar=1[b];" +
+      '[b]split[bh][bt];[bh]trim=end_frame=14[bh2];[bt]trim=start_frame=14,setpts=PTS-STARTPTS[bt2];' +
+      '[a][bh2]xfade=transition=fade:duration=0.467:offset=0,format=yuv420p[xh];[xh][bt2]concat=n=2:v=1:a=0[x];' +
+      '[x]format=yuv420p[v]',
+    ...ENCODE_TAIL(64, '/c/s2.mp4'),
+  ]);
+});
+
+test('a dip out of a colour and into a colour: both colour branches end on their frame counts', () => {
+  const args = buildSegmentArgs({
+    width: 640, height: 360, fps: 30,
+    incoming: { scene: { background: { kind: 'color', color: '0x064e3b' }, motionSec: 2.2 }, localStartSec: 1.767, frames: 14 },
+    scene: { scene: { background: { kind: 'color', color: '0x7c2d12' }, motionSec: 2.2 }, localStartSec: 0, frames: 53 },
+    transition: 'dip',
+    captions: [],
+    encode,
+    outPath: '/c/s3.mp4',
+  });
+  assert.deepEqual(args, [
+    ...HEAD,
+    '-filter_complex',
+    'color=c=0x064e3b:s=640x360:r=30:d=0.467,format=yuv420p,setsar=1,trim=end_frame=14[a];' +
+      'color=c=0x7c2d12:s=640x360:r=30:d=1.767,format=yuv420p,setsar=1,trim=end_frame=53[b];' +
+      '[a]fade=t=out:st=0:d=0.467[ao];[b]fade=t=in:st=0:d=0.467[bi];[ao][bi]concat=n=2:v=1:a=0[x];' +
+      '[x]format=yuv420p[v]',
+    ...ENCODE_TAIL(67, '/c/s3.mp4'),
+  ]);
 });

@@ -82,7 +82,9 @@ function backgroundChain(range: SceneRange, input: number | undefined, plan: Seg
   const n = range.frames;
   switch (background.kind) {
     case 'color':
-      return `color=c=${background.color}:s=${w}x${h}:r=${fps}:d=${f3(n / fps)},format=yuv420p,setsar=1[${label}]`;
+      // Ended by its frame count, as the other branches are: `d` is rounded to milliseconds, and
+      // 14 frames at 30 fps (0.4667 s → d=0.467) made 15, which deadlocked xfade against concat.
+      return `color=c=${background.color}:s=${w}x${h}:r=${fps}:d=${f3(n / fps)},format=yuv420p,setsar=1,trim=end_frame=${n}[${label}]`;
     case 'video':
       return (
         `[${input}:v]scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},fps=${fps},` +

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AnalysisResult } from '../../media/args/analysis.js';
+import type { AnalysisResult, DecodeResult } from '../../media/args/analysis.js';
 import { parseAnalysis } from '../../media/args/analysis.js';
 import type { ProbeResult } from '../../media/probe.js';
 import type { Timeline } from '../timeline.js';
@@ -22,6 +22,8 @@ const probe: ProbeResult = {
   audio: { index: 1, codecType: 'audio', codecName: 'aac', channels: 2, sampleRate: 48000 },
 };
 const good: AnalysisResult = { integratedLufs: -14.2, truePeakDb: -1.6, loudnessRange: 5, silences: [], blacks: [] };
+/** 10 s at 30 fps, decoded cleanly. */
+const decoded: DecodeResult = { frames: 300, errors: [] };
 const exp: QaExpectations = {
   timeline,
   width: 1280,
@@ -37,14 +39,14 @@ const exp: QaExpectations = {
 };
 
 test('a good render passes every check', () => {
-  const report = evaluateQa(probe, good, exp);
+  const report = evaluateQa(probe, good, exp, decoded);
   assert.equal(report.passed, true, JSON.stringify(report.checks.filter((c) => !c.passed)));
   assert.equal(report.measurements.captionCoverage, 1);
 });
 
 test('each hard check can fail on its own', () => {
-  const failing = (p: ProbeResult, a: AnalysisResult, e: QaExpectations): string[] =>
-    evaluateQa(p, a, e).checks.filter((c) => !c.passed).map((c) => c.name);
+  const failing = (p: ProbeResult, a: AnalysisResult, e: QaExpectations, d: DecodeResult = decoded): string[] =>
+    evaluateQa(p, a, e, d).checks.filter((c) => !c.passed).map((c) => c.name);
   assert.deepEqual(failing({ ...probe, durationSec: 10.7 }, good, exp), ['duration']);
   assert.deepEqual(failing({ ...probe, video: { ...probe.video!, width: 1278 } }, good, exp), ['resolution']);
   assert.deepEqual(failing({ ...probe, audio: undefined }, good, exp), ['audio_present', 'audio_codec']);
@@ -57,12 +59,17 @@ test('each hard check can fail on its own', () => {
   const blackCard = [{ startSec: 4, endSec: 5.2 }];
   assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 3.9, endSec: 5.3 }] }, { ...exp, plannedBlack: blackCard }), []);
   assert.deepEqual(failing(probe, { ...good, blacks: [{ startSec: 3, endSec: 6.5 }] }, { ...exp, plannedBlack: blackCard }), ['black_frames']);
-  assert.equal(evaluateQa(probe, good, { ...exp, captions: [] }).passed, false);
+  assert.equal(evaluateQa(probe, good, { ...exp, captions: [] }, decoded).passed, false);
+  // A damaged file: fewer frames than planned, or any decode error, even with the right count.
+  assert.deepEqual(failing(probe, good, exp, { frames: 123, errors: [] }), ['decode']);
+  assert.deepEqual(failing(probe, good, exp, { frames: 300, errors: ['[h264 @ 0x1] error while decoding MB 3 2'] }), ['decode']);
+  assert.deepEqual(failing(probe, good, exp, { frames: 302, errors: [] }), ['decode']);
+  assert.deepEqual(failing(probe, good, exp, { frames: 299, errors: [] }), []);
 });
 
 test('silence outside the narration and a wrong frame rate do not fail the render', () => {
   const t2: Timeline = { ...timeline, scenes: [{ ...timeline.scenes[0]!, speechDurationSec: 2 }] };
-  const report = evaluateQa({ ...probe, video: { ...probe.video!, frameRate: 25 } }, { ...good, silences: [{ startSec: 5, endSec: 9.5 }] }, { ...exp, timeline: t2 });
+  const report = evaluateQa({ ...probe, video: { ...probe.video!, frameRate: 25 } }, { ...good, silences: [{ startSec: 5, endSec: 9.5 }] }, { ...exp, timeline: t2 }, decoded);
   assert.equal(report.passed, true);
   assert.equal(report.checks.find((c) => c.name === 'frame_rate')?.passed, false);
 });

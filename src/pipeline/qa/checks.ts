@@ -2,7 +2,7 @@
  * Quality gates as a pure function: measurements of the delivered file in, a report of every check
  * out (expected, measured, passed). Hard checks fail the render; soft ones are warnings.
  */
-import type { AnalysisResult, Interval } from '../../media/args/analysis.js';
+import type { AnalysisResult, DecodeResult, Interval } from '../../media/args/analysis.js';
 import type { ProbeResult } from '../../media/probe.js';
 import type { CaptionCue } from '../captions.js';
 import type { Timeline } from '../timeline.js';
@@ -32,6 +32,9 @@ export interface QaReport {
     silences: Interval[];
     blacks: Interval[];
     captionCoverage: number;
+    /** Video frames a full decode of the file produced, and the decode errors it reported. */
+    decodedFrames: number;
+    decodeErrors: number;
   };
 }
 
@@ -49,7 +52,7 @@ export interface QaExpectations {
   plannedBlack?: readonly Interval[];
 }
 
-export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1 };
+export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1, decodedFrames: 1 };
 
 const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
 const overlap = (a: Interval, b: Interval): number => Math.max(0, Math.min(a.endSec, b.endSec) - Math.max(a.startSec, b.startSec));
@@ -77,7 +80,12 @@ export function captionCoverage(narration: Record<string, string>, cues: readonl
   return total === 0 ? 1 : covered / total;
 }
 
-export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: QaExpectations): QaReport {
+/**
+ * `decode` is a full decode of the file (media/args/analysis.ts buildDecodeCheckArgs): a file that
+ * does not decode cleanly, or decodes to fewer or more frames than the timeline plans, is damaged
+ * whatever its container claims — ffprobe reads the duration from the header of a truncated file.
+ */
+export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: QaExpectations, decode: DecodeResult): QaReport {
   const checks: QaCheck[] = [];
   const add = (name: string, hard: boolean, passed: boolean, expected: string, measured: string): void => {
     checks.push({ name, hard, passed, expected, measured });
@@ -90,6 +98,14 @@ export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: Qa
   add('video_codec', true, video?.codecName === 'h264' && video.pixFmt === 'yuv420p', 'h264 yuv420p', `${video?.codecName} ${video?.pixFmt}`);
   add('audio_present', true, audio !== undefined, 'an audio stream', audio ? `${audio.codecName} ${audio.channels} ch` : 'none');
   add('audio_codec', true, audio?.codecName === 'aac', 'aac', String(audio?.codecName));
+  const plannedFrames = Math.round(total * exp.timeline.fps);
+  add(
+    'decode',
+    true,
+    decode.errors.length === 0 && Math.abs(decode.frames - plannedFrames) <= LIMITS.decodedFrames,
+    `${plannedFrames} frames ± ${LIMITS.decodedFrames}, no decode error`,
+    `${decode.frames} frames, ${decode.errors.length} decode error(s)${decode.errors[0] ? `: ${decode.errors[0]}` : ''}`,
+  );
   add('frame_rate', false, Math.abs((video?.frameRate ?? 0) - exp.timeline.fps) < 0.01, `${exp.timeline.fps} fps`, `${fmt(video?.frameRate ?? 0, 3)} fps`);
   add(
     'loudness',
@@ -134,6 +150,8 @@ export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: Qa
       silences: analysis.silences,
       blacks: analysis.blacks,
       captionCoverage: coverage,
+      decodedFrames: decode.frames,
+      decodeErrors: decode.errors.length,
     },
   };
 }

@@ -1,6 +1,6 @@
-/** qa: measures the delivered MP4 (ffprobe plus one analysis pass) and applies the quality gates. */
+/** qa: measures the delivered MP4 (ffprobe, one analysis pass, one full decode) and applies the quality gates. */
 import { AppError } from '../../contract/errors.js';
-import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, parseAnalysis, type Interval } from '../../media/args/analysis.js';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type Interval } from '../../media/args/analysis.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import type { Stage } from '../context.js';
 import { evaluateQa, LIMITS } from '../qa/checks.js';
@@ -40,6 +40,19 @@ export const qaStage: Stage = {
     });
     const { stderr } = await ctx.deps.media.ffmpeg(args, { signal: ctx.signal });
     const analysis = parseAnalysis(stderr, probed.durationSec);
+    ctx.progress(0.6, 'analysed');
+    // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header says.
+    // The report is shown to tenants: FFmpeg's messages name the file, never its path on this machine.
+    const unpathed = (line: string): string => line.split(mp4.path).join(mp4.name);
+    const decode = await ctx.deps.media.ffmpeg(buildDecodeCheckArgs(mp4.path), { signal: ctx.signal, captureStdout: true }).then(
+      (r) => parseDecodeCheck(r.stdout, r.stderr),
+      // A file FFmpeg cannot read through is a failed check, not a failed stage.
+      (error: unknown) => {
+        if (error instanceof AppError && error.code === 'ffmpeg_failed') return { frames: 0, errors: [error.message] };
+        throw error;
+      },
+    );
+    decode.errors = decode.errors.map(unpathed);
     const report = evaluateQa(probed, analysis, {
       timeline,
       width: brief.width,
@@ -50,7 +63,7 @@ export const qaStage: Stage = {
       captionsExpected: brief.captions !== false,
       captions,
       plannedBlack: plannedBlack(storyboard, timeline),
-    });
+    }, decode);
     ctx.progress(1);
     ctx.record('ffprobe-qa@1', { secondsAnalysed: probed.durationSec });
     return { qa: report };
