@@ -164,7 +164,7 @@ export const visualizeStage: Stage = {
           },
         });
         return { path: plan.outPath, frames: cut.frames };
-      });
+      }, { signal: ctx.signal, note: (m) => ctx.note(m) });
       ctx.unit(unit.hit);
       done[index] = cut.frames;
       report();
