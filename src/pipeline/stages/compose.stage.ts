@@ -78,6 +78,6 @@ export const composeStage: Stage = {
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record('ffmpeg-compose@1', { outputs: unit.value.length });
-    return { outputs: unit.value };
+    return { outputs: unit.value, outputsKey: unit.key };
   },
 };
