@@ -271,7 +271,8 @@ export class StageCache {
     let manifest: Manifest;
     try {
       manifest = JSON.parse(text) as Manifest;
-      if (manifest.format !== FORMAT || !Array.isArray(manifest.files)) return { ok: false, reason: 'a manifest of an older format' };
+      // An older format is not damage: the unit is simply made again, the new way.
+      if (manifest.format !== FORMAT || !Array.isArray(manifest.files)) return { ok: false };
     } catch {
       return { ok: false, reason: 'an unreadable manifest' };
     }
