@@ -274,3 +274,16 @@ test('prune keeps a unit being produced and its lock, and clears stale temp dire
   assert.equal(after.units, 1);
   assert.equal(existsSync(unit.dir), false);
 });
+
+test("a lock left by an earlier process with this one's pid (a restarted container) is taken over at once", async () => {
+  const root = tempDir('cache');
+  const cache = new StageCache(root); // default stale timeout: a minute, which this test must not wait for
+  const unit = await cache.memo('segment', { k: 'restart' }, async () => ({ n: 1 }));
+  await cache.invalidate('segment', unit.key);
+  const lock = join(root, '.locks', `segment-${unit.key}.lock`);
+  mkdirSync(join(root, '.tmp', 'left-behind'), { recursive: true });
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'from-before-the-restart', since: Date.now(), tmp: 'left-behind' }));
+  const again = await cache.memo('segment', { k: 'restart' }, async () => ({ n: 2 }));
+  assert.deepEqual(again.value, { n: 2 });
+  assert.equal(existsSync(join(root, '.tmp', 'left-behind')), false, "the dead holder's temp directory goes with its lock");
+});
