@@ -30,9 +30,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hashFile } from '../lib/file-hash.js';
 import { contentHash } from '../lib/hash.js';
+import { FORMAT, MANIFEST, seal, signatureOf, unseal, type Manifest } from './cache-manifest.js';
 import { acquireLock, breakLock, cancelled, lockState, readOwner, tryLock, type LockTiming } from './cache-lock.js';
 
 export interface Memoized<T> {
@@ -58,28 +59,6 @@ export interface StageCacheOptions {
   heartbeatMs?: number;
 }
 
-const MANIFEST = 'manifest.json';
-const FORMAT = 2;
-
-interface ManifestFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-interface Manifest {
-  format: typeof FORMAT;
-  stage: string;
-  key: string;
-  createdAt: string;
-  value: unknown;
-  /** Where in `value` a string is a path relative to the unit directory. */
-  paths: (string | number)[][];
-  /** Where in `value` a string is a named reference, and its name. */
-  refs: { at: (string | number)[]; name: string }[];
-  files: ManifestFile[];
-}
-
 type Loaded = { ok: true; value: unknown } | { ok: false; reason?: string };
 
 export class StageCache {
@@ -95,7 +74,14 @@ export class StageCache {
     this.timing = { staleMs: options.staleLockMs ?? 60_000, heartbeatMs: options.heartbeatMs ?? 5_000 };
   }
 
-  /** Returns the stored value for (stage, keyParts), or runs `produce` in a fresh directory and stores it. */
+  /**
+   * Returns the stored value for (stage, keyParts), or runs `produce` in a fresh directory and stores it.
+   * Paths in the value must be whole strings (`join(dir, 'x.wav')`), as they are relocated one by one.
+   *
+   * @example
+   *   const unit = await cache.memo('score', { provider, mood, seed }, (dir) => composer.compose(request, join(dir, 'music.wav'), signal), { signal });
+   *   unit.value.path; // <root>/score/<key>/music.wav, on a miss as on a hit
+   */
   async memo<T>(stage: string, keyParts: unknown, produce: (dir: string, key: string) => Promise<T>, options: MemoOptions = {}): Promise<Memoized<T>> {
     const key = contentHash(stage, keyParts);
     const dir = join(this.root, stage, key);
@@ -312,68 +298,6 @@ export class StageCache {
     rmSync(aside, { recursive: true, force: true });
     return true;
   }
-}
-
-/** What identifies a unit's files as this process hashed them: the manifest, each file's inode, size and mtime. */
-function signatureOf(dir: string, manifestText: string, files: readonly ManifestFile[]): string | undefined {
-  const parts = [manifestText];
-  for (const file of files) {
-    const stat = statOrUndefined(join(dir, file.path));
-    if (!stat) return undefined;
-    parts.push(`${file.path}:${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`);
-  }
-  return parts.join('\n');
-}
-
-/** The manifest of a produced unit: its value with paths made relative, and every file's digest. */
-async function seal(tmp: string, stage: string, key: string, value: unknown, refs: Record<string, string>): Promise<Manifest> {
-  const byString = new Map(Object.entries(refs).map(([name, s]) => [s, name]));
-  const paths: Manifest['paths'] = [];
-  const refAt: Manifest['refs'] = [];
-  const walk = (v: unknown, at: (string | number)[]): unknown => {
-    if (typeof v === 'string') {
-      if (v === tmp || v.startsWith(tmp + sep)) {
-        paths.push(at);
-        return relative(tmp, v) || '.';
-      }
-      const name = byString.get(v);
-      if (name !== undefined) {
-        refAt.push({ at, name });
-        return name;
-      }
-      return v;
-    }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...at, i]));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, walk(x, [...at, k])]));
-    return v;
-  };
-  const stored = walk(value === undefined ? null : JSON.parse(JSON.stringify(value)), []);
-  const files: ManifestFile[] = [];
-  for (const entry of readdirSync(tmp, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = relative(tmp, join(entry.parentPath, entry.name));
-    if (path === MANIFEST) continue;
-    files.push({ path, ...(await hashFile(join(tmp, path))) });
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : 1));
-  return { format: FORMAT, stage, key, createdAt: new Date().toISOString(), value: stored, paths, refs: refAt, files };
-}
-
-/** The value as this call sees it: relative paths resolved in `dir`, references by this call's strings. */
-function unseal(manifest: Manifest, dir: string, refs: Record<string, string>): unknown {
-  const value = structuredClone(manifest.value);
-  const put = (at: (string | number)[], f: (s: string) => string): unknown => {
-    if (at.length === 0) return f(value as string);
-    let parent = value as Record<string | number, unknown>;
-    for (const step of at.slice(0, -1)) parent = parent[step] as Record<string | number, unknown>;
-    const last = at[at.length - 1] as string | number;
-    parent[last] = f(parent[last] as string);
-    return value;
-  };
-  let result = value;
-  for (const at of manifest.paths) result = put(at, (s) => (s === '.' ? dir : join(dir, s)));
-  for (const r of manifest.refs) result = put(r.at, () => refs[r.name] as string);
-  return result;
 }
 
 /** Waits for another producer of the same unit in this process to finish, however it ends. */
