@@ -3,6 +3,7 @@
  * unit's value with its paths stored relative to the unit and its named references by name, and the
  * size and SHA-256 of every file. See cache.ts.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { hashFile } from '../lib/file-hash.js';
@@ -37,7 +38,8 @@ export function signatureOf(dir: string, manifestText: string, files: readonly M
     if (!stat) return undefined;
     parts.push(`${file.path}:${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`);
   }
-  return parts.join('\n');
+  // Hashed: the process keeps one per unit it has checked, and a manifest can be large (a storyboard).
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
 /** The manifest of a produced unit: its value with paths made relative, and every file's digest. */
