@@ -56,11 +56,14 @@ export interface LocalRetentionResult {
   cacheUnits: number;
   cacheBytes: number;
   tmpDirs: number;
+  /** Temp directories of cache producers that died. */
+  cacheTmpDirs: number;
 }
 
 /** Prunes this machine's stage cache and leftover render directories. */
 export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
-  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs: 0 };
+  // Units are kept forever with RETENTION_DAYS=0, but what dead producers left is still cleared.
+  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs: 0, cacheTmpDirs: cache.prune(new Date(0)).tmpDirs };
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   const pruned = cache.prune(cutoff);
   // A render directory lives only as long as its render; one a day old belongs to a dead process.
@@ -78,7 +81,7 @@ export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: nu
       // gone meanwhile
     }
   }
-  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
+  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs, cacheTmpDirs: pruned.tmpDirs };
 }
 
 function safeReaddir(dir: string): string[] {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { expireLocal } from '../../src/jobs/retention.js';
 import { StageCache } from '../../src/pipeline/cache.js';
 import { tempDir } from './harness.js';
 
@@ -286,4 +287,18 @@ test("a lock left by an earlier process with this one's pid (a restarted contain
   const again = await cache.memo('segment', { k: 'restart' }, async () => ({ n: 2 }));
   assert.deepEqual(again.value, { n: 2 });
   assert.equal(existsSync(join(root, '.tmp', 'left-behind')), false, "the dead holder's temp directory goes with its lock");
+});
+
+test('local retention clears dead producers\' temp directories even when units are kept forever (RETENTION_DAYS=0)', async () => {
+  const root = tempDir('cache');
+  const cache = new StageCache(root, { staleLockMs: 1_000 });
+  const unit = await cache.memo('segment', { k: 'kept' }, async () => ({ n: 1 }));
+  mkdirSync(join(root, '.tmp', 'segment-dead-2-def'), { recursive: true });
+  const old = (Date.now() - 60_000) / 1000;
+  utimesSync(join(root, '.tmp', 'segment-dead-2-def'), old, old);
+  const result = expireLocal(cache, tempDir('tmp'), 0);
+  assert.equal(result.cacheUnits, 0);
+  assert.equal(result.cacheTmpDirs, 1);
+  assert.deepEqual(entries(join(root, '.tmp')), []);
+  assert.ok(existsSync(unit.dir), 'the unit is kept');
 });
