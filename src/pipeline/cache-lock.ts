@@ -11,7 +11,7 @@
  * holder that was only paused) costs time, never a unit.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -148,11 +148,31 @@ export function tryLock(path: string, timing: LockTiming, tmp?: string): HeldLoc
     linkSync(draft, path);
     return new HeldLock(path, owner, timing);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+    // A filesystem without hard links: an exclusive create, whose content follows a moment later
+    // (a reader that finds it empty treats it as live until it goes stale).
+    return exclusiveCreate(path, owner, timing);
   } finally {
     rmSync(draft, { force: true });
   }
+}
+
+function exclusiveCreate(path: string, owner: LockOwner, timing: LockTiming): HeldLock | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+  try {
+    writeSync(fd, JSON.stringify(owner));
+  } finally {
+    closeSync(fd);
+  }
+  return new HeldLock(path, owner, timing);
 }
 
 /**
@@ -163,9 +183,14 @@ export async function acquireLock(path: string, timing: LockTiming, tmpRoot: str
   let pause = 20;
   for (;;) {
     if (signal?.aborted) throw cancelled();
-    const lock = tryLock(path, timing, tmp);
-    if (lock) return lock;
-    if (breakLock(path, timing, tmpRoot)) continue;
+    // Only a lock that looks free or stale is worth an attempt; a live one is waited for.
+    const state = lockState(path, timing);
+    if (state === 'gone') {
+      const lock = tryLock(path, timing, tmp);
+      if (lock) return lock;
+      continue;
+    }
+    if (state !== undefined && breakLock(path, timing, tmpRoot)) continue;
     try {
       await sleep(pause, undefined, { signal });
     } catch {
