@@ -162,6 +162,25 @@ export class StageCache {
     return result;
   }
 
+  /**
+   * Reads every unit and re-hashes its files (an operator's or a soak test's check that the cache is
+   * intact); damaged units are reported, not touched. Units of an older format count as damaged.
+   */
+  async verify(): Promise<{ units: number; damaged: { stage: string; key: string; reason: string }[] }> {
+    let units = 0;
+    const damaged: { stage: string; key: string; reason: string }[] = [];
+    for (const stage of safeReaddir(this.root)) {
+      if (stage.startsWith('.')) continue;
+      for (const key of safeReaddir(join(this.root, stage))) {
+        const checked = await this.check(join(this.root, stage, key), true);
+        if (!checked.ok && !existsSync(join(this.root, stage, key))) continue; // removed meanwhile
+        units++;
+        if (!checked.ok) damaged.push({ stage, key, reason: checked.reason ?? 'a manifest of an older format' });
+      }
+    }
+    return { units, damaged };
+  }
+
   stats(): { hits: number; misses: number; repaired: number; invalidated: number } {
     return { ...this.counts };
   }
@@ -248,6 +267,14 @@ export class StageCache {
 
   /** The unit's value if its manifest is readable and every file it lists is intact. */
   private async load(dir: string, refs: Record<string, string> = {}): Promise<Loaded> {
+    const checked = await this.check(dir);
+    if (!checked.ok) return checked;
+    if (checked.manifest.refs.some((r) => refs[r.name] === undefined)) return { ok: false };
+    return { ok: true, value: unseal(checked.manifest, dir, refs) };
+  }
+
+  /** The unit's manifest if it is readable and every file it lists is intact; `force` re-hashes. */
+  private async check(dir: string, force = false): Promise<{ ok: true; manifest: Manifest } | { ok: false; reason?: string }> {
     let text: string;
     try {
       text = readFileSync(join(dir, MANIFEST), 'utf8');
@@ -268,15 +295,14 @@ export class StageCache {
       if (stat.size !== file.size) return { ok: false, reason: `${file.path} is ${stat.size} bytes, ${file.size} expected` };
     }
     const signature = signatureOf(dir, text, manifest.files);
-    if (!signature || this.verified.get(dir) !== signature) {
+    if (force || !signature || this.verified.get(dir) !== signature) {
       for (const file of manifest.files) {
         const digest = await hashFile(join(dir, file.path)).catch(() => undefined);
         if (digest?.sha256 !== file.sha256) return { ok: false, reason: `${file.path} does not match its hash` };
       }
       if (signature) this.remember(dir, signature);
     }
-    if (manifest.refs.some((r) => refs[r.name] === undefined)) return { ok: false };
-    return { ok: true, value: unseal(manifest, dir, refs) };
+    return { ok: true, manifest };
   }
 
   private remember(dir: string, signature: string): void {

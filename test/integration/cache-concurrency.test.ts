@@ -184,6 +184,9 @@ test('a truncated cached file is detected on the next hit and the unit is produc
   const calls: string[] = [];
   const first = await cache.memo('segment', { k: 1 }, slowProducer(calls, 'first'));
   truncateSync(first.value.path, Math.floor(UNIT_BYTES * 0.4));
+  const audit = await cache.verify();
+  assert.equal(audit.units, 1);
+  assert.match(audit.damaged[0]?.reason ?? '', /segment\.bin is 52428 bytes/, 'verify reports the damage without touching it');
   const notes: string[] = [];
   const again = await cache.memo('segment', { k: 1 }, slowProducer(calls, 'repair'), { note: (m) => notes.push(m) });
   assert.equal(again.hit, false);
@@ -200,6 +203,7 @@ test('a truncated cached file is detected on the next hit and the unit is produc
   assert.equal(third.hit, false);
   assertComplete(third.value.path);
   assert.equal((await cache.memo('segment', { k: 1 }, slowProducer(calls, 'late'))).hit, true);
+  assert.deepEqual(await cache.verify(), { units: 1, damaged: [] });
 });
 
 test('a lock whose holder stopped refreshing it is taken over; a fresh foreign lock is waited for', async () => {
