@@ -306,3 +306,22 @@ test('local retention clears dead producers\' temp directories even when units a
   assert.deepEqual(entries(join(root, '.tmp')), []);
   assert.ok(existsSync(unit.dir), 'the unit is kept');
 });
+
+test('a render cancelled while another process holds the unit stops waiting and leaves that lock alone', async () => {
+  const root = tempDir('cache');
+  const cache = new StageCache(root);
+  const unit = await cache.memo('segment', { k: 'held' }, async () => ({ n: 1 }));
+  await cache.invalidate('segment', unit.key);
+  const lock = join(root, '.locks', `segment-${unit.key}.lock`);
+  const holder = JSON.stringify({ pid: 1, host: `${hostname()}-elsewhere`, token: 'z', since: Date.now() });
+  writeFileSync(lock, holder);
+  const abort = new AbortController();
+  const calls: string[] = [];
+  const waiting = cache.memo('segment', { k: 'held' }, slowProducer(calls, 'never'), { signal: abort.signal });
+  await sleep(100);
+  abort.abort();
+  await assert.rejects(waiting, (e: Error & { code?: string }) => e.code === 'aborted');
+  assert.deepEqual(calls, []);
+  assert.equal(readFileSync(lock, 'utf8'), holder, "the holder's lock is untouched");
+  assert.deepEqual(entries(join(root, '.tmp')), []);
+});
