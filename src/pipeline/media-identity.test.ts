@@ -34,3 +34,16 @@ test('a relative path keeps its name beside its content (the cached plan repeats
   const changed = await mediaIdentity(doc('a.png'), dir);
   assert.notDeepEqual(changed.keyed, a.keyed, 'a file replaced under its name is new content');
 });
+
+test('two links to identical bytes keep their own paths', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aiprod-media-'));
+  writeFileSync(join(dir, 'a.png'), 'twin');
+  writeFileSync(join(dir, 'b.png'), 'twin');
+  const both = { scenes: [{ visual: { type: 'image', src: join(dir, 'a.png') } }, { visual: { type: 'image', src: join(dir, 'b.png') } }, { visual: { type: 'image', src: join(dir, 'a.png') } }] };
+  const { keyed, refs } = await mediaIdentity(both, '/');
+  const [x, y, z] = keyed.scenes.map((s) => s.visual.src);
+  assert.notEqual(x, y);
+  assert.equal(x, z, 'the same link twice is one name');
+  assert.equal(refs[x ?? ''], join(dir, 'a.png'));
+  assert.equal(refs[y ?? ''], join(dir, 'b.png'));
+});

@@ -45,9 +45,16 @@ interface WithMedia {
  */
 export async function mediaIdentity<T extends WithMedia>(doc: T, baseDir: string): Promise<{ keyed: T; refs: Record<string, string> }> {
   const refs: Record<string, string> = {};
+  const names = new Map<string, string>();
   const named = async (src: string): Promise<string> => {
-    const name = await mediaName(resolveAsset(baseDir, src));
-    if (!isAbsolute(src)) return `${name} ${src}`; // a relative path is stable and stays in the value as written
+    const content = await mediaName(resolveAsset(baseDir, src));
+    if (!isAbsolute(src)) return `${content} ${src}`; // a relative path is stable and stays in the value as written
+    let name = names.get(src);
+    if (name) return name;
+    // Two links to identical bytes stay apart (numbered in order), so each gets its own path back.
+    name = content;
+    for (let n = 2; refs[name] !== undefined; n++) name = `${content}#${n}`;
+    names.set(src, name);
     refs[name] = src;
     return name;
   };
