@@ -71,6 +71,8 @@ export interface LocalRetentionResult {
   cacheUnits: number;
   cacheBytes: number;
   tmpDirs: number;
+  /** Temp directories of cache producers that died. */
+  cacheTmpDirs: number;
 }
 
 /** A render directory nobody touched for this long (renders touch theirs at every heartbeat) belongs to no live render. */
@@ -82,7 +84,8 @@ export const RENDER_DIR_STALE_MS = 3600_000;
  */
 export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
   const tmpDirs = sweepRenderDirs(tmpDir, { staleMs: RENDER_DIR_STALE_MS, now: now.getTime() }).length;
-  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs };
+  // Units are kept forever with RETENTION_DAYS=0, but what dead producers left is still cleared.
+  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs, cacheTmpDirs: cache.prune(new Date(0)).tmpDirs };
   const pruned = cache.prune(new Date(now.getTime() - retentionDays * DAY_MS));
-  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs };
+  return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs, cacheTmpDirs: pruned.tmpDirs };
 }

@@ -82,6 +82,8 @@ export interface ProductionState {
     };
   };
   outputs?: { name: string; kind: string; path: string; mime: string }[];
+  /** The compose unit the outputs live in (qa removes it from the cache when they fail). */
+  outputsKey?: string;
   qa?: QaReport;
 }
 

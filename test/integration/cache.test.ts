@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { render, tempDir } from './harness.js';
+import { file, render, tempDir } from './harness.js';
 
 const brief = (third: string) => ({
   scenes: [
@@ -77,4 +77,18 @@ test('the same brief and seed give byte-identical audio stems from an empty cach
   }
   const other = await render({ ...brief('Three. Same again.'), seed: 10 });
   assert.ok(!readFileSync(other.result.state.music?.path ?? '').equals(sa.music), 'another seed gives another bed');
+});
+
+test('two renders of the same brief at once make each unit once, share it, and both succeed', async () => {
+  const cacheDir = tempDir('cache');
+  // Two pipelines (two caches on one directory, as two workers have): they meet only on disk.
+  const [a, b] = await Promise.all([render(brief('Three. Together.'), { cacheDir }), render(brief('Three. Together.'), { cacheDir })]);
+  for (const r of [a, b]) assert.equal(r.result.state.qa?.passed, true);
+  for (const stage of ['plan', 'narrate', 'score', 'foley', 'visualize', 'mix', 'compose'] as const) {
+    const x = a.cached[stage];
+    const y = b.cached[stage];
+    assert.ok(x && y && x.total === y.total, stage);
+    assert.equal(x.cached + y.cached, x.total, `${stage}: every unit made by one render and re-used by the other (${JSON.stringify([x, y])})`);
+  }
+  assert.ok(readFileSync(file(a.delivered, 'video.mp4')).equals(readFileSync(file(b.delivered, 'video.mp4'))));
 });

@@ -39,12 +39,14 @@ after(async () => {
 /** The render's working directories under <AIPROD_DATA_DIR>/tmp. */
 const workDirs = (id: string): string[] => readdirSync(join(dataDir, 'tmp')).filter((name) => name.startsWith(`render-${id}-`));
 
-/** Cache unit directories without a manifest: half-written work. */
+/** Half-written work: cache unit directories without a manifest, temp directories and locks of producers. */
 function partialUnits(): string[] {
   const root = join(dataDir, 'cache');
   if (!existsSync(root)) return [];
   return readdirSync(root).flatMap((stage) =>
-    readdirSync(join(root, stage)).filter((key) => !existsSync(join(root, stage, key, 'manifest.json'))).map((key) => `${stage}/${key}`),
+    readdirSync(join(root, stage))
+      .filter((key) => stage.startsWith('.') || !existsSync(join(root, stage, key, 'manifest.json')))
+      .map((key) => `${stage}/${key}`),
   );
 }
 
@@ -56,10 +58,10 @@ test('cancel during the encode kills FFmpeg, removes the work directory and part
 
   const rendering = await s.waitFor(id, (p) => p.status === 'rendering' || p.status === 'mixing' || isFinal(p.status), 60_000);
   assert.ok(!isFinal(rendering.status), `${rendering.status}: ${JSON.stringify(rendering.error)}`);
-  // FFmpeg is encoding a video segment (a cache unit under cache/segment/) for this worker.
-  const encoding = await pollUntil('an FFmpeg segment encode', () => ffmpegChildren(process.pid).find((p) => p.cmdline.includes('/segment/')), 30_000, 10);
-  const unitDir = /(\/\S+\/segment\/[0-9a-f]+)\/segment\.mp4$/.exec(encoding.cmdline)?.[1];
-  assert.ok(unitDir && existsSync(unitDir), `the encode writes into a cache unit: ${encoding.cmdline}`);
+  // FFmpeg is encoding a video segment (a cache unit, produced under cache/.tmp/) for this worker.
+  const encoding = await pollUntil('an FFmpeg segment encode', () => ffmpegChildren(process.pid).find((p) => /\/\.tmp\/segment-/.test(p.cmdline)), 30_000, 10);
+  const unitDir = /(\/\S+\/\.tmp\/segment-[0-9a-f]+-[^/\s]+)\/segment\.mp4$/.exec(encoding.cmdline)?.[1];
+  assert.ok(unitDir && existsSync(unitDir), `the encode writes into the unit's temp directory: ${encoding.cmdline}`);
   assert.equal(workDirs(id).length, 1, 'the render has its working directory');
 
   const canceledAt = performance.now();
@@ -83,7 +85,9 @@ test('cancel during the encode kills FFmpeg, removes the work directory and part
   assert.deepEqual(settled.stages.filter((st) => st.status === 'running'), [], 'no stage run is left running');
   assert.equal(settled.stages.find((st) => st.stage === 'visualize')?.status, 'failed');
   assert.equal(existsSync(unitDir), false, 'the interrupted segment unit was removed');
-  assert.deepEqual(partialUnits(), [], 'no half-written cache unit');
+  assert.deepEqual(partialUnits().filter((u) => !u.startsWith('.')), [], 'no half-written cache unit');
+  // The unit producers of the render's other lane end too, each removing its own temp directory and lock.
+  await pollUntil('no cache producer left', () => partialUnits().length === 0, 30_000, 50);
   const retry = await s.app!.inject({ method: 'POST', url: `/v1/productions/${id}/retry`, headers: s.auth });
   assert.equal(retry.statusCode, 409, 'a canceled production is not retried');
   process.stdout.write(`# FFmpeg gone ${ffmpegGoneSec.toFixed(2)} s and work directory removed ${cleanSec.toFixed(2)} s after the cancel\n`);

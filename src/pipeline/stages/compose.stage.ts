@@ -74,10 +74,10 @@ export const composeStage: Stage = {
         files.push({ name: 'video.webm', kind: 'webm', path: webm, mime: 'video/webm' });
       }
       return files;
-    });
+    }, { signal: ctx.signal, note: (m) => ctx.note(m) });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record('ffmpeg-compose@1', { outputs: unit.value.length });
-    return { outputs: unit.value };
+    return { outputs: unit.value, outputsKey: unit.key };
   },
 };

@@ -41,7 +41,7 @@ export const foleyStage: Stage = {
     const request = { effects, durationSec: timeline.totalSec, seed: brief.seed };
     const unit = await ctx.deps.cache.memo('foley', { provider: library.id, ...request }, (dir) =>
       library.renderStem(request, join(dir, 'sfx.wav'), ctx.signal),
-    );
+    { signal: ctx.signal, note: (m) => ctx.note(m) });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record(library.id, { effects: effects.length });

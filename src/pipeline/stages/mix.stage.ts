@@ -92,7 +92,7 @@ export const mixStage: Stage = {
           rounds: Math.min(rounds + 1, MAX_ROUNDS),
         },
       };
-    });
+    }, { signal: ctx.signal, note: (m) => ctx.note(m) });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record('ffmpeg-mix@1', { secondsMixed: timeline.totalSec });

@@ -30,6 +30,7 @@ export const narrateStage: Stage = {
           const result = await tts.synthesize({ text, voiceId: voice.id, rate: brief.speechRate }, join(dir, 'speech.wav'), ctx.signal);
           return { path: result.path, durationSec: result.durationSec, words: result.words };
         },
+        { signal: ctx.signal, note: (m) => ctx.note(m) },
       );
       ctx.unit(unit.hit);
       characters += text.length;

@@ -1,6 +1,7 @@
 /** plan: brief → storyboard, through the script-writer port; cached on the brief and writer. */
 import { parseStoryboard, storyboardSchema } from '../../contract/storyboard.js';
 import type { Stage } from '../context.js';
+import { mediaIdentity } from '../media-identity.js';
 
 export const planStage: Stage = {
   name: 'plan',
@@ -12,8 +13,13 @@ export const planStage: Stage = {
     }
     const writer = ctx.deps.providers.script;
     const { brief } = state;
-    const { value, hit } = await ctx.deps.cache.memo('plan', { writer: writer.id, brief }, async () =>
-      storyboardSchema.parse(await writer.plan(brief, ctx.signal)),
+    // Keyed on the brief's media by content: a URL's download lands on a new path every attempt.
+    const media = await mediaIdentity(brief, state.baseDir);
+    const { value, hit } = await ctx.deps.cache.memo(
+      'plan',
+      { writer: writer.id, brief: media.keyed },
+      async () => storyboardSchema.parse(await writer.plan(brief, ctx.signal)),
+      { signal: ctx.signal, note: (m) => ctx.note(m), refs: media.refs },
     );
     ctx.unit(hit);
     for (const note of value.notes) ctx.note(note);

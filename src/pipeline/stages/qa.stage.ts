@@ -1,9 +1,14 @@
-/** qa: measures the delivered MP4 (ffprobe, one analysis pass, one full decode) and applies the quality gates. */
+/**
+ * qa: measures the delivered MP4 (ffprobe, one analysis pass, one full decode) and applies the
+ * quality gates. A failed gate (or a file that cannot be measured) removes the cached units it
+ * implicates before the failure goes on, so the next render of the brief makes them again instead of
+ * failing the same way for good.
+ */
 import { AppError } from '../../contract/errors.js';
 import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type Interval } from '../../media/args/analysis.js';
 import type { Storyboard } from '../../contract/storyboard.js';
-import type { Stage } from '../context.js';
-import { evaluateQa, LIMITS } from '../qa/checks.js';
+import type { ProductionState, Stage, StageContext } from '../context.js';
+import { evaluateQa, LIMITS, type QaReport } from '../qa/checks.js';
 import type { Timeline } from '../timeline.js';
 
 /** Luma (BT.601, 0..1) of a #rgb/#rrggbb colour. */
@@ -23,7 +28,7 @@ export function plannedBlack(storyboard: Storyboard, timeline: Timeline): Interv
   });
 }
 
-export const qaStage: Stage = {
+const measureStage: Stage = {
   name: 'qa',
   weight: 10,
   async run(state, ctx) {
@@ -67,5 +72,48 @@ export const qaStage: Stage = {
     ctx.progress(1);
     ctx.record('ffprobe-qa@1', { secondsAnalysed: probed.durationSec });
     return { qa: report };
+  },
+};
+
+/** Checks that measure only the soundtrack: their failure spares the video segments. */
+const AUDIO_CHECKS = new Set(['audio_present', 'audio_codec', 'loudness', 'true_peak', 'silence']);
+
+/**
+ * The cached units a failure implicates: always the final files and the mix they carry; the video
+ * segments unless only audio or caption checks failed (a file that cannot be measured implicates
+ * them too); the narration, which the captions come from, when the captions check failed.
+ */
+export function implicatedUnits(state: Readonly<ProductionState>, report?: QaReport): { stage: string; key: string }[] {
+  const failed = report ? report.checks.filter((c) => c.hard && !c.passed).map((c) => c.name) : undefined;
+  const units: { stage: string; key: string }[] = [];
+  if (state.outputsKey) units.push({ stage: 'compose', key: state.outputsKey });
+  if (state.mix?.key) units.push({ stage: 'mix', key: state.mix.key });
+  if (!failed || failed.some((name) => !AUDIO_CHECKS.has(name) && name !== 'captions')) {
+    for (const key of new Set(state.video?.keys ?? [])) units.push({ stage: 'segment', key });
+  }
+  if (failed?.includes('captions')) {
+    for (const n of Object.values(state.narration ?? {})) if (n.key) units.push({ stage: 'narrate', key: n.key });
+  }
+  return units;
+}
+
+async function dropImplicated(state: Readonly<ProductionState>, ctx: StageContext, report?: QaReport): Promise<void> {
+  let removed = 0;
+  for (const unit of implicatedUnits(state, report)) if (await ctx.deps.cache.invalidate(unit.stage, unit.key)) removed++;
+  if (removed > 0) ctx.note(`quality checks failed: ${removed} cached unit(s) behind this video were removed and will be made again`);
+}
+
+export const qaStage: Stage = {
+  ...measureStage,
+  async run(state, ctx) {
+    try {
+      const output = await measureStage.run(state, ctx);
+      if (output.qa && !output.qa.passed) await dropImplicated(state, ctx, output.qa);
+      return output;
+    } catch (error) {
+      // A cancelled render proves nothing about its units.
+      if (!ctx.signal?.aborted && !(error instanceof AppError && error.code === 'aborted')) await dropImplicated(state, ctx);
+      throw error;
+    }
   },
 };

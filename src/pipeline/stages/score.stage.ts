@@ -14,7 +14,7 @@ export const scoreStage: Stage = {
     const request = { mood: storyboard.mood, durationSec: timeline.totalSec, seed: brief.seed };
     const unit = await ctx.deps.cache.memo('score', { provider: composer.id, ...request }, (dir) =>
       composer.compose(request, join(dir, 'music.wav'), ctx.signal),
-    );
+    { signal: ctx.signal, note: (m) => ctx.note(m) });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record(composer.id, { secondsOfMusic: timeline.totalSec });

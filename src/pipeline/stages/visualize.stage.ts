@@ -12,6 +12,7 @@ import { buildSegmentArgs, type SceneLayers, type SegmentPlan, type TextLayer } 
 import { fontFor } from '../../media/fonts.js';
 import type { CaptionCue } from '../captions.js';
 import type { Stage } from '../context.js';
+import { mediaName } from '../media-identity.js';
 import { resolveAsset } from '../preflight.js';
 import { captionStyle, safeArea, titleStyle, wrapText } from '../visual/layout.js';
 import { prepareLook } from '../visual/looks.js';
@@ -109,6 +110,8 @@ export const visualizeStage: Stage = {
     const segments = new Array<string>(cuts.length);
     const keys = new Array<string>(cuts.length);
     const logoPath = brief.brand?.logo ? resolveAsset(baseDir, brief.brand.logo) : undefined;
+    // By content: a logo linked by URL is downloaded to a new path every attempt.
+    const logoContent = logoPath ? await mediaName(logoPath) : undefined;
 
     await pool(cuts, ctx.deps.media.parallelism, async (cut, index) => {
       const sceneSpec = (sceneIndex: number): { look: string; title?: TextSpec; motionSec: number } => {
@@ -132,7 +135,7 @@ export const visualizeStage: Stage = {
         scene: sceneSpec(cut.scene.sceneIndex),
         incoming: cut.incoming ? sceneSpec(cut.incoming.sceneIndex) : null,
         captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir),
-        logo: logoPath ? { path: logoPath, position: brief.brand?.position } : null,
+        logo: logoContent ? { content: logoContent, position: brief.brand?.position } : null,
         encode: ctx.deps.media.encode,
       };
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
@@ -164,7 +167,7 @@ export const visualizeStage: Stage = {
           },
         });
         return { path: plan.outPath, frames: cut.frames };
-      });
+      }, { signal: ctx.signal, note: (m) => ctx.note(m) });
       ctx.unit(unit.hit);
       done[index] = cut.frames;
       report();

@@ -2,7 +2,6 @@
  * A scene's background, prepared once and cached: a gradient drawn as an image, a user image
  * scaled for Ken Burns motion, a probed video, or a flat colour.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Visual } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
@@ -12,6 +11,7 @@ import { overscanSize, type Background, type Motion } from '../../media/args/seg
 import { writeGradientPng } from '../../media/png.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
 import type { StageContext } from '../context.js';
+import { mediaName } from '../media-identity.js';
 import { resolveAsset } from '../preflight.js';
 
 /** Gradients are drawn at a quarter of the overscan size: smooth colour scales up without loss. */
@@ -29,18 +29,16 @@ export interface LookRequest {
   baseDir: string;
 }
 
-/** Identifies a source file's content cheaply (size and mtime) for the cache key. */
-function fileStamp(path: string): string {
-  const s = statSync(path);
-  return `${s.size}:${s.mtimeMs}`;
-}
-
 export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<{ background: Background; key: string }> {
   const { visual, width, height } = req;
   const random = createRandom(deriveSeed(req.seed, 'look', req.sceneIndex));
   const pan: Motion = random.pick(['pan-left', 'pan-right'] as const);
   const src = visual.type === 'image' || visual.type === 'video' ? resolveAsset(req.baseDir, visual.src) : undefined;
-  const keyParts = { visual, width, height, seed: req.seed, index: req.sceneIndex, stamp: src ? fileStamp(src) : null };
+  // The source file enters the key by its content, not its path (a URL's download moves every attempt);
+  // a video look names the file itself, which the cache gives back as this attempt's path.
+  const content = src ? await mediaName(src) : undefined;
+  const keyParts = { visual: content ? { ...visual, src: content } : visual, width, height, seed: req.seed, index: req.sceneIndex };
+  const refs = src && content ? { [content]: src } : undefined;
   const unit = await ctx.deps.cache.memo('look', keyParts, async (dir): Promise<Background> => {
     const size = overscanSize(width, height);
     switch (visual.type) {
@@ -80,7 +78,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
         return { kind: 'video', path: src as string, startSec: Math.min(visual.startSec ?? 0, Math.max(0, probed.durationSec - 0.5)) };
       }
     }
-  });
+  }, { signal: ctx.signal, note: (m) => ctx.note(m), refs });
   ctx.unit(unit.hit);
   return { background: unit.value, key: unit.key };
 }
