@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'media_type_refused'
   | 'media_fetch_failed'
   | 'not_found'
+  | 'output_missing'
   | 'conflict'
   | 'idempotency_conflict'
   | 'payload_too_large'
@@ -84,6 +85,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   media_type_refused: 415,
   media_fetch_failed: 502,
   not_found: 404,
+  output_missing: 404,
   conflict: 409,
   idempotency_conflict: 409,
   payload_too_large: 413,
