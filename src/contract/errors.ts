@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'conflict'
   | 'idempotency_conflict'
   | 'payload_too_large'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'not_ready'
@@ -89,6 +91,8 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   idempotency_conflict: 409,
   payload_too_large: 413,
+  request_timeout: 408,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   rate_limited: 429,
   not_ready: 503,
