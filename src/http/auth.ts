@@ -70,10 +70,11 @@ export interface AuthOptions {
   /** ID tokens are accepted when set. */
   jwt?: { verifier: JwksVerifier; mapping: ClaimMapping };
   failedAuth?: FailedAuthWatch;
-  /** Charged for every failed authentication from an address; throws (429) when it is over its limit. */
+  /**
+   * Charged for every failed authentication from an address; throws (429) when it is over its
+   * limit. Only failures count: a valid credential authenticates whatever its address did before.
+   */
   limitFailures?: (ip: string) => Promise<void>;
-  /** Throws (429) while an address is blocked for failing authentication, before any lookup. */
-  refuseBlocked?: (ip: string) => void;
 }
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
@@ -106,7 +107,6 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
     if (!PROTECTED.test(route ?? request.url)) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(route, request.url);
-    if (token) options.refuseBlocked?.(request.ip);
     try {
       if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });
       request.principal = looksLikeJwt(token) ? await fromJwt(token) : await keys.authenticate(token);
