@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, toAppError } from '../contract/errors.js';
+import { publicMessage } from '../lib/public-paths.js';
 import { RUNNING_STATUSES, type ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
@@ -246,7 +247,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       return; // canceled (the API has already recorded it) or taken over by another worker
     }
     if (error.retryable && attempt < deps.maxAttempts) {
-      await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null, error: { code: error.code, message: error.message, retryable: true } });
+      await repo.updateProduction(db, id, { status: 'queued', workerId: null, heartbeatAt: null, error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]), retryable: true } });
       await notify();
       deps.log('warn', 'render failed, will retry', { productionId: id, attempt, code: error.code, message: error.message });
       throw error; // the queue retries with backoff
@@ -282,7 +283,8 @@ async function finishFailed(deps: RenderWorkerDeps, row: repo.ProductionRow, err
     const failed = await repo.updateProduction(
       tx,
       row.id,
-      { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null },
+      // What tenants see names no server path (the log keeps the full message).
+      { ...extra, status: 'failed', error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]) }, finishedAt: new Date(), workerId: null },
       ['queued', ...RUNNING_STATUSES],
     );
     if (failed) await deps.webhooks?.emit(tx, row.id, 'production.failed');
