@@ -74,8 +74,11 @@ function streamToken(route: string | undefined, url: string): string | undefined
 
 export interface AuthOptions {
   database: Database;
-  /** ID tokens are accepted when set. */
-  jwt?: { verifier: JwksVerifier; mapping: ClaimMapping };
+  /**
+   * ID tokens are accepted when set. `allowOperator`: an admin token of the operator tenant is an
+   * operator (JWT_ALLOW_OPERATOR); otherwise it gets member scopes only.
+   */
+  jwt?: { verifier: JwksVerifier; mapping: ClaimMapping; allowOperator?: boolean };
   failedAuth?: FailedAuthWatch;
   /**
    * Charged for every failed authentication from an address; throws (429) when it is over its
@@ -100,11 +103,14 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
       throw error;
     });
     if (!tenant) throw new AppError('forbidden', `the token's tenant ${identity.tenantId} does not exist here`, { details: [{ path: 'Authorization', message: 'ask an operator to create the tenant' }] });
+    // The admin scope of the operator tenant reaches every tenant: an identity provider's role claim
+    // (often editable by whoever administers the provider, not this server) must not grant it by itself.
+    const admin = identity.role === 'admin' && (tenant.id !== DEFAULT_TENANT || options.jwt.allowOperator === true);
     return {
       tenantId: tenant.id,
       tier: tenant.tier,
       actor: `jwt:${identity.subject}`,
-      scopes: identity.role === 'admin' ? ['admin', ...MEMBER_SCOPES] : MEMBER_SCOPES,
+      scopes: admin ? ['admin', ...MEMBER_SCOPES] : MEMBER_SCOPES,
     };
   };
 
