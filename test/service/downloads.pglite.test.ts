@@ -65,6 +65,10 @@ test('a truncated output is served with its real length, and Range works on the 
   assert.equal(whole.headers['content-length'], '1000');
   assert.equal(whole.rawPayload.length, 1000);
 
+  const head = await svc.app!.inject({ method: 'HEAD', url: `/v1/productions/${id}/outputs/clip.mp4`, headers: svc.auth });
+  assert.equal(head.statusCode, 200);
+  assert.equal(head.headers['content-length'], '1000');
+
   const tail = await svc.app!.inject({ url: `/v1/productions/${id}/outputs/clip.mp4`, headers: { ...svc.auth, range: 'bytes=900-' } });
   assert.equal(tail.statusCode, 206);
   assert.equal(tail.headers['content-range'], 'bytes 900-999/1000');
