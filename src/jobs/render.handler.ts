@@ -8,12 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, toAppError } from '../contract/errors.js';
-import { publicMessage } from '../lib/public-paths.js';
 import { RUNNING_STATUSES, type ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
+import { publicMessage } from '../lib/public-paths.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
