@@ -177,8 +177,10 @@ export function clientErrorHandler(log: () => FastifyBaseLogger, timeoutSec: num
           : new AppError('invalid_request', 'the request is not valid HTTP/1.1', { details: [{ message: 'check the request line, headers and framing' }] });
     const id = randomUUID();
     log().info({ requestId: id, code: error.code, remoteAddress: socket.remoteAddress }, `client error: ${refusal.code}`);
-    // Only when nothing of a response has gone out yet: half an answer followed by another corrupts the stream.
-    if (socket.writable && socket.bytesWritten === 0) {
+    // Only when no response of this request has started (as Node itself does): half an answer
+    // followed by another would corrupt the stream. Earlier answers on a kept-alive connection are whole.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
       const body = JSON.stringify({ error: refusal.toJSON() });
       socket.write(
         `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}\r\n` +

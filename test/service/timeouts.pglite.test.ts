@@ -80,3 +80,26 @@ test('a malformed request answers 400 in the API error shape', async () => {
   assert.equal(res.status, 400);
   assert.equal(res.body.error?.code, 'invalid_request');
 });
+
+test('on a kept-alive connection, a second request sent too slowly still gets its 408', async () => {
+  const socket = connect(port, '127.0.0.1');
+  const answer = collect(socket);
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  while (!received.includes('"ok"')) await new Promise((resolve) => setTimeout(resolve, 50));
+  socket.write(`POST /v1/productions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${svc.key}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"prompt":"`);
+  let closed = false;
+  void answer.then(() => (closed = true));
+  for (let sent = 0; !closed && sent < 80; sent++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (!closed && socket.writable) socket.write('a');
+  }
+  socket.destroy();
+  const raw = await answer;
+  const second = raw.slice(raw.indexOf('HTTP/1.1', 1));
+  assert.ok(raw.indexOf('HTTP/1.1', 1) > 0, `no second answer: ${raw}`);
+  const res = parse(second);
+  assert.equal(res.status, 408, second);
+  assert.equal(res.body.error?.code, 'request_timeout');
+});
