@@ -125,6 +125,11 @@ export const envSchema = z.object({
   JWT_ROLE_CLAIM: z.string().trim().min(1).default('role'),
   /** Tenant for tokens without a tenant claim; empty: such tokens are refused (403). */
   JWT_DEFAULT_TENANT: optionalPath,
+  /**
+   * Whether an ID token with role admin of the operator tenant (`default`) is an operator over
+   * every tenant. Off by default: such a token gets only member scopes, and operators use API keys.
+   */
+  JWT_ALLOW_OPERATOR: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Redis for rate limits shared by several API processes (redis://host:6379); empty: limits per process, in memory. */
   REDIS_URL: optionalPath.pipe(z.string().regex(/^rediss?:\/\//, 'use a redis:// or rediss:// URL').optional()),
   /** Productions a tenant may create per minute, by tier; 0: unlimited. */

@@ -35,9 +35,12 @@ export type ErrorCode =
   | 'media_type_refused'
   | 'media_fetch_failed'
   | 'not_found'
+  | 'output_missing'
   | 'conflict'
   | 'idempotency_conflict'
   | 'payload_too_large'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'not_ready'
@@ -89,9 +92,12 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   media_type_refused: 415,
   media_fetch_failed: 502,
   not_found: 404,
+  output_missing: 404,
   conflict: 409,
   idempotency_conflict: 409,
   payload_too_large: 413,
+  request_timeout: 408,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   rate_limited: 429,
   not_ready: 503,

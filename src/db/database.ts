@@ -13,6 +13,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
 import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { pgliteStartError } from './pglite-errors.js';
 import { schema } from './schema.js';
 
 export type AppDb = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -69,7 +70,10 @@ export function executorFor(db: AppDb): SqlExecutor {
 export async function openPglite(dataDir?: string): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
-  await client.waitReady;
+  // Its file system throws non-Error objects ("[object Object]"): name the errno and the directory.
+  await client.waitReady.catch((error: unknown) => {
+    throw pgliteStartError(error, dataDir);
+  });
   const db = drizzleLite({ client, schema }) as unknown as AppDb;
   return {
     kind: 'pglite',
@@ -83,7 +87,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       const result = await client.query(text, values as unknown[]);
       return { rows: result.rows };
     },
-    migrate: () => migrateLite(db as never, { migrationsFolder: MIGRATIONS }),
+    migrate: () =>
+      migrateLite(db as never, { migrationsFolder: MIGRATIONS }).catch((error: unknown) => {
+        throw error instanceof Error ? error : pgliteStartError(error, dataDir);
+      }),
     async listen(channel, onMessage) {
       const unsubscribe = await client.listen(channel, onMessage);
       return async () => unsubscribe();

@@ -19,7 +19,7 @@ import type { AccessService } from '../services/access.service.js';
 import { QuotaService } from '../services/quotas.service.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
-import { registerHardening, type HardeningOptions } from './hardening.js';
+import { clientErrorHandler, registerHardening, serverTimeouts, type HardeningOptions } from './hardening.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
 import { accessRoutes } from './routes/access.routes.js';
@@ -53,7 +53,7 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     bodyLimit: deps.bodyLimitBytes,
     logger: {
       level: deps.logLevel,
@@ -69,7 +69,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
     },
+    // The whole request (headers and body) within REQUEST_TIMEOUT_SEC, checked every second.
     requestTimeout: deps.hardening.requestTimeoutSec * 1000,
+    http: serverTimeouts(deps.hardening.requestTimeoutSec * 1000),
+    // 408, 431 and malformed requests, refused by Node before routing, in the API's error shape.
+    clientErrorHandler: clientErrorHandler(() => app.log, deps.hardening.requestTimeoutSec),
     // Errors the router raises before any route runs (a path parameter over 100 characters, a bad
     // URL) get the API's error shape too.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),

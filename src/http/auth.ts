@@ -1,8 +1,9 @@
 /**
- * Authentication and scopes. Every /v1 route and the legacy aliases that touch productions take
- * `Authorization: Bearer <credential>`, where the credential is an API key (`aiprod_<id>_<secret>`)
- * or, when JWT_* is configured, an ID token from an OpenID provider (Firebase works). The principal
- * (tenant, tier, scopes, actor) is attached to the request.
+ * Authentication and scopes. Every route except the few listed as public (health, readiness,
+ * metrics, the API documents and the legacy preset list) takes `Authorization: Bearer <credential>`,
+ * where the credential is an API key (`aiprod_<id>_<secret>`) or, when JWT_* is configured, an ID
+ * token from an OpenID provider (Firebase works). The principal (tenant, tier, scopes, actor) is
+ * attached to the request.
  *
  * A route names the scope it needs in `config.scope`; without one, reads need productions:read and
  * everything else productions:write. `admin` covers every scope of its own tenant; an admin of the
@@ -50,8 +51,14 @@ export function requireOperator(request: FastifyRequest): Principal {
   return who;
 }
 
-/** Everything under /v1 and the legacy aliases that touch productions; /health, /ready, /metrics, /docs and /presets are open. */
-const PROTECTED = /^\/(v1\/|pipeline\/|cost-estimate(\?|$))/;
+/**
+ * The routes that answer without credentials; every other route — and any path no route matches —
+ * needs them, so a route added anywhere is protected unless it is listed here. Decided on the
+ * route the router matched (its pattern), never on the raw URL.
+ */
+const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics', '/openapi.json', '/presets']);
+/** Swagger UI's own routes (the page, its scripts, the document it shows) live under /docs. */
+const isPublicRoute = (route: string | undefined): boolean => route !== undefined && (PUBLIC_ROUTES.has(route) || route === '/docs' || route.startsWith('/docs/'));
 
 /**
  * Browsers cannot set headers on EventSource or WebSocket, so the two event streams also take the
@@ -67,13 +74,17 @@ function streamToken(route: string | undefined, url: string): string | undefined
 
 export interface AuthOptions {
   database: Database;
-  /** ID tokens are accepted when set. */
-  jwt?: { verifier: JwksVerifier; mapping: ClaimMapping };
+  /**
+   * ID tokens are accepted when set. `allowOperator`: an admin token of the operator tenant is an
+   * operator (JWT_ALLOW_OPERATOR); otherwise it gets member scopes only.
+   */
+  jwt?: { verifier: JwksVerifier; mapping: ClaimMapping; allowOperator?: boolean };
   failedAuth?: FailedAuthWatch;
-  /** Charged for every failed authentication from an address; throws (429) when it is over its limit. */
+  /**
+   * Charged for every failed authentication from an address; throws (429) when it is over its
+   * limit. Only failures count: a valid credential authenticates whatever its address did before.
+   */
   limitFailures?: (ip: string) => Promise<void>;
-  /** Throws (429) while an address is blocked for failing authentication, before any lookup. */
-  refuseBlocked?: (ip: string) => void;
 }
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
@@ -92,21 +103,23 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
       throw error;
     });
     if (!tenant) throw new AppError('forbidden', `the token's tenant ${identity.tenantId} does not exist here`, { details: [{ path: 'Authorization', message: 'ask an operator to create the tenant' }] });
+    // The admin scope of the operator tenant reaches every tenant: an identity provider's role claim
+    // (often editable by whoever administers the provider, not this server) must not grant it by itself.
+    const admin = identity.role === 'admin' && (tenant.id !== DEFAULT_TENANT || options.jwt.allowOperator === true);
     return {
       tenantId: tenant.id,
       tier: tenant.tier,
       actor: `jwt:${identity.subject}`,
-      scopes: identity.role === 'admin' ? ['admin', ...MEMBER_SCOPES] : MEMBER_SCOPES,
+      scopes: admin ? ['admin', ...MEMBER_SCOPES] : MEMBER_SCOPES,
     };
   };
 
   app.addHook('onRequest', async (request) => {
     // Decided on the route the router matched, not the raw URL: /v1/estimat%65 is /v1/estimate.
     const route = request.routeOptions.url;
-    if (!PROTECTED.test(route ?? request.url)) return;
+    if (isPublicRoute(route)) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(route, request.url);
-    if (token) options.refuseBlocked?.(request.ip);
     try {
       if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });
       request.principal = looksLikeJwt(token) ? await fromJwt(token) : await keys.authenticate(token);

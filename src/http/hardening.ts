@@ -1,10 +1,15 @@
 /**
  * Request hardening around every route: IP allow and deny lists (CIDR), a JSON parser that refuses
  * bodies nested deeper than a limit (before JSON.parse can recurse into them), security headers,
- * and CORS for an allow-list of origins. Body size and request timeouts are fastify options set in
- * app.ts; unknown fields are refused by the strict zod schemas of each route.
+ * and CORS for an allow-list of origins, and the errors Node's HTTP server raises before any route
+ * runs (request timeout, oversized headers, malformed requests) in the API's error shape. Body size
+ * and request timeouts are fastify options set in app.ts; unknown fields are refused by the strict
+ * zod schemas of each route.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../contract/errors.js';
 import { inAnyNetwork, parseCidr, type Cidr } from '../net/ip-address.js';
 
@@ -144,4 +149,45 @@ function cors(request: FastifyRequest, reply: FastifyReply, origins: Set<string>
     reply.header('access-control-allow-headers', 'authorization, content-type, idempotency-key, x-request-id');
     reply.header('access-control-max-age', '600');
   }
+}
+
+/**
+ * Node's HTTP server options for a whole-request limit of `timeoutMs`: headers and body must both
+ * arrive within it. Node checks running requests every `connectionsCheckingInterval` (30 s by
+ * default), so without a shorter interval a slow body outlives the limit by up to that much.
+ */
+export function serverTimeouts(timeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  return { requestTimeout: timeoutMs, headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1000, timeoutMs) };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before fastify sees a request — a request over the time
+ * limit (408), headers over the size limit (431), anything malformed (400) — with the API's error
+ * body and a request id, then closes the connection.
+ */
+export function clientErrorHandler(log: () => FastifyBaseLogger, timeoutSec: number): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    // A reset connection has nobody left to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const refusal =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError('request_timeout', `the request was not received within ${timeoutSec} s`, { details: [{ message: 'send the whole request, headers and body, within REQUEST_TIMEOUT_SEC' }] })
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? new AppError('headers_too_large', 'the request headers are too large', { details: [{ message: 'send fewer or shorter headers (at most 16 KiB in all)' }] })
+          : new AppError('invalid_request', 'the request is not valid HTTP/1.1', { details: [{ message: 'check the request line, headers and framing' }] });
+    const id = randomUUID();
+    log().info({ requestId: id, code: error.code, remoteAddress: socket.remoteAddress }, `client error: ${refusal.code}`);
+    // Only when no response of this request has started (as Node itself does): half an answer
+    // followed by another would corrupt the stream. Earlier answers on a kept-alive connection are whole.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
+      const body = JSON.stringify({ error: refusal.toJSON() });
+      socket.write(
+        `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `x-request-id: ${id}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  };
 }

@@ -13,6 +13,7 @@ import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard } from '../contract/storyboard.js';
 import { executorFor, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
+import { publicMessage } from '../lib/public-paths.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
@@ -281,7 +282,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       return;
     }
     if (error.retryable && attempt < deps.maxAttempts) {
-      const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: error.message, retryable: true } });
+      const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]), retryable: true } });
       if (!released) {
         // A cancel landed during the failure: the job ends here, the queue must not retry it.
         await settleLost(deps, id, `retryable ${error.code}`);
@@ -355,7 +356,7 @@ async function deferOnExhaustion(deps: RenderWorkerDeps, queue: JobQueue, row: r
   }
   const delaySec = Math.min(600, 15 * 2 ** row.requeues);
   const released = await database.db.transaction(async (tx) => {
-    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: error.message, retryable: true } });
+    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]), retryable: true } });
     if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, startAfterSec: delaySec, executor: executorFor(tx) });
     return owned;
   });
@@ -382,7 +383,8 @@ async function settleLost(deps: RenderWorkerDeps, id: string, why: string): Prom
 /** Records a final failure of a production this worker holds; a cancel that won meanwhile stays. production.failed commits with it. */
 async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
   const failed = await deps.database.db.transaction(async (tx) => {
-    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: error.message }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
+    // What tenants see names no server path (the log keeps the full message).
+    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]) }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
     if (owned) await deps.webhooks?.emit(tx, id, 'production.failed');
     return owned;
   });

@@ -8,7 +8,6 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../config/env.js';
-import { AppError } from '../contract/errors.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
 import { DiskSpaceGuard } from '../lib/disk-space.js';
@@ -22,7 +21,7 @@ import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
-import { clientKey, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
+import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
 import { SecretBox } from '../security/secrets.js';
 import { AccessService } from '../services/access.service.js';
@@ -195,7 +194,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       anonymous: env.RATE_LIMIT_ANONYMOUS_PER_MIN,
       general: env.RATE_LIMIT_GENERAL_PER_MIN,
     });
-    const blockedAuth = new Map<string, number>();
     const rateLimitStore = env.REDIS_URL
       ? await RedisRateLimitStore.connect(env.REDIS_URL, { failMode: env.RATE_LIMIT_FAIL_MODE, onError: (error) => log('warn', 'rate limit store error', { message: error.message }) })
       : new MemoryRateLimitStore();
@@ -207,23 +205,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
-        limitFailures: async (ip) => {
-          const result = await rateLimitStore.hit(`authfail:${clientKey(ip)}`, rules.anonymous.limit, rules.anonymous.windowSec);
-          if (!result.allowed) {
-            // Until then the address is refused before its credentials are even looked at.
-            blockedAuth.set(clientKey(ip), Date.now() + result.retryAfterSec * 1000);
-            throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
-          }
-        },
-        refuseBlocked: (ip) => {
-          const until = blockedAuth.get(clientKey(ip));
-          if (until === undefined) return;
-          if (until <= Date.now()) {
-            blockedAuth.delete(clientKey(ip));
-            return;
-          }
-          throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${Math.ceil((until - Date.now()) / 1000)} s` }] });
-        },
+        limitFailures: failedAuthLimiter(rateLimitStore, rules.anonymous),
       },
       rateLimits: { store: rateLimitStore, rules },
       hardening: {

@@ -23,10 +23,11 @@ export function loadMasterKeys(env: Env, dataDir: string): { current: MasterKey;
   return { current: parseMasterKey(readFileSync(file, 'utf8'), file), previous, createdFile: file };
 }
 
-export function createJwtAuth(env: Env, fetchImpl?: typeof fetch): { verifier: JwksVerifier; mapping: ClaimMapping } | undefined {
+export function createJwtAuth(env: Env, fetchImpl?: typeof fetch): { verifier: JwksVerifier; mapping: ClaimMapping; allowOperator: boolean } | undefined {
   const mapping: ClaimMapping = { tenantClaim: env.JWT_TENANT_CLAIM, roleClaim: env.JWT_ROLE_CLAIM, defaultTenant: env.JWT_DEFAULT_TENANT };
+  const allowOperator = env.JWT_ALLOW_OPERATOR;
   if (env.JWT_FIREBASE_PROJECT) {
-    return { verifier: new JwksVerifier({ ...firebaseVerifierOptions(env.JWT_FIREBASE_PROJECT), fetch: fetchImpl }), mapping };
+    return { verifier: new JwksVerifier({ ...firebaseVerifierOptions(env.JWT_FIREBASE_PROJECT), fetch: fetchImpl }), mapping, allowOperator };
   }
   const given = { JWT_JWKS_URL: env.JWT_JWKS_URL, JWT_ISSUER: env.JWT_ISSUER, JWT_AUDIENCE: env.JWT_AUDIENCE };
   const missing = Object.entries(given).filter(([, v]) => !v).map(([k]) => k);
@@ -34,5 +35,5 @@ export function createJwtAuth(env: Env, fetchImpl?: typeof fetch): { verifier: J
   if (missing.length > 0) {
     throw new AppError('internal', `invalid configuration: ${missing.map((k) => `${k}: required when any JWT_ setting is given`).join('; ')}`);
   }
-  return { verifier: new JwksVerifier({ jwksUrl: given.JWT_JWKS_URL!, issuer: given.JWT_ISSUER!, audience: given.JWT_AUDIENCE!, fetch: fetchImpl }), mapping };
+  return { verifier: new JwksVerifier({ jwksUrl: given.JWT_JWKS_URL!, issuer: given.JWT_ISSUER!, audience: given.JWT_AUDIENCE!, fetch: fetchImpl }), mapping, allowOperator };
 }

@@ -1,38 +1,21 @@
 /**
  * Bearer JWTs from an OpenID provider (Firebase Authentication, Auth0, Keycloak …), checked
- * against the provider's published JSON Web Key Set with node:crypto alone.
+ * against the provider's published JSON Web Key Set. Signatures, the algorithm allow-list, key
+ * selection and the registered claims are checked by `jose` (jwtVerify over a local JWK set);
+ * this file adds what the service needs around it: a strict look at the token's shape before any
+ * work, the key set fetched and cached on the verifier's own clock (Cache-Control max-age, one
+ * fetch at a time, an unknown kid refetches at most once per interval, a failing provider leaves
+ * the cached keys in use), and 401s naming the reason.
  *
- * Only asymmetric algorithms exist here, and a token's `alg` must be both in the allow-list and
- * of the same family as the key its `kid` names: neither `none` nor an HMAC keyed with a public
- * key (algorithm confusion) can pass. Refusals are 401s naming the reason; none quotes the token.
+ * Only asymmetric algorithms are allowed: neither `none` nor an HMAC keyed with a public key
+ * (algorithm confusion) can pass, and jose only picks a key of the family the `alg` names.
+ * Refusals are 401s naming the reason; none quotes the token.
  */
-import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { AppError } from '../contract/errors.js';
 
-interface AlgorithmSpec {
-  kty: 'RSA' | 'EC' | 'OKP';
-  hash: string | null;
-  crv?: string;
-  pss?: boolean;
-  /** Bytes of an ECDSA signature as JWS carries it: r||s, each the curve's size (RFC 7518 §3.4). */
-  ecSignatureBytes?: number;
-}
-
-const ALGORITHMS = {
-  RS256: { kty: 'RSA', hash: 'sha256' },
-  RS384: { kty: 'RSA', hash: 'sha384' },
-  RS512: { kty: 'RSA', hash: 'sha512' },
-  PS256: { kty: 'RSA', hash: 'sha256', pss: true },
-  PS384: { kty: 'RSA', hash: 'sha384', pss: true },
-  PS512: { kty: 'RSA', hash: 'sha512', pss: true },
-  ES256: { kty: 'EC', hash: 'sha256', crv: 'P-256', ecSignatureBytes: 64 },
-  ES384: { kty: 'EC', hash: 'sha384', crv: 'P-384', ecSignatureBytes: 96 },
-  ES512: { kty: 'EC', hash: 'sha512', crv: 'P-521', ecSignatureBytes: 132 },
-  EdDSA: { kty: 'OKP', hash: null, crv: 'Ed25519' },
-} satisfies Record<string, AlgorithmSpec>;
-
-export type JwtAlgorithm = keyof typeof ALGORITHMS;
-export const SUPPORTED_ALGORITHMS = Object.keys(ALGORITHMS) as JwtAlgorithm[];
+export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /** Where Firebase publishes the keys that sign its ID tokens. */
 export const FIREBASE_JWKS_URL = 'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com';
@@ -81,16 +64,11 @@ export function firebaseVerifierOptions(projectId: string): JwksVerifierOptions 
   return { jwksUrl: FIREBASE_JWKS_URL, issuer: `https://securetoken.google.com/${projectId}`, audience: projectId, algorithms: ['RS256'], requireAuthTime: true };
 }
 
-interface SigningKey {
-  key: KeyObject;
-  kty: string;
-  kid?: string;
-  crv?: string;
-  alg?: string;
-}
-
 interface KeySet {
-  keys: SigningKey[];
+  /** The usable signing keys as published (for kid lookups). */
+  keys: JWK[];
+  /** jose's view of them: imports each key once and picks by kid and algorithm family. */
+  local: ReturnType<typeof createLocalJWKSet>;
   expiresAt: number;
 }
 
@@ -125,71 +103,47 @@ function jsonObject(bytes: Buffer): Json | undefined {
   }
 }
 
-interface CompactJws {
-  header: Json;
-  payload: Buffer;
-  signingInput: Buffer;
-  signature: Buffer;
-}
-
-function parseCompact(token: string): CompactJws {
+/**
+ * The token's protected header, after a strict look at its shape: three canonical base64url parts
+ * (a lenient decoder would accept signatures with extra bits), a JSON header, no critical
+ * extensions (RFC 7515 §4.1.11: one we do not understand must not be ignored).
+ */
+function header(token: string): Json {
   if (token.length > MAX_TOKEN_CHARS) throw unauthorized('malformed (too long)');
   const parts = token.split('.');
   if (parts.length !== 3) throw unauthorized('malformed (not three dot-separated parts)');
   const [h, p, s] = parts.map(segment);
   if (!h || !p || !s) throw unauthorized('malformed (a part is not base64url)');
-  const header = jsonObject(h);
-  if (!header) throw unauthorized('malformed (header is not a JSON object)');
-  // RFC 7515 §4.1.11: an extension we do not understand must not be ignored.
-  if (header.crit !== undefined) throw unauthorized('malformed (unsupported critical header)');
-  return { header, payload: p, signingInput: Buffer.from(`${parts[0]}.${parts[1]}`), signature: s };
+  const parsed = jsonObject(h);
+  if (!parsed) throw unauthorized('malformed (header is not a JSON object)');
+  if (parsed.crit !== undefined) throw unauthorized('malformed (unsupported critical header)');
+  return parsed;
 }
 
 /** True for something shaped like a compact JWS (as opposed to an `aiprod_<id>_<secret>` key); says nothing about validity. */
 export function looksLikeJwt(token: string): boolean {
   const parts = token.split('.');
   if (parts.length !== 3 || token.length > MAX_TOKEN_CHARS || !parts.every((part) => SEGMENT.test(part))) return false;
-  const header = jsonObject(Buffer.from(parts[0] ?? '', 'base64url'));
-  return typeof header?.alg === 'string';
+  const parsed = jsonObject(Buffer.from(parts[0] ?? '', 'base64url'));
+  return typeof parsed?.alg === 'string';
 }
 
-function fits(key: SigningKey, alg: JwtAlgorithm): boolean {
-  const spec: AlgorithmSpec = ALGORITHMS[alg];
-  return key.kty === spec.kty && (spec.crv === undefined || key.crv === spec.crv) && (key.alg === undefined || key.alg === alg);
+/** Bits of an RSA modulus given as base64url (`n` of a JWK). */
+function modulusBits(n: unknown): number {
+  if (typeof n !== 'string') return 0;
+  const bytes = Buffer.from(n, 'base64url');
+  const first = bytes.findIndex((b) => b !== 0);
+  return first < 0 ? 0 : (bytes.length - first) * 8 - (Math.clz32(bytes[first] as number) - 24);
 }
 
-function signatureValid(alg: JwtAlgorithm, key: KeyObject, input: Buffer, signature: Buffer): boolean {
-  const spec: AlgorithmSpec = ALGORITHMS[alg];
-  if (spec.ecSignatureBytes !== undefined && signature.length !== spec.ecSignatureBytes) return false;
-  const options = spec.pss
-    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-    : spec.kty === 'EC'
-      ? { key, dsaEncoding: 'ieee-p1363' as const }
-      : { key };
-  try {
-    return verify(spec.hash, input, options, signature);
-  } catch {
-    return false;
-  }
-}
-
-/** The public signing keys of a JWKS document; keys this process cannot use (encryption, HMAC, Ed448, RSA under 2048 bits) are skipped. */
-function signingKeys(document: unknown): SigningKey[] {
+/** The public signing keys of a JWKS document; encryption, symmetric and RSA keys under 2048 bits are left out. */
+function signingKeys(document: unknown): JWK[] {
   const listed: unknown[] = isObject(document) && Array.isArray(document.keys) ? document.keys : [];
-  const usable: SigningKey[] = [];
-  for (const jwk of listed) {
-    if (!isObject(jwk) || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
-    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') continue;
-    try {
-      const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-      if (jwk.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) continue;
-      const text = (name: string): string | undefined => (typeof jwk[name] === 'string' ? (jwk[name] as string) : undefined);
-      usable.push({ key, kty: jwk.kty, kid: text('kid'), crv: text('crv'), alg: text('alg') });
-    } catch {
-      // One unreadable key must not take the others down with it.
-    }
-  }
-  return usable;
+  return listed.filter((jwk): jwk is JWK => {
+    if (!isObject(jwk) || (jwk.use !== undefined && jwk.use !== 'sig')) return false;
+    if (jwk.kty === 'RSA') return modulusBits(jwk.n) >= 2048;
+    return jwk.kty === 'EC' || jwk.kty === 'OKP';
+  });
 }
 
 function maxAgeSec(cacheControl: string | null): number | undefined {
@@ -197,10 +151,42 @@ function maxAgeSec(cacheControl: string | null): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/** jose's refusals, in the words of this API. */
+function refusal(error: unknown, alg: string, allowed: readonly string[]): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof errors.JWTExpired) return unauthorized('expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return unauthorized('wrong issuer');
+      case 'aud':
+        return unauthorized('wrong audience');
+      case 'exp':
+        return unauthorized('no expiry (exp)');
+      case 'nbf':
+        return unauthorized('not yet valid (nbf)');
+      case 'iat':
+        return unauthorized('issued in the future (iat)');
+      case 'sub':
+        return unauthorized('no subject (sub)');
+      default:
+        return unauthorized(`claim ${error.claim} refused`);
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    const named = /^[A-Za-z0-9]{1,10}$/.test(alg) ? `${alg} ` : '';
+    return unauthorized(`algorithm ${named}not allowed`, `sign tokens with one of ${allowed.join(', ')}`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('bad signature');
+  if (error instanceof errors.JWKSNoMatchingKey) return unauthorized(`algorithm ${alg} does not match the signing key`);
+  if (error instanceof errors.JWTInvalid) return unauthorized('malformed (payload is not a JSON object)');
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JOSENotSupported) return unauthorized('malformed');
+  // A key jose cannot use (an odd curve, a broken JWK): the token cannot be checked, so it is refused.
+  return new AppError('unauthorized', 'invalid bearer token: could not be verified', { cause: error, details: [{ path: 'Authorization', message: 'send a fresh token from the identity provider' }] });
+}
+
 /**
- * Verifies bearer JWTs against one issuer's JWKS. The key set is cached (Cache-Control max-age,
- * else cacheTtlSec), concurrent fetches share one request, an unknown kid refetches at most once
- * per refetchIntervalSec (key rotation), and a failing provider leaves the cached keys in use.
+ * Verifies bearer JWTs against one issuer's JWKS.
  *
  * @example
  * const verifier = new JwksVerifier(firebaseVerifierOptions('my-project'));
@@ -210,47 +196,60 @@ export class JwksVerifier {
   private keySet?: KeySet;
   private inflight?: Promise<KeySet>;
   private lastFetchAt = Number.NEGATIVE_INFINITY;
-  private readonly algorithms: ReadonlySet<JwtAlgorithm>;
+  private readonly algorithms: readonly JwtAlgorithm[];
   private readonly fetchJson: typeof fetch;
   private readonly now: () => number;
 
   constructor(private readonly options: JwksVerifierOptions) {
     if (!/^https?:\/\//.test(options.jwksUrl)) throw new AppError('internal', `JWKS URL must be http(s): got ${options.jwksUrl}`);
     if (!options.issuer || !options.audience) throw new AppError('internal', 'JWT issuer and audience must be set');
-    const algorithms = options.algorithms ?? SUPPORTED_ALGORITHMS;
-    const unsupported = algorithms.filter((alg) => !Object.hasOwn(ALGORITHMS, alg));
+    const algorithms = options.algorithms ?? [...SUPPORTED_ALGORITHMS];
+    const unsupported = algorithms.filter((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg));
     if (algorithms.length === 0 || unsupported.length > 0) {
       throw new AppError('internal', `JWT algorithms must be among ${SUPPORTED_ALGORITHMS.join(', ')}${unsupported.length ? `: got ${unsupported.join(', ')}` : ''}`);
     }
-    this.algorithms = new Set(algorithms);
+    this.algorithms = algorithms;
     this.fetchJson = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
   }
 
   async verify(token: string): Promise<JwtClaims> {
-    const jws = parseCompact(token);
-    const alg = jws.header.alg;
-    if (typeof alg !== 'string' || !this.algorithms.has(alg as JwtAlgorithm)) {
-      const named = typeof alg === 'string' && /^[A-Za-z0-9]{1,10}$/.test(alg) ? `${alg} ` : '';
-      throw unauthorized(`algorithm ${named}not allowed`, `sign tokens with one of ${[...this.algorithms].join(', ')}`);
+    const given = header(token);
+    const alg = typeof given.alg === 'string' ? given.alg : '';
+    // Refused before any key is fetched: `none`, HMAC and anything else not on the list.
+    if (!(this.algorithms as readonly string[]).includes(alg)) throw refusal(new errors.JOSEAlgNotAllowed('not allowed'), alg, this.algorithms);
+    const keys = await this.keysFor(typeof given.kid === 'string' ? given.kid : undefined);
+    const tolerance = this.options.clockToleranceSec ?? 60;
+    let claims: Json;
+    try {
+      ({ payload: claims } = await jwtVerify(token, keys.local, {
+        algorithms: [...this.algorithms],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: tolerance,
+        currentDate: new Date(this.now()),
+      }));
+    } catch (error) {
+      throw refusal(error, alg, this.algorithms);
     }
-    const kid = typeof jws.header.kid === 'string' ? jws.header.kid : undefined;
-    const key = await this.keyFor(kid, alg as JwtAlgorithm);
-    if (!signatureValid(alg as JwtAlgorithm, key.key, jws.signingInput, jws.signature)) throw unauthorized('bad signature');
-    const payload = jsonObject(jws.payload);
-    if (!payload) throw unauthorized('malformed (payload is not a JSON object)');
-    return this.checkClaims(payload);
+    // What jose leaves to the caller: iat and auth_time in the future, an empty subject.
+    const now = this.now() / 1000;
+    if (claims.iat !== undefined && !(isNumericDate(claims.iat) && claims.iat <= now + tolerance)) throw unauthorized('issued in the future (iat)');
+    if (claims.auth_time === undefined ? this.options.requireAuthTime : !(isNumericDate(claims.auth_time) && claims.auth_time <= now + tolerance)) {
+      throw unauthorized('auth_time missing or in the future');
+    }
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('no subject (sub)');
+    return claims as JwtClaims;
   }
 
-  private async keyFor(kid: string | undefined, alg: JwtAlgorithm): Promise<SigningKey> {
-    // Without a kid, only a set of one key is unambiguous.
-    const named = (set: KeySet): SigningKey[] => (kid === undefined ? (set.keys.length === 1 ? set.keys : []) : set.keys.filter((k) => k.kid === kid));
-    let candidates = named(await this.currentKeys());
-    if (candidates.length === 0 && this.mayFetch()) candidates = named(await this.refresh(this.keySet));
-    if (candidates.length === 0) throw unauthorized('unknown signing key', 'the token was signed by a key the issuer does not publish');
-    const key = candidates.find((candidate) => fits(candidate, alg));
-    if (!key) throw unauthorized(`algorithm ${alg} does not match the signing key`);
-    return key;
+  /** The key set that has the token's key, refetched once (rotation) when it does not. Without a kid, only a set of one key is unambiguous. */
+  private async keysFor(kid: string | undefined): Promise<KeySet> {
+    const has = (set: KeySet): boolean => (kid === undefined ? set.keys.length === 1 : set.keys.some((k) => k.kid === kid));
+    let set = await this.currentKeys();
+    if (!has(set) && this.mayFetch()) set = await this.refresh(set);
+    if (!has(set)) throw unauthorized('unknown signing key', 'the token was signed by a key the issuer does not publish');
+    return set;
   }
 
   private mayFetch(): boolean {
@@ -293,26 +292,8 @@ export class JwksVerifier {
     if (keys.length === 0) throw keysUnavailable(`${url} lists no usable signing key`);
     // A max-age of 0 must not mean a fetch per request; a huge one must not pin keys for days.
     const ttlSec = Math.min(Math.max(maxAge ?? this.options.cacheTtlSec ?? 600, this.options.refetchIntervalSec ?? 30), 86_400);
-    this.keySet = { keys, expiresAt: this.now() + ttlSec * 1000 };
+    this.keySet = { keys, local: createLocalJWKSet({ keys } as JSONWebKeySet), expiresAt: this.now() + ttlSec * 1000 };
     return this.keySet;
-  }
-
-  private checkClaims(claims: Json): JwtClaims {
-    const now = this.now() / 1000;
-    const tolerance = this.options.clockToleranceSec ?? 60;
-    const { issuer, audience } = this.options;
-    if (claims.iss !== issuer) throw unauthorized('wrong issuer', `the token must be issued by ${issuer}`);
-    const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-    if (!aud.includes(audience)) throw unauthorized('wrong audience', `the token must be meant for ${audience}`);
-    if (!isNumericDate(claims.exp)) throw unauthorized('no expiry (exp)');
-    if (claims.exp <= now - tolerance) throw unauthorized('expired');
-    if (claims.nbf !== undefined && !(isNumericDate(claims.nbf) && claims.nbf <= now + tolerance)) throw unauthorized('not yet valid (nbf)');
-    if (claims.iat !== undefined && !(isNumericDate(claims.iat) && claims.iat <= now + tolerance)) throw unauthorized('issued in the future (iat)');
-    if (claims.auth_time === undefined ? this.options.requireAuthTime : !(isNumericDate(claims.auth_time) && claims.auth_time <= now + tolerance)) {
-      throw unauthorized('auth_time missing or in the future');
-    }
-    if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('no subject (sub)');
-    return claims as JwtClaims;
   }
 }
 

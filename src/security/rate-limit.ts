@@ -157,7 +157,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-/** RateLimit-Limit / -Remaining / -Reset (draft-ietf-httpapi-ratelimit-headers, seconds), and Retry-After when refused. None when unlimited. */
 /**
  * The unit a per-address limit counts: an IPv4 address, or the /64 of an IPv6 address (one
  * subscriber usually has a whole /64, and would otherwise rotate through it to dodge the limit).
@@ -174,6 +173,7 @@ export function clientKey(ip: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/** RateLimit-Limit / -Remaining / -Reset (draft-ietf-httpapi-ratelimit-headers, seconds), and Retry-After when refused. None when unlimited. */
 export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
   if (!Number.isFinite(result.limit)) return {};
   const headers: Record<string, string> = {
@@ -321,4 +321,21 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
     const result = decided.get(request);
     if (result) reply.headers(rateLimitHeaders(result));
   });
+}
+
+/**
+ * Failed authentications per client address (the unit of clientKey), against `rule` in `store`.
+ * Only failures are charged and only failures are refused: the returned function is called after
+ * a credential was refused, and throws 429 instead of the 401 once the address is over its limit.
+ * A valid credential from the same address (an office behind one NAT where someone mistyped a key)
+ * still authenticates. Nothing is kept in this process beyond what the store keeps (the memory
+ * store sweeps and bounds its keys; Redis expires them).
+ */
+export function failedAuthLimiter(store: RateLimitStore, rule: RateLimitRule): (ip: string) => Promise<void> {
+  return async (ip) => {
+    const result = await store.hit(`authfail:${clientKey(ip)}`, rule.limit, rule.windowSec);
+    if (!result.allowed) {
+      throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
+    }
+  };
 }

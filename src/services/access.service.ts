@@ -49,6 +49,9 @@ export class AccessService {
     if (beyond.length > 0) {
       throw new AppError('forbidden', `a key cannot give out scopes it lacks: ${beyond.join(', ')}`, { details: [{ path: 'scopes', message: `use some of ${granted?.join(', ')}` }] });
     }
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      throw new AppError('invalid_request', `expiresAt ${input.expiresAt.toISOString()} is not in the future`, { details: [{ path: 'expiresAt', message: 'give a time in the future, or leave it out for a key that does not expire' }] });
+    }
     await tenants.getTenant(this.db, input.tenantId);
     const created = await keys.createApiKey(this.db, { ...input, createdBy: by.actor });
     await this.record(by, 'api_key.created', input.tenantId, created.apiKey.id, { name: input.name, scopes: input.scopes, expiresAt: input.expiresAt?.toISOString() ?? null });

@@ -70,15 +70,18 @@ export class FailedAuthWatch {
 
   constructor(
     private readonly audit: AuditLog,
-    private readonly options: { threshold?: number; windowSec?: number } = {},
+    private readonly options: { threshold?: number; windowSec?: number; maxAddresses?: number; now?: () => number } = {},
   ) {}
 
+  private lastSweep = 0;
+
   note(ip: string, reason: string): void {
-    const now = Date.now();
+    const now = this.options.now?.() ?? Date.now();
     const windowMs = (this.options.windowSec ?? 60) * 1000;
     let slot = this.failures.get(ip);
     if (!slot || now - slot.since > windowMs) {
       slot = { count: 0, since: now, reported: false };
+      this.failures.delete(ip);
       this.failures.set(ip, slot);
     }
     slot.count++;
@@ -86,6 +89,27 @@ export class FailedAuthWatch {
       slot.reported = true;
       void this.audit.record({ actor: `ip:${ip}`, action: 'auth.failed_burst', ip, details: { failures: slot.count, windowSec: windowMs / 1000, lastReason: reason } });
     }
-    if (this.failures.size > 50_000) this.failures.clear();
+    this.sweep(now, windowMs);
+  }
+
+  /** Addresses currently counted (for tests and metrics). */
+  get size(): number {
+    return this.failures.size;
+  }
+
+  /**
+   * Forgets addresses whose window has passed, at most once a window; past `maxAddresses` the
+   * oldest windows go first (Map order is insertion order, and a slot is re-inserted per window).
+   */
+  private sweep(now: number, windowMs: number): void {
+    if (now - this.lastSweep >= windowMs) {
+      this.lastSweep = now;
+      for (const [ip, slot] of this.failures) if (now - slot.since > windowMs) this.failures.delete(ip);
+    }
+    const max = this.options.maxAddresses ?? 50_000;
+    for (const ip of this.failures.keys()) {
+      if (this.failures.size <= max) break;
+      this.failures.delete(ip);
+    }
   }
 }

@@ -148,6 +148,14 @@ export const isApiKey = (token: string): boolean => token.startsWith('aiprod_');
 
 /** The principal of a bearer key; 401 `unauthorized`, `key_revoked` or `key_expired` otherwise. */
 export async function authenticateKey(db: AppDb, presented: string): Promise<Principal> {
+  return (await verifyKey(db, presented)).principal;
+}
+
+/**
+ * The principal, and until when this credential is valid at most (ms since the epoch; Infinity
+ * when it has no end): its expiry, or the end of the rotation grace when the previous secret was used.
+ */
+async function verifyKey(db: AppDb, presented: string): Promise<{ principal: Principal; validUntil: number }> {
   const match = KEY.exec(presented);
   if (!match?.[1] || !match[2]) throw refuse('unauthorized', 'malformed API key');
   const [found] = await db
@@ -156,28 +164,32 @@ export async function authenticateKey(db: AppDb, presented: string): Promise<Pri
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(eq(apiKeys.id, match[1]));
   const row = found?.key;
+  const now = Date.now();
   const given = Buffer.from(sha256(match[2]), 'hex');
   const same = (hash: string | null | undefined): boolean => timingSafeEqual(Buffer.from(hash ?? sha256('-'), 'hex'), given);
   const current = same(row?.secretHash);
-  const previous = !current && row?.previousValidUntil && row.previousValidUntil > new Date() && same(row.previousSecretHash);
+  const previous = !current && !!row?.previousValidUntil && row.previousValidUntil.getTime() > now && same(row.previousSecretHash);
   if (!row || !found || (!current && !previous)) throw refuse('unauthorized', 'unknown API key');
   if (row.revokedAt) throw refuse('key_revoked', `API key ${row.id} was revoked at ${row.revokedAt.toISOString()}`);
-  if (row.expiresAt && row.expiresAt.getTime() < Date.now()) throw refuse('key_expired', `API key ${row.id} expired at ${row.expiresAt.toISOString()}`);
+  if (row.expiresAt && row.expiresAt.getTime() <= now) throw refuse('key_expired', `API key ${row.id} expired at ${row.expiresAt.toISOString()}`);
   // last_used_at at minute resolution: a write per minute per key, not per request.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
     await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
   }
-  return { tenantId: row.tenantId, tier: found.tier, actor: `key:${row.id}`, keyId: row.id, scopes: row.scopes as Scope[] };
+  const validUntil = Math.min(row.expiresAt?.getTime() ?? Infinity, previous && row.previousValidUntil ? row.previousValidUntil.getTime() : Infinity);
+  return { principal: { tenantId: row.tenantId, tier: found.tier, actor: `key:${row.id}`, keyId: row.id, scopes: row.scopes as Scope[] }, validUntil };
 }
 
 /**
  * Remembers keys that authenticated for `ttlMs` (default 10 s), so a busy client costs one key
- * lookup per TTL rather than one per request. Failures are never remembered. Revocations and
+ * lookup per TTL rather than one per request — but never past the key's own end (its expiry, or
+ * the end of the rotation grace for a previous secret): that is checked on every hit, and a key
+ * past it is looked up again, which refuses it. Failures are never remembered. Revocations and
  * rotations clear it at once in every process (NOTIFY aiprod_keys); the TTL bounds what a lost
  * notification could leave behind.
  */
 export class CachedAuthenticator {
-  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+  private readonly entries = new Map<string, { principal: Principal; until: number; validUntil: number }>();
 
   constructor(
     private readonly db: AppDb,
@@ -188,16 +200,19 @@ export class CachedAuthenticator {
   private generation = 0;
 
   async authenticate(presented: string): Promise<Principal> {
-    const now = Date.now();
     // Keyed by a hash, so the cache never holds a usable secret.
     const slot = sha256(presented);
     const hit = this.entries.get(slot);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit) {
+      const now = Date.now();
+      if (hit.until > now && hit.validUntil > now) return hit.principal;
+      this.entries.delete(slot);
+    }
     const started = this.generation;
-    const principal = await authenticateKey(this.db, presented);
+    const { principal, validUntil } = await verifyKey(this.db, presented);
     if (started !== this.generation) return principal;
     if (this.entries.size >= (this.options.maxEntries ?? 10_000)) this.entries.clear();
-    this.entries.set(slot, { principal, until: now + (this.options.ttlMs ?? 10_000) });
+    this.entries.set(slot, { principal, until: Date.now() + (this.options.ttlMs ?? 10_000), validUntil });
     return principal;
   }
 

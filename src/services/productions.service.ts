@@ -66,6 +66,22 @@ export interface Accepted {
   replayed: boolean;
 }
 
+/** What a caller (the quotas) adds to a create. */
+export interface CreateOptions {
+  /** Each new production's estimated cost, in order, stored with it (budgets count it). */
+  estimatedUsd?: (number | undefined)[];
+  /**
+   * Runs first inside the create's transaction and may refuse it by throwing (QuotaService takes a
+   * per-tenant lock there and checks what the tenant has left, so check and write are one step).
+   */
+  guard?: (tx: AppDb) => Promise<void>;
+  /** The tenant tier's highest priority: a batch item asking more is lowered to it. */
+  maxPriority?: number;
+}
+
+/** A positive estimate as a row's estimated_usd; nothing for none or zero. */
+const estimated = (usd: number | undefined): { estimatedUsd?: number } => (usd !== undefined && usd > 0 ? { estimatedUsd: usd } : {});
+
 interface PendingCreate {
   row: repo.NewProduction;
   key: string | undefined;
@@ -203,13 +219,22 @@ export class ProductionsService {
    * (group commit, see insertCreates). A key that is already taken replays the earlier answer, or
    * refuses another body with 409.
    */
-  async create(tenantId: string, body: unknown, idempotencyKey?: string, validated?: CreateProduction): Promise<Accepted> {
+  async create(tenantId: string, body: unknown, idempotencyKey?: string, validated?: CreateProduction, options: CreateOptions = {}): Promise<Accepted> {
     await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(body));
     // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
     const request = validated ?? (await this.validate(body));
-    const row = this.newRow(tenantId, request, new Date());
-    const outcome = await this.creates.submit({ row, key: idempotencyKey, hash });
+    const row = { ...this.newRow(tenantId, request, new Date()), ...estimated(options.estimatedUsd?.[0]) };
+    const item = { row, key: idempotencyKey, hash };
+    // A guarded create has a transaction of its own (the guard's lock is held until it commits);
+    // the others share one through group commit.
+    const guard = options.guard;
+    const outcome = guard
+      ? await this.db.transaction(async (tx) => {
+          await guard(tx);
+          return (await this.writeCreates(tx, [item]))[0];
+        })
+      : await this.creates.submit(item);
     if (outcome === 'taken' && idempotencyKey) {
       const ids = await this.replay(tenantId, idempotencyKey, hash);
       if (ids?.[0]) return this.accepted(tenantId, ids[0], true);
@@ -221,37 +246,40 @@ export class ProductionsService {
 
   /** Writes a group of creates in one transaction; an item whose Idempotency-Key is taken is 'taken'. */
   private async insertCreates(items: PendingCreate[]): Promise<('created' | 'taken')[]> {
-    return this.db.transaction(async (tx) => {
-      const outcome: ('created' | 'taken')[] = items.map(() => 'created');
-      const keyed = new Map<string, number>();
-      items.forEach((item, i) => {
-        if (!item.key) return;
-        const slot = `${item.row.tenantId}\u0000${item.key}`;
-        if (keyed.has(slot)) outcome[i] = 'taken'; // the same key twice in one group: the first wins
-        else keyed.set(slot, i);
-      });
-      if (keyed.size > 0) {
-        const inserted = await repo.insertIdempotencyKeys(
-          tx,
-          [...keyed.values()].map((i) => {
-            const { row, key, hash } = items[i] as PendingCreate;
-            return { tenantId: row.tenantId, key: key as string, requestHash: hash, productionIds: [row.id] };
-          }),
-        );
-        for (const [slot, i] of keyed) if (!inserted.has(slot)) outcome[i] = 'taken';
-      }
-      const rows = items.filter((_, i) => outcome[i] === 'created').map((item) => item.row);
-      if (rows.length > 0) {
-        await repo.insertProductions(tx, rows);
-        await this.deps.queue.enqueueMany('render', rows.map((r) => ({ data: { productionId: r.id }, priority: r.priority ?? 0 })), { executor: executorFor(tx) });
-        await tx.execute(sql`select pg_notify(c, p) from (values ${sql.join(rows.map((r) => sql`(${EVENTS_CHANNEL}, ${JSON.stringify({ id: r.id, tenantId: r.tenantId })})`), sql`, `)}) as v(c, p)`);
-      }
-      return outcome;
+    return this.db.transaction((tx) => this.writeCreates(tx, items));
+  }
+
+  /** The writes of a group of creates, inside the caller's transaction `tx`. */
+  private async writeCreates(tx: AppDb, items: PendingCreate[]): Promise<('created' | 'taken')[]> {
+    const outcome: ('created' | 'taken')[] = items.map(() => 'created');
+    const keyed = new Map<string, number>();
+    items.forEach((item, i) => {
+      if (!item.key) return;
+      const slot = `${item.row.tenantId}\u0000${item.key}`;
+      if (keyed.has(slot)) outcome[i] = 'taken'; // the same key twice in one group: the first wins
+      else keyed.set(slot, i);
     });
+    if (keyed.size > 0) {
+      const inserted = await repo.insertIdempotencyKeys(
+        tx,
+        [...keyed.values()].map((i) => {
+          const { row, key, hash } = items[i] as PendingCreate;
+          return { tenantId: row.tenantId, key: key as string, requestHash: hash, productionIds: [row.id] };
+        }),
+      );
+      for (const [slot, i] of keyed) if (!inserted.has(slot)) outcome[i] = 'taken';
+    }
+    const rows = items.filter((_, i) => outcome[i] === 'created').map((item) => item.row);
+    if (rows.length > 0) {
+      await repo.insertProductions(tx, rows);
+      await this.deps.queue.enqueueMany('render', rows.map((r) => ({ data: { productionId: r.id }, priority: r.priority ?? 0 })), { executor: executorFor(tx) });
+      await tx.execute(sql`select pg_notify(c, p) from (values ${sql.join(rows.map((r) => sql`(${EVENTS_CHANNEL}, ${JSON.stringify({ id: r.id, tenantId: r.tenantId })})`), sql`, `)}) as v(c, p)`);
+    }
+    return outcome;
   }
 
   /** All-or-nothing: every item is validated first; one bad item refuses the batch with per-item errors. */
-  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string, options: { maxPriority?: number } = {}): Promise<{ ids: string[]; replayed: boolean }> {
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string, options: CreateOptions = {}): Promise<{ ids: string[]; replayed: boolean }> {
     await this.deps.disk?.assertRoom();
     const hash = sha256(canonical(items));
     if (idempotencyKey) {
@@ -273,9 +301,10 @@ export class ProductionsService {
     }
     // Timestamps a microsecond apart keep the batch's order in newest-first listings.
     const base = Date.now();
-    const rows = requests.map((r, i) => this.newRow(tenantId, r, new Date(base + i), options.maxPriority));
+    const rows = requests.map((r, i) => ({ ...this.newRow(tenantId, r, new Date(base + i), options.maxPriority), ...estimated(options.estimatedUsd?.[i]) }));
     const ids = rows.map((r) => r.id);
     const raced = await this.db.transaction(async (tx) => {
+      await options.guard?.(tx);
       if (idempotencyKey && !(await repo.insertIdempotencyKey(tx, { tenantId, key: idempotencyKey, requestHash: hash, productionIds: ids }))) return true;
       await repo.insertProductions(tx, rows);
       await this.deps.queue.enqueueMany('render', rows.map((r) => ({ data: { productionId: r.id }, priority: r.priority ?? 0 })), { executor: executorFor(tx) });

@@ -3,8 +3,9 @@
  * how many productions may be unfinished at once, the batch size, and the monthly budget (a brief
  * whose estimate exceeds what is left of it is refused with 402 and the numbers).
  *
- * The checks read, then the create writes; for limited tenants they are serialized per tenant in
- * each API process (see `serialized`). Budgets count each production's estimate at creation (or
+ * For limited tenants the checks of what is left (unfinished productions, budget) run inside the
+ * create's transaction under a per-tenant advisory lock, and each production's estimate is written
+ * with it, so no number of API processes can overrun them (see `guard`). Budgets count each production's estimate at creation (or
  * its actual cost, when higher) in the calendar month (UTC) it was created; canceled and failed
  * productions count what they cost.
  */
@@ -40,6 +41,9 @@ export const TIER_QUOTAS: Record<Tier, TierQuotas> = {
 };
 
 const RESOLUTION_RANK = { '480p': 480, '720p': 720, '1080p': 1080 } as const;
+
+/** The first key of the quotas' advisory locks (the second is the tenant's hash), apart from other users of advisory locks such as pg-boss. */
+const QUOTA_LOCKS = 0x41495051;
 
 export class QuotaService {
   private readonly locks = new KeyedMutex();
@@ -99,14 +103,28 @@ export class QuotaService {
     if (invalid.length > 0) {
       throw new AppError('invalid_batch', `${invalid.length} problem(s) in the batch; nothing was created. First: ${invalid[0]?.path}: ${invalid[0]?.message}`, { details: invalid });
     }
-    const unfinished = q.maxConcurrent === Infinity ? 0 : await this.countUnfinished(tenantId);
-    if (unfinished + requests.length > q.maxConcurrent) {
+    // Priority is capped by tier, not refused: a free tenant's "urgent" runs at the free tier's cap.
+    return estimates.map((estimate, i) => {
+      const request = validated[i] as CreateProduction;
+      return { estimate, request: request.priority === undefined ? request : { ...request, priority: Math.min(request.priority, q.maxPriority) } };
+    });
+  }
+
+  /**
+   * What the tenant has left: unfinished productions and the monthly budget, read through `db`
+   * (the create's transaction, under the tenant's lock, so the answer still holds at the write).
+   */
+  private async checkCapacity(db: AppDb, tenantId: string, count: number, estimates: Estimate[]): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
+    const unfinished = q.maxConcurrent === Infinity ? 0 : await this.countUnfinished(db, tenantId);
+    if (unfinished + count > q.maxConcurrent) {
       throw new AppError('quota_exceeded', `the ${tenant.tier} tier may have ${q.maxConcurrent} unfinished productions at once; ${unfinished} are unfinished now`, {
         details: [{ message: 'wait for some to finish (or cancel them), or upgrade the tier' }],
       });
     }
     if (tenant.monthlyBudgetUsd !== null) {
-      const spent = await this.spentThisMonth(tenantId);
+      const spent = await this.spentThisMonth(db, tenantId);
       const wanted = round2(estimates.reduce((s, e) => s + e.cost.totalUsd, 0));
       const left = round2(tenant.monthlyBudgetUsd - spent);
       if (wanted > left) {
@@ -120,10 +138,6 @@ export class QuotaService {
         });
       }
     }
-    return estimates.map((estimate, i) => {
-      const request = validated[i] as CreateProduction;
-      return { estimate, request: request.priority === undefined ? request : { ...request, priority: Math.min(request.priority, q.maxPriority) } };
-    });
   }
 
   /**
@@ -133,30 +147,57 @@ export class QuotaService {
    * the create itself).
    */
   async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
-    return this.serialized(tenantId, async () => {
-      const checked = await this.checkValidated(tenantId, [body]).catch(async (error: unknown) => {
-        const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, body);
-        if (earlier?.[0]) return undefined;
-        throw error;
-      });
-      const accepted = await this.productionsService.create(tenantId, body, idempotencyKey, checked?.[0]?.request);
-      if (!accepted.replayed && checked) await this.recordEstimates([accepted.id], checked.map((c) => c.estimate));
-      return accepted;
-    });
+    return this.serialized(tenantId, () =>
+      this.orReplay(tenantId, idempotencyKey, body, (ids) => this.productionsService.accepted(tenantId, ids[0] as string, true), async () => {
+        const [checked] = await this.checkValidated(tenantId, [body]);
+        const estimates = checked ? [checked.estimate] : [];
+        return this.productionsService.create(tenantId, body, idempotencyKey, checked?.request, {
+          estimatedUsd: estimates.map((e) => e.cost.totalUsd),
+          guard: await this.guard(tenantId, 1, estimates),
+        });
+      }),
+    );
   }
 
   /** The batch form of `create`: all or nothing, with an error per bad item. */
   async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
-    return this.serialized(tenantId, async () => {
-      const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`).catch(async (error: unknown) => {
-        if (await this.productionsService.replayOf(tenantId, idempotencyKey, items)) return undefined;
-        throw error;
-      });
-      const { maxPriority } = this.quotas[(await this.tenant(tenantId)).tier] ?? TIER_QUOTAS.free;
-      const result = await this.productionsService.createBatch(tenantId, items, idempotencyKey, { maxPriority });
-      if (!result.replayed && estimates) await this.recordEstimates(result.ids, estimates);
-      return result;
-    });
+    return this.serialized(tenantId, () =>
+      this.orReplay(tenantId, idempotencyKey, items, async (ids) => ({ ids, replayed: true }), async () => {
+        const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
+        const { maxPriority } = this.quotas[(await this.tenant(tenantId)).tier] ?? TIER_QUOTAS.free;
+        return this.productionsService.createBatch(tenantId, items, idempotencyKey, {
+          maxPriority,
+          estimatedUsd: estimates.map((e) => e.cost.totalUsd),
+          guard: await this.guard(tenantId, items.length, estimates),
+        });
+      }),
+    );
+  }
+
+  /** Runs `work`; when a quota refuses it, an earlier request with the same Idempotency-Key is answered instead. */
+  private async orReplay<T>(tenantId: string, idempotencyKey: string | undefined, body: unknown, replayed: (ids: string[]) => Promise<T>, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const earlier = await this.productionsService.replayOf(tenantId, idempotencyKey, body);
+      if (!earlier?.[0]) throw error;
+      return replayed(earlier);
+    }
+  }
+
+  /**
+   * The check that runs inside the create's transaction, for tenants with a concurrency limit or a
+   * budget: a transaction-scoped advisory lock per tenant (every API process and database
+   * connection takes the same one, and it is released at commit or rollback), then what the
+   * tenant has left. Unlimited tenants need none, and keep group commit.
+   */
+  private async guard(tenantId: string, count: number, estimates: Estimate[]): Promise<((tx: AppDb) => Promise<void>) | undefined> {
+    if (!(await this.limited(tenantId))) return undefined;
+    return async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${QUOTA_LOCKS}, hashtext(${tenantId}))`);
+      await this.checkCapacity(tx, tenantId, count, estimates);
+    };
   }
 
   /**
@@ -174,25 +215,23 @@ export class QuotaService {
     }
   }
 
-  /** Stores each new production's estimate, which the budget counts until the actual cost is known. */
-  async recordEstimates(ids: string[], estimates: Estimate[]): Promise<void> {
-    for (const [i, id] of ids.entries()) {
-      const usd = estimates[i]?.cost.totalUsd;
-      if (usd !== undefined && usd > 0) await this.db.update(productions).set({ estimatedUsd: usd }).where(eq(productions.id, id));
-    }
-  }
-
   /**
    * Check-then-create is a race: two creates could both see room for one. For tenants with a
-   * concurrency limit or a budget, a tenant's creates run one at a time in this process (estimate
-   * included, so the budget sees each one). Across several API processes the edge can still be
-   * overrun by one request per process. Unlimited tenants are not serialized: they keep group commit.
+   * concurrency limit or a budget the check runs inside the create's transaction under a per-tenant
+   * advisory lock (see `guard`), which holds across API processes. In each process a tenant's
+   * creates also queue here first, so a burst waits in memory rather than holding a database
+   * connection each while it waits for the lock. Unlimited tenants are not serialized: they keep
+   * group commit.
    */
   private async serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return (await this.limited(tenantId)) ? this.locks.run(tenantId, work) : work();
+  }
+
+  /** Whether the tenant has a concurrency limit or a budget, which creates must be checked against under the lock. */
+  private async limited(tenantId: string): Promise<boolean> {
     const tenant = await this.tenant(tenantId);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
-    if (q.maxConcurrent === Infinity && tenant.monthlyBudgetUsd === null) return work();
-    return this.locks.run(tenantId, work);
+    return q.maxConcurrent !== Infinity || tenant.monthlyBudgetUsd !== null;
   }
 
   /**
@@ -208,18 +247,18 @@ export class QuotaService {
     return tenant;
   }
 
-  private async countUnfinished(tenantId: string): Promise<number> {
-    const [row] = await this.db
+  private async countUnfinished(db: AppDb, tenantId: string): Promise<number> {
+    const [row] = await db
       .select({ n: sql<number>`count(*)::int` })
       .from(productions)
       .where(and(eq(productions.tenantId, tenantId), inArray(productions.status, ['queued', 'awaiting_review', ...RUNNING_STATUSES])));
     return Number(row?.n ?? 0);
   }
 
-  private async spentThisMonth(tenantId: string): Promise<number> {
+  private async spentThisMonth(db: AppDb, tenantId: string): Promise<number> {
     const now = new Date();
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const [row] = await this.db
+    const [row] = await db
       .select({
         usd: sql<number>`coalesce(sum(case
           when ${productions.status} in ('failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)

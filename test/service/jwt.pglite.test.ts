@@ -16,6 +16,7 @@ const ISSUER = 'https://securetoken.google.com/aiprod-test';
 const AUDIENCE = 'aiprod-test';
 let jwks: Server;
 let svc: TestService;
+let jwksUrl = '';
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 function token(claims: Record<string, unknown>, signer: KeyObject = key.privateKey): string {
@@ -29,6 +30,7 @@ before(async () => {
   jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+  jwksUrl = url;
   svc = await startTestService({ role: 'api', env: { JWT_JWKS_URL: url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
   await svc.access.createTenant({ actor: 'test' }, { id: 'acme', name: 'Acme', tier: 'pro' });
 });
@@ -72,4 +74,22 @@ test('bad tokens are refused without echoing them; an unknown tenant is 403', as
   assert.equal(ghost.statusCode, 403);
   const none = await svc.app!.inject({ url: '/v1/productions', headers: as(token({})) });
   assert.equal(none.statusCode, 403, 'no tenant claim and no JWT_DEFAULT_TENANT');
+});
+
+test('an admin token of the operator tenant is no operator unless JWT_ALLOW_OPERATOR=true', async () => {
+  const boss = token({ tenant: 'default', role: 'admin', sub: 'default-boss' });
+  // Not over other tenants …
+  assert.equal((await svc.app!.inject({ url: '/v1/tenants', headers: as(boss) })).statusCode, 403);
+  assert.equal((await svc.app!.inject({ url: '/v1/api-keys?tenantId=acme', headers: as(boss) })).statusCode, 403);
+  const made = await svc.app!.inject({ method: 'POST', url: '/v1/api-keys', headers: as(boss), payload: { name: 'sneaky', scopes: ['admin'], tenantId: 'acme' } });
+  assert.equal(made.statusCode, 403, made.body);
+  // … but still a member of its own tenant.
+  assert.equal((await svc.app!.inject({ url: '/v1/productions', headers: as(boss) })).statusCode, 200);
+
+  const allowed = await startTestService({ role: 'api', env: { JWT_JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_ALLOW_OPERATOR: 'true' } });
+  try {
+    assert.equal((await allowed.app!.inject({ url: '/v1/tenants', headers: as(boss) })).statusCode, 200);
+  } finally {
+    await allowed.stop();
+  }
 });

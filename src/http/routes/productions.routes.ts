@@ -1,5 +1,6 @@
 /** /v1/productions: create (single and batch), read, list, cancel, retry, review, outputs, events. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.js';
 import {
@@ -121,25 +122,34 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     schema: {
       tags: ['productions'],
       summary: 'Download an output (Range supported; a redirect to a signed URL with S3 storage)',
-      description: 'Answers 200 with the file, 206 for a Range, 416 for an unsatisfiable Range, 404 when the production has no such output.',
+      description: 'Answers 200 with the file, 206 for a Range, 416 for an unsatisfiable Range, 404 `not_found` when the production has no such output and 404 `output_missing` when its stored file is gone.',
       params: idParams.extend({ name: z.string().min(1).max(100) }),
     },
   }, async (request, reply) => {
     const output = await productions.output(principal(request).tenantId, request.params.id, request.params.name);
+    // Lengths come from the stored object as it is now, not from the row written at delivery:
+    // an object deleted or truncated since then must not be promised at its old size.
+    const stored = await deps.storage.stat(output.storageKey);
+    if (!stored) {
+      request.log.warn({ productionId: request.params.id, output: output.name, storageKey: output.storageKey }, 'stored output missing');
+      throw new AppError('output_missing', `the stored file of output ${output.name} is missing`, {
+        details: [{ path: 'name', message: 'retry the production to render it again, or ask the operator to check the storage' }],
+      });
+    }
     if (deps.storage.signedUrl) return reply.redirect(await deps.storage.signedUrl(output.storageKey, 300, output.name), 302);
-    const size = output.bytes;
-    reply.header('accept-ranges', 'bytes').header('content-type', output.mime).header('content-disposition', `inline; filename="${output.name}"`);
+    const size = stored.bytes;
     const range = parseRange(request.headers.range, size);
     if (range === 'invalid') {
       reply.header('content-range', `bytes */${size}`);
-      throw new AppError('invalid_request', 'the Range cannot be satisfied', { status: 416, details: [{ path: 'Range', message: `use bytes=start-end within 0-${size - 1}` }] });
+      throw new AppError('invalid_request', 'the Range cannot be satisfied', { status: 416, details: [{ path: 'Range', message: size > 0 ? `use bytes=start-end within 0-${size - 1}` : 'the output is empty; send no Range' }] });
     }
-    if (range) {
-      reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
-      return reply.send(await deps.storage.read(output.storageKey, range));
-    }
-    reply.header('content-length', size);
-    return reply.send(await deps.storage.read(output.storageKey));
+    reply.header('accept-ranges', 'bytes').header('content-type', output.mime).header('content-disposition', `inline; filename="${output.name}"`);
+    const span = range ?? { start: 0, end: size - 1 };
+    const length = span.end - span.start + 1;
+    if (range) reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+    reply.header('content-length', length);
+    if (length === 0) return reply.send('');
+    return reply.send(exactly(await deps.storage.read(output.storageKey, span), length));
   });
 
   app.get('/v1/productions/:id/events', {
@@ -209,4 +219,20 @@ export function parseRange(header: string | undefined, size: number): { start: n
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
   return start > end || start >= size ? 'invalid' : { start, end };
+}
+
+/**
+ * Passes `source` through and fails the stream when it ends short of `length` bytes (the object
+ * shrank after it was measured): the connection is then closed, where a response that promised
+ * more bytes than it sends would leave the client waiting for them.
+ */
+export function exactly(source: Readable, length: number): Readable {
+  return Readable.from((async function* () {
+    let sent = 0;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      sent += chunk.length;
+      yield chunk;
+    }
+    if (sent !== length) throw new Error(`stored object ended after ${sent} of ${length} bytes`);
+  })(), { objectMode: false });
 }
