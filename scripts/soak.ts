@@ -88,9 +88,10 @@ interface Counts {
   dbTerminations: number;
   backendsTerminated: number;
   apiDeaths: number;
+  workerDeaths: number;
   requestErrors: number;
 }
-const counts: Counts = { created: 0, cancels: 0, workerKills: 0, dbTerminations: 0, backendsTerminated: 0, apiDeaths: 0, requestErrors: 0 };
+const counts: Counts = { created: 0, cancels: 0, workerKills: 0, dbTerminations: 0, backendsTerminated: 0, apiDeaths: 0, workerDeaths: 0, requestErrors: 0 };
 const violations: string[] = [];
 
 const serverUrl = process.env.SOAK_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -137,6 +138,14 @@ async function startWorker(slot: number): Promise<void> {
   const worker = startCli(['worker', '--no-migrate'], env);
   workers[slot] = worker;
   await worker.waitForStdout(/worker started/, 60_000);
+  void worker.exited.then((exit) => {
+    // A worker the soak killed has left its slot already; any other exit is a crash.
+    if (stopping || workers[slot] !== worker) return;
+    counts.workerDeaths++;
+    violations.push(`worker ${slot} died (${JSON.stringify(exit)}): ${worker.output().slice(-1500)}`);
+    log(`worker ${slot} died; starting it again`);
+    void startWorker(slot);
+  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read loosely by a test driver
@@ -254,7 +263,9 @@ try {
     'every production to be final',
     async () => {
       const all = await listAll().catch(() => undefined);
-      return all && all.every((p) => FINAL.has(p.status)) ? all : undefined;
+      const open = all?.filter((p) => !FINAL.has(p.status)) ?? [];
+      if (open.length > 0 && Date.now() % 30_000 < 2_000) log(`${open.length} unfinished: ${open.map((p) => `${p.id.slice(0, 8)} ${p.status}`).join(', ')}`);
+      return all && open.length === 0 ? all : undefined;
     },
     15 * 60_000,
     2_000,
@@ -305,7 +316,7 @@ try {
     `| cancels sent | ${counts.cancels} |`,
     `| worker SIGKILLs | ${counts.workerKills} |`,
     `| database terminations (backends) | ${counts.dbTerminations} (${counts.backendsTerminated}) |`,
-    `| API deaths | ${counts.apiDeaths} |`,
+    `| API / worker crashes | ${counts.apiDeaths} / ${counts.workerDeaths} |`,
     `| client requests that got no answer | ${counts.requestErrors} |`,
     `| cache units verified / damaged | ${audit.units} / ${audit.damaged.length} |`,
     `| FFmpeg left / temp dirs left | ${Array.isArray(leftFfmpeg) ? leftFfmpeg.length : 0} / ${leftTmp.length} |`,
