@@ -14,7 +14,8 @@ import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
 import { JwksVerifier, looksLikeJwt, mapClaims, type ClaimMapping } from '../security/jwt.js';
 import type { FailedAuthWatch } from '../services/audit.service.js';
-import { CachedAuthenticator, KEYS_CHANNEL, type Principal, type Scope } from '../services/keys.service.js';
+import { KEYS_CHANNEL } from '../db/channels.js';
+import { CachedAuthenticator, type Principal, type Scope } from '../services/keys.service.js';
 import { DEFAULT_TENANT, getTenant } from '../services/tenants.service.js';
 
 declare module 'fastify' {

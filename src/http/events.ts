@@ -4,7 +4,8 @@
  */
 import { isFinal, type Production, type ProductionEvent } from '../contract/production.js';
 import type { Database } from '../db/database.js';
-import { EVENTS_CHANNEL, type ProductionsService } from '../services/productions.service.js';
+import { EVENTS_CHANNEL } from '../db/channels.js';
+import type { ProductionsService } from '../services/productions.service.js';
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<() => void | Promise<void>>>();

@@ -18,13 +18,13 @@ import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import { overallProgress, renderBrief } from '../pipeline/run.js';
-import { EVENTS_CHANNEL } from '../services/productions.service.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
-import type { WebhookEmitter } from '../webhooks/emitter.js';
 import type { JobQueue, QueueJob } from './queue.js';
 import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
 import { makeRenderDir, touchRenderDir } from './temp-dirs.js';
+import { EVENTS_CHANNEL } from '../db/channels.js';
+import type { ProductionEvents } from '../services/production-events.port.js';
 
 const STATUS_OF: Record<StageName, ProductionStatus> = {
   plan: 'planning',
@@ -58,8 +58,8 @@ export interface RenderWorkerDeps {
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
-  /** Webhook events (webhooks/emitter.ts), inserted in the transaction of each final status change. */
-  webhooks?: WebhookEmitter;
+  /** Status-change events (webhooks, through main/), inserted in the transaction of each final status change. */
+  webhooks?: ProductionEvents;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 

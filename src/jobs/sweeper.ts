@@ -11,9 +11,9 @@ import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { productions } from '../db/schema.js';
-import { EVENTS_CHANNEL } from '../services/productions.service.js';
-import { WebhookEmitter } from '../webhooks/emitter.js';
 import type { JobQueue } from './queue.js';
+import { EVENTS_CHANNEL } from '../db/channels.js';
+import type { ProductionEvents } from '../services/production-events.port.js';
 
 export interface SweepResult {
   requeued: string[];
@@ -31,7 +31,7 @@ export function requeueLimit(requeues: number): AppError {
 export async function sweepStalls(
   database: Database,
   queue: JobQueue,
-  options: { stallTimeoutSec: number; maxAttempts: number; maxRequeues?: number; queuedGraceSec?: number },
+  options: { stallTimeoutSec: number; maxAttempts: number; maxRequeues?: number; queuedGraceSec?: number; events?: ProductionEvents },
 ): Promise<SweepResult> {
   const db = database.db;
   const maxRequeues = options.maxRequeues ?? DEFAULT_MAX_REQUEUES;
@@ -53,7 +53,7 @@ export async function sweepStalls(
       // Webhooks: production.failed commits with the status change.
       const failed = await db.transaction(async (tx) => {
         const updated = await repo.updateSwept(tx, row, options.stallTimeoutSec, { status: 'failed', error: failure, finishedAt: new Date(), workerId: null, heartbeatAt: null });
-        if (updated) await new WebhookEmitter(queue).emit(tx, row.id, 'production.failed');
+        if (updated) await options.events?.emit(tx, row.id, 'production.failed');
         return updated;
       });
       if (!failed) continue; // it moved on meanwhile (a heartbeat, a claim, a cancel)

@@ -19,7 +19,8 @@ import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
-import { CANCEL_CHANNEL, ProductionsService } from '../services/productions.service.js';
+import { CANCEL_CHANNEL } from '../db/channels.js';
+import { ProductionsService } from '../services/productions.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
 import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
@@ -106,6 +107,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
     mediaFetch,
+    events: webhooks.emitter,
   });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
@@ -123,7 +125,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
     const sweep = (): Promise<unknown> =>
-      sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES }, log);
+      sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES, events: webhooks.emitter }, log);
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);

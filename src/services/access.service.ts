@@ -8,7 +8,8 @@ import type { Database } from '../db/database.js';
 import type { SecretBox } from '../security/secrets.js';
 import { AuditLog } from './audit.service.js';
 import * as keys from './keys.service.js';
-import { ALL_SCOPES, KEYS_CHANNEL, type Scope } from './keys.service.js';
+import { KEYS_CHANNEL } from '../db/channels.js';
+import { ALL_SCOPES, type Scope } from './keys.service.js';
 import * as tenants from './tenants.service.js';
 
 /** Who asks, and from where (for the audit log and for scope checks). */

@@ -13,7 +13,6 @@ import { apiKeys, tenants } from '../db/schema.js';
 
 export const ALL_SCOPES = ['productions:write', 'productions:read', 'webhooks', 'admin'] as const;
 export type Scope = (typeof ALL_SCOPES)[number];
-export const KEYS_CHANNEL = 'aiprod_keys';
 
 export interface Principal {
   tenantId: string;

@@ -28,19 +28,20 @@ import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estima
 import { checkMediaUrls, isMediaUrl, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import type { Storage } from '../storage/storage.port.js';
 import { compileAllowList, type AllowList } from '../net/url-policy.js';
-import { WebhookEmitter } from '../webhooks/emitter.js';
-import { checkWebhookUrl } from '../webhooks/target-policy.js';
+import { checkWebhookUrl } from '../net/webhook-target.js';
+import type { ProductionEvents } from './production-events.port.js';
 import { links, toProduction } from './production.view.js';
+import { CANCEL_CHANNEL, EVENTS_CHANNEL } from '../db/channels.js';
 
 const NO_ALLOW = compileAllowList();
 
 const NO_MEDIA_FETCH: MediaFetchConfig = { maxBytes: 0, timeoutMs: 0, allowHosts: [], allowCidrs: [] };
 
-export const EVENTS_CHANNEL = 'aiprod_production';
-export const CANCEL_CHANNEL = 'aiprod_cancel';
 
 export interface ProductionsDeps {
   database: Database;
+  /** Where status changes made here are announced, in their transaction (webhooks, through main/). */
+  events?: ProductionEvents;
   queue: JobQueue;
   storage: Storage;
   /** The providers a render would use: the script writer plans estimates, the TTS resolves voices. */
@@ -113,11 +114,6 @@ export class ProductionsService {
 
   private get db(): AppDb {
     return this.deps.database.db;
-  }
-
-  /** Webhook events of status changes made here, inserted in the same transaction (webhooks/emitter.ts). */
-  private get webhooks(): WebhookEmitter {
-    return new WebhookEmitter(this.deps.queue);
   }
 
   /** Schema, language and media checks: everything that can be refused before a job exists. */
@@ -380,7 +376,7 @@ export class ProductionsService {
     // Webhooks: the production.canceled deliveries commit with the status change.
     const updated = await this.db.transaction(async (tx) => {
       const next = await repo.updateProduction(tx, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date() }, ['queued', 'awaiting_review', ...RUNNING_STATUSES]);
-      if (next) await this.webhooks.emit(tx, id, 'production.canceled');
+      if (next) await this.deps.events?.emit(tx, id, 'production.canceled');
       return next;
     });
     if (!updated) return this.cancel(tenantId, id); // it moved on meanwhile: look again

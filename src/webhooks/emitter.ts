@@ -13,10 +13,12 @@
 import { executorFor, type AppDb } from '../db/database.js';
 import { findOutputs, findProductionById } from '../db/productions.repository.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { ProductionEvents } from '../services/production-events.port.js';
 import { BRIEF_URL_EVENTS, eventBody, newId, type WebhookEventType } from './events.js';
 import * as repo from './webhooks.repository.js';
 
-export class WebhookEmitter {
+/** The ProductionEvents port as an outbox of webhook deliveries. */
+export class WebhookEmitter implements ProductionEvents {
   constructor(
     private readonly queue: Pick<JobQueue, 'enqueueMany'>,
     private readonly options: { progressStepPct?: number } = {},

@@ -4,17 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { OutputRow, ProductionRow } from '../db/productions.repository.js';
+import { PRODUCTION_EVENT_TYPES, type ProductionEventType } from '../services/production-events.port.js';
 import { links } from '../services/production.view.js';
 import type { WebhookEvent } from './verify.js';
 
-export const WEBHOOK_EVENT_TYPES = [
-  'production.succeeded',
-  'production.failed',
-  'production.canceled',
-  'production.awaiting_review',
-  'production.progress',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** Webhooks carry every production event (services/production-events.port.ts). */
+export const WEBHOOK_EVENT_TYPES = PRODUCTION_EVENT_TYPES;
+export type WebhookEventType = ProductionEventType;
 
 /** A brief's own webhookUrl hears how the production ends, and when it waits for review. */
 export const BRIEF_URL_EVENTS: readonly WebhookEventType[] = ['production.succeeded', 'production.failed', 'production.canceled', 'production.awaiting_review'];

@@ -13,7 +13,7 @@ import type { SecretBox } from '../security/secrets.js';
 import type { AuditLog } from '../services/audit.service.js';
 import type { WebhookConfig } from './config.js';
 import { newId, type WebhookEventType } from './events.js';
-import { checkWebhookUrl } from './target-policy.js';
+import { checkWebhookUrl } from '../net/webhook-target.js';
 import { newSigningSecret, tenantSecretContext, webhookSecretContext, previousSecretContext } from './signing-secrets.js';
 import * as repo from './webhooks.repository.js';
 
@@ -98,7 +98,7 @@ export class WebhooksService {
     return this.deps.audit.record({ actor: by.actor, tenantId: by.tenantId, action, target, ip: by.ip ?? null, details });
   }
 
-  /** 422 unsafe_url when `url` could reach inside the network (target-policy.ts). */
+  /** 422 unsafe_url when `url` could reach inside the network (net/webhook-target.ts). */
   checkUrl(url: string, field = 'url'): Promise<void> {
     return checkWebhookUrl(url, { allow: this.deps.config.allow, lookup: this.deps.config.lookup, field });
   }

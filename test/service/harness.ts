@@ -11,7 +11,7 @@ import pg from 'pg';
 import { loadEnv } from '../../src/config/env.js';
 import type { Production } from '../../src/contract/production.js';
 import { startService, type Role, type Service } from '../../src/main/service.js';
-import { EVENTS_CHANNEL } from '../../src/services/productions.service.js';
+import { EVENTS_CHANNEL } from '../../src/db/channels.js';
 
 /** The master key of every test service on PostgreSQL (and of worker processes started beside one). */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');

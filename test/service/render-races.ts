@@ -13,7 +13,7 @@ import { createPipelineDeps } from '../../src/main/container.js';
 import type { PipelineDeps } from '../../src/pipeline/context.js';
 import { RuleBasedWriter } from '../../src/providers/script/rule-based.adapter.js';
 import type { ScriptWriter } from '../../src/providers/script/script.port.js';
-import { CANCEL_CHANNEL } from '../../src/services/productions.service.js';
+import { CANCEL_CHANNEL } from '../../src/db/channels.js';
 import type { TestService } from './harness.js';
 
 export type PlanHook = (productionId: string, signal: AbortSignal | undefined) => Promise<void>;

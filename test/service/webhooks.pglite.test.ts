@@ -332,7 +332,7 @@ test('the sweeper fails a production whose worker is lost, and production.failed
   await createWebhook(key, '/lost', ['production.failed']);
   const production = await queuedProduction(key);
   await repo.updateProduction(w.svc.database.db, production, { status: 'rendering', attempts: 3, workerId: 'dead', heartbeatAt: new Date(Date.now() - 3600_000) });
-  const swept = await sweepStalls(w.svc.database, w.svc.queue, { stallTimeoutSec: 5, maxAttempts: 3, queuedGraceSec: 3600 });
+  const swept = await sweepStalls(w.svc.database, w.svc.queue, { stallTimeoutSec: 5, maxAttempts: 3, queuedGraceSec: 3600, events: w.webhooks.emitter });
   assert.deepEqual(swept.failed, [production]);
   const [hit] = await receiver.waitFor(() => receiver.at('/lost').length === 1).then(() => receiver.at('/lost'));
   assert.equal(hit?.event.type, 'production.failed');

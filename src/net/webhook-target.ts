@@ -5,8 +5,8 @@
  * (422 unsafe_url) and again, with a fresh lookup pinned for the connection, at every attempt.
  */
 import { AppError } from '../contract/errors.js';
-import { MediaFetchError } from '../net/media-fetch-error.js';
-import { displayUrl, parseMediaUrl, resolveTarget, type AllowList, type LookupAll } from '../net/url-policy.js';
+import { MediaFetchError } from './media-fetch-error.js';
+import { displayUrl, parseMediaUrl, resolveTarget, type AllowList, type LookupAll } from './url-policy.js';
 
 const REMEDY = 'use a public http(s) URL; an operator can allow internal hosts with WEBHOOK_ALLOW_HOSTS or WEBHOOK_ALLOW_CIDRS';
 
