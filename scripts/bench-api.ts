@@ -22,7 +22,7 @@ import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { JOBS } from '../src/jobs/catalog.js';
+import { JOBS } from '../src/queue/catalog.js';
 import { recordBenchmark } from './bench/record.js';
 
 /** The part of autocannon 9's programmatic API used here (the package ships no types). */

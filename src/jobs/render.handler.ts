@@ -20,7 +20,7 @@ import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } f
 import { overallProgress, renderBrief } from '../pipeline/run.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
-import type { JobQueue, QueueJob } from './queue.js';
+import type { JobQueue, QueueJob } from '../queue/queue.js';
 import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
 import { makeRenderDir, touchRenderDir } from './temp-dirs.js';
 import { EVENTS_CHANNEL } from '../db/channels.js';

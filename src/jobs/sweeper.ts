@@ -11,7 +11,7 @@ import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { productions } from '../db/schema.js';
-import type { JobQueue } from './queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import { EVENTS_CHANNEL } from '../db/channels.js';
 import type { ProductionEvents } from '../services/production-events.port.js';
 

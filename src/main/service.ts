@@ -13,7 +13,7 @@ import { buildApp } from '../http/app.js';
 import { DiskSpaceGuard } from '../lib/disk-space.js';
 import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
-import { PgBossQueue } from '../jobs/queue.js';
+import { PgBossQueue } from '../queue/queue.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';

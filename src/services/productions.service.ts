@@ -21,7 +21,7 @@ import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
 import type { Providers } from '../pipeline/context.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';

@@ -6,7 +6,7 @@
  * job is harmless: the claim lets one attempt through.
  */
 import { executorFor, type Database } from '../db/database.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import * as repo from './webhooks.repository.js';
 
 /** Returns the ids of the deliveries given a new job. */

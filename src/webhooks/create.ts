@@ -8,7 +8,7 @@
  *   app.register(webhookRoutes({ webhooks: webhooks.service }));
  */
 import type { Database } from '../db/database.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { AuditLog } from '../services/audit.service.js';
 import { catchUpDeliveries } from './catch-up.js';

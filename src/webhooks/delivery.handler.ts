@@ -12,7 +12,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
-import type { JobQueue, QueueJob } from '../jobs/queue.js';
+import type { JobQueue, QueueJob } from '../queue/queue.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { AuditLog } from '../services/audit.service.js';
 import { delayBefore, type WebhookConfig } from './config.js';

@@ -12,7 +12,7 @@
  */
 import { executorFor, type AppDb } from '../db/database.js';
 import { findOutputs, findProductionById } from '../db/productions.repository.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import type { ProductionEvents } from '../services/production-events.port.js';
 import { BRIEF_URL_EVENTS, eventBody, newId, type WebhookEventType } from './events.js';
 import * as repo from './webhooks.repository.js';

@@ -7,7 +7,7 @@
 import { AppError } from '../contract/errors.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import { decodeCursor, encodeCursor } from '../db/productions.repository.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import { displayUrl } from '../net/url-policy.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { AuditLog } from '../services/audit.service.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PRODUCTION_STATUSES } from '../../contract/production.js';
 import type { Database } from '../../db/database.js';
 import { countByStatus } from '../../db/productions.repository.js';
-import type { JobQueue } from '../../jobs/queue.js';
+import type { JobQueue } from '../../queue/queue.js';
 import type { MediaTools } from '../../pipeline/context.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Storage } from '../../storage/storage.port.js';
