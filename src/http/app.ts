@@ -16,7 +16,7 @@ import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/rate-limit.js';
 import type { AccessService } from '../services/access.service.js';
-import { QuotaService } from '../services/quotas.service.js';
+import type { QuotaService } from '../services/quotas.service.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import { registerAuth, type AuthOptions } from './auth.js';
 import { clientErrorHandler, registerHardening, serverTimeouts, type HardeningOptions } from './hardening.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   queue: JobQueue;
   storage: Storage;
   productions: ProductionsService;
+  /** Tier quotas and budgets in front of every create. */
+  quotas: QuotaService;
   events: EventHub;
   tts: SpeechSynthesizer;
   metrics: Metrics;
@@ -128,9 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics, disk: deps.disk }));
   await app.register(catalogRoutes({ tts: deps.tts }));
-  const quotas = new QuotaService(deps.database.db, deps.productions);
-  await app.register(productionRoutes({ productions: deps.productions, quotas, storage: deps.storage, events: deps.events }));
-  await app.register(legacyRoutes({ productions: deps.productions, quotas }));
+  await app.register(productionRoutes({ productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events }));
+  await app.register(legacyRoutes({ productions: deps.productions, quotas: deps.quotas }));
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   await app.register(webhookRoutes({ webhooks: deps.webhooks }));
   return app;

@@ -21,6 +21,7 @@ import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL } from '../db/channels.js';
 import { ProductionsService } from '../services/productions.service.js';
+import { QuotaService } from '../services/quotas.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
 import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
@@ -203,7 +204,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, events, tts: providers.tts, metrics, media, disk, access, webhooks: webhooks.service,
+      database, queue, storage, productions, quotas: new QuotaService(database.db, productions), events, tts: providers.tts, metrics, media, disk, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
