@@ -32,7 +32,7 @@ import { ALL_SCOPES, countApiKeys, createApiKey } from '../services/keys.service
 import { DEFAULT_TENANT, ensureDefaultTenant } from '../services/tenants.service.js';
 import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
-import { createWebhooks, type Webhooks } from '../webhooks/create.js';
+import { createWebhooks, type Webhooks } from './webhooks.js';
 import { createWebhookMetrics } from '../webhooks/metrics.js';
 import { createPipelineDeps, createProviders, mediaFetchConfig } from './container.js';
 

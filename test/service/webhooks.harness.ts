@@ -14,7 +14,7 @@ import { ActiveRenders, handleRender } from '../../src/jobs/render.handler.js';
 import { createPipelineDeps, mediaFetchConfig } from '../../src/main/container.js';
 import type { LookupAll } from '../../src/net/url-policy.js';
 import type { WebhookOptions } from '../../src/webhooks/config.js';
-import { createWebhooks, type Webhooks } from '../../src/webhooks/create.js';
+import { createWebhooks, type Webhooks } from '../../src/main/webhooks.js';
 import type { WebhookEmitter } from '../../src/webhooks/emitter.js';
 import type { WebhookEventBody } from '../../src/webhooks/events.js';
 import { createWebhookMetrics } from '../../src/webhooks/metrics.js';

@@ -1,5 +1,5 @@
 /**
- * Wires webhooks: the API's service (routes/webhooks.routes.ts), the emitter the status changes
+ * Wires webhooks (part of the composition root): the API's service (routes/webhooks.routes.ts), the emitter the status changes
  * call, and the delivery worker (the `webhook` queue and the catch-up).
  *
  * @example
@@ -11,12 +11,12 @@ import type { Database } from '../db/database.js';
 import type { JobQueue } from '../queue/queue.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { AuditLog } from '../services/audit.service.js';
-import { catchUpDeliveries } from './catch-up.js';
-import { webhookConfig, type WebhookConfig, type WebhookOptions } from './config.js';
-import { handleDelivery, type WebhookLog } from './delivery.handler.js';
-import { WebhookEmitter } from './emitter.js';
-import type { WebhookMetrics } from './metrics.js';
-import { WebhooksService } from './webhooks.service.js';
+import { catchUpDeliveries } from '../webhooks/catch-up.js';
+import { webhookConfig, type WebhookConfig, type WebhookOptions } from '../webhooks/config.js';
+import { handleDelivery, type WebhookLog } from '../webhooks/delivery.handler.js';
+import { WebhookEmitter } from '../webhooks/emitter.js';
+import type { WebhookMetrics } from '../webhooks/metrics.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 
 export interface WebhooksDeps {
   database: Database;
