@@ -310,9 +310,8 @@ describe('JwksVerifier: the key set', () => {
     await refused(verifierFor(down.url).verifier.verify(token), token, /signing keys unavailable/, 'not_ready');
     const silent = await jwksServer();
     silent.stall();
-    const started = Date.now();
+    // Without the fetch timeout this would wait on the silent provider until the test's own timeout.
     await refused(verifierFor(silent.url, { fetchTimeoutMs: 200 }).verifier.verify(token), token, /signing keys unavailable/, 'not_ready');
-    assert.ok(Date.now() - started < 5000);
   });
 
   test('keys that cannot sign JWS are skipped: encryption keys, RSA under 2048 bits, symmetric keys', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -79,11 +79,10 @@ test('overlapping effects never pass full scale; one cut by the end fades out; o
   assert.ok(softClip(3) < 1 && softClip(-3) > -1);
 });
 
-test('a long stem streams and an abort stops it', async () => {
+test('a long stem is written whole and an abort stops it', async () => {
   const effects = Array.from({ length: 100 }, (_, i) => ({ kind: SFX_KINDS[i % 8]!, atSec: i * 6, gain: 1 }));
-  const started = performance.now();
   await lib.renderStem({ effects, durationSec: 600, seed: 1 }, join(dir, 'long.wav'));
-  assert.ok(performance.now() - started < 20_000);
+  assert.ok(statSync(join(dir, 'long.wav')).size >= 600 * 48_000 * 2 * 2, 'ten minutes of 48 kHz 16-bit stereo');
   const controller = new AbortController();
   controller.abort();
   await assert.rejects(lib.renderStem({ effects, durationSec: 600, seed: 1 }, join(dir, 'x.wav'), controller.signal), /cancelled/);
