@@ -42,16 +42,39 @@ async function assertStaysCanceled(id: string): Promise<void> {
   assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false, 'no render job is waiting for it');
 }
 
+type Logged = { level: string; message: string } & Record<string, unknown>;
+
+/** The handler's log lines, for what path a render took. */
+function logInto(logs: Logged[]): (level: string, message: string, fields?: Record<string, unknown>) => void {
+  return (level, message, fields) => logs.push({ level, message, ...fields });
+}
+
+/**
+ * A cancel the worker does not hear of: written straight to the row (no NOTIFY, and the rig's
+ * heartbeat is 30 s), once the handler's own writes before planning are done. The next status
+ * write of the worker is then the only thing that can see it.
+ */
+async function cancelBehindTheWorkersBack(id: string): Promise<void> {
+  await rig.events(id, 2);
+  await svc.database.db.update(productions).set({ status: 'canceled', cancelRequested: true, finishedAt: new Date() }).where(eq(productions.id, id));
+}
+
+const stoppedWhy = (logs: Logged[]): unknown[] => logs.filter((l) => l.message.startsWith('render stopped')).map((l) => l.why);
+
 test('a cancel that lands during a retryable failure is not undone by the retry', async () => {
   const { id } = await svc.productions.create('default', uniqueBrief());
   await svc.queue.discardPending(id); // the rig plays the worker
   rig.hook = async (productionId) => {
-    await svc.productions.cancel('default', productionId);
+    await cancelBehindTheWorkersBack(productionId);
     throw new AppError('tts_failed', 'the voice service is down', { retryable: true });
   };
-  const { threw } = await rig.render(id);
-  assert.equal((await read(id)).status, 'canceled', 'the retry path did not put it back in the queue');
+  const logs: Logged[] = [];
+  const { threw } = await rig.render(id, { log: logInto(logs) });
+  const row = await read(id);
+  assert.equal(row.status, 'canceled', 'the retry path did not put it back in the queue');
+  assert.equal(row.requeues, 0);
   assert.equal(threw, undefined, 'the job completes: the queue must not retry a canceled production');
+  assert.deepEqual(stoppedWhy(logs), ['retryable tts_failed'], 'the retry\'s release found nothing to change');
   await assertStaysCanceled(id);
 });
 
@@ -60,16 +83,18 @@ test('a cancel that lands during a shutdown hand-back is not undone by the hand-
   await svc.queue.discardPending(id);
   const shutdown = new AbortController();
   rig.hook = async (productionId, signal) => {
-    await svc.productions.cancel('default', productionId);
+    await cancelBehindTheWorkersBack(productionId);
     shutdown.abort();
     assert.ok(signal?.aborted, 'the shutdown aborted the render');
     throw new AppError('aborted', 'planning was stopped');
   };
-  const { threw } = await rig.render(id, { shutdown: shutdown.signal });
+  const logs: Logged[] = [];
+  const { threw } = await rig.render(id, { shutdown: shutdown.signal, log: logInto(logs) });
   const row = await read(id);
   assert.equal(row.status, 'canceled', 'the hand-back did not put it back in the queue');
   assert.equal(row.requeues, 0, 'nothing was handed back');
   assert.equal(threw, undefined, 'the job completes: nothing is handed back');
+  assert.deepEqual(stoppedWhy(logs), ['shutdown'], 'the hand-back\'s release found nothing to change');
   await assertStaysCanceled(id);
 });
 
