@@ -123,6 +123,11 @@ export async function claimProduction(db: AppDb, id: string, workerId: string, s
   return row;
 }
 
+/** Attempts that count against RENDER_ATTEMPTS: failures and lost workers, not hand-backs or deferrals. */
+export function countedAttempts(row: Pick<ProductionRow, 'attempts' | 'uncountedAttempts'>): number {
+  return row.attempts - row.uncountedAttempts;
+}
+
 /** Renews the lease; undefined when the production is no longer this worker's. */
 export async function heartbeat(db: AppDb, id: string, workerId: string): Promise<{ cancelRequested: boolean } | undefined> {
   const [row] = await db
@@ -154,9 +159,9 @@ export async function updateOwned(db: AppDb, id: string, workerId: string, value
 }
 
 /**
- * Puts a production this worker holds back in the queue (a hand-back on shutdown, or a retryable
- * failure the queue retries), counting it against RENDER_MAX_REQUEUES when `requeue`; false when
- * it holds it no more (see updateOwned).
+ * Puts a production this worker holds back in the queue (a retryable failure the queue retries; or,
+ * with `requeue`, a hand-back on shutdown or a full disk's deferral, which count against
+ * RENDER_MAX_REQUEUES and not as an attempt); false when it holds it no more (see updateOwned).
  */
 export async function releaseOwned(db: AppDb, id: string, workerId: string, options: { requeue: boolean; error?: NewProduction['error'] }): Promise<boolean> {
   const rows = await db
@@ -164,7 +169,7 @@ export async function releaseOwned(db: AppDb, id: string, workerId: string, opti
     .set({
       status: 'queued', workerId: null, heartbeatAt: null, updatedAt: sql`now()`,
       ...(options.error !== undefined ? { error: options.error } : {}),
-      ...(options.requeue ? { requeues: sql`${productions.requeues} + 1` } : {}),
+      ...(options.requeue ? { requeues: sql`${productions.requeues} + 1`, uncountedAttempts: sql`${productions.uncountedAttempts} + 1` } : {}),
     })
     .where(and(eq(productions.id, id), eq(productions.workerId, workerId), eq(productions.cancelRequested, false), inArray(productions.status, [...RUNNING_STATUSES])))
     .returning({ id: productions.id });

@@ -52,8 +52,8 @@ export interface RenderWorkerDeps {
   maxRequeues?: number;
   /** Limits and allow-lists for media linked by URL. */
   mediaFetch: MediaFetchConfig;
-  /** For a delayed new job when the machine runs out of resources; without it the queue's own retry is used. */
-  queue?: JobQueue;
+  /** For the new job of a hand-back or of a full disk's deferral (inserted with the release). */
+  queue: JobQueue;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
@@ -276,11 +276,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       await settleLost(deps, id, stop.kind);
       return;
     }
-    if (error.code === 'resource_exhausted' && deps.queue) {
-      await deferOnExhaustion(deps, deps.queue, row, error);
+    if (error.code === 'resource_exhausted') {
+      await deferOnExhaustion(deps, row, error);
       return;
     }
-    if (error.retryable && attempt < deps.maxAttempts) {
+    if (error.retryable && repo.countedAttempts(row) < deps.maxAttempts) {
       const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: error.message, retryable: true } });
       if (!released) {
         // A cancel landed during the failure: the job ends here, the queue must not retry it.
@@ -317,26 +317,13 @@ function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean;
 }
 
 /**
- * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from
- * the cache. Throws the retryable error that makes the queue run the job again; past
- * RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
+ * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from the
+ * cache. The release and a new job commit together and this job ends normally — the queue's own
+ * retries (RENDER_ATTEMPTS - 1) are fewer than the hand-backs allowed, and are kept for failures.
+ * Past RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
  */
 async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promise<void> {
-  const { database, workerId } = deps;
-  const id = row.id;
-  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
-    await finishFailed(deps, id, requeueLimit(row.requeues), {});
-    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues });
-    return;
-  }
-  if (!(await repo.releaseOwned(database.db, id, workerId, { requeue: true }))) {
-    await settleLost(deps, id, 'shutdown');
-    return;
-  }
-  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-  deps.log('warn', 'render handed back on shutdown', { productionId: id });
-  throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+  if (await requeueOrFail(deps, row, { why: 'shutdown', failure: requeueLimit(row.requeues), delaySec: 0 })) deps.log('warn', 'render handed back on shutdown', { productionId: row.id });
 }
 
 /**
@@ -344,27 +331,43 @@ async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promis
  * backoff: the production goes back to the queue with a new job that starts after a delay
  * (15 s, doubling, at most 10 min), without using up an attempt. Past RENDER_MAX_REQUEUES it fails.
  */
-async function deferOnExhaustion(deps: RenderWorkerDeps, queue: JobQueue, row: repo.ProductionRow, error: AppError): Promise<void> {
-  const { database, workerId } = deps;
+async function deferOnExhaustion(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError): Promise<void> {
+  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
+  if (await requeueOrFail(deps, row, { why: error.code, failure: error, delaySec, error: { code: error.code, message: error.message, retryable: true } })) {
+    deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: row.id, delaySec, message: error.message });
+  }
+}
+
+/**
+ * Puts the production back in the queue with a new job (one transaction), counted as a re-queue
+ * and not as an attempt; true when it did. Past RENDER_MAX_REQUEUES it fails with `failure`; a
+ * cancel or a takeover that landed meanwhile wins.
+ */
+async function requeueOrFail(
+  deps: RenderWorkerDeps,
+  row: repo.ProductionRow,
+  options: { why: string; failure: AppError; delaySec: number; error?: repo.NewProduction['error'] },
+): Promise<boolean> {
+  const { database, workerId, queue } = deps;
+  const { failure, delaySec, error } = options;
   const id = row.id;
   if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
-    await finishFailed(deps, id, error, {});
+    await finishFailed(deps, id, failure, {});
     await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-    deps.log('error', 'render failed: out of resources', { productionId: id, requeues: row.requeues, message: error.message });
-    return;
+    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues, code: failure.code, message: failure.message });
+    return false;
   }
-  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
   const released = await database.db.transaction(async (tx) => {
-    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: error.message, retryable: true } });
-    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, startAfterSec: delaySec, executor: executorFor(tx) });
+    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, ...(error ? { error } : {}) });
+    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, ...(delaySec > 0 ? { startAfterSec: delaySec } : {}), executor: executorFor(tx) });
     return owned;
   });
   if (!released) {
-    await settleLost(deps, id, error.code);
-    return;
+    await settleLost(deps, id, options.why);
+    return false;
   }
   await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-  deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: id, delaySec, message: error.message });
+  return true;
 }
 
 /**

@@ -44,8 +44,8 @@ export async function sweepStalls(
     const running = row.status !== 'queued';
     if (!running && pending.has(row.id)) continue; // queued and its job is waiting: fine
     const failure =
-      running && row.attempts >= options.maxAttempts
-        ? { code: 'worker_lost', message: `the worker rendering it stopped responding ${row.attempts} times` }
+      running && repo.countedAttempts(row) >= options.maxAttempts
+        ? { code: 'worker_lost', message: `the worker rendering it stopped responding or failed ${repo.countedAttempts(row)} times` }
         : row.requeues >= maxRequeues
           ? { code: 'requeue_limit', message: requeueLimit(row.requeues).message }
           : undefined;

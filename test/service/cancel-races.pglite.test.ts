@@ -126,10 +126,14 @@ test('a shutdown hand-back puts the production back once; past the bound it fail
   };
   for (let i = 1; i <= 3; i++) {
     const { threw } = await handBack();
-    assert.ok(threw instanceof AppError && threw.retryable, 'a hand-back is retried by the queue');
+    // Not the queue's retry (its budget is RENDER_ATTEMPTS - 1, fewer than the hand-backs allowed): a new job.
+    assert.equal(threw, undefined, 'the job completes; a new one takes over');
+    assert.ok((await svc.queue.pendingProductionIds([id])).has(id), 'a new render job waits for it');
+    assert.equal(await svc.queue.discardPending(id), 1, 'exactly one');
     const row = await read(id);
     assert.equal(row.status, 'queued');
     assert.equal(row.requeues, i);
+    assert.equal(row.attempts - row.uncountedAttempts, 0, 'a hand-back uses up no attempt');
   }
   const { threw } = await handBack();
   assert.equal(threw, undefined);
@@ -178,6 +182,8 @@ test('a full disk (ENOSPC) is retryable: the production goes back to the queue w
   assert.equal(row.error?.retryable, true);
   assert.doesNotMatch(row.error?.message ?? '', new RegExp(svc.dataDir), 'no server path in what the tenant sees');
   assert.equal(row.requeues, 1);
+  assert.equal(row.attempts, 1);
+  assert.equal(row.uncountedAttempts, 1, 'a deferral uses up no attempt');
   const { rows } = await svc.database.executeSql(
     `select (start_after > now() + interval '5 seconds') as later from pgboss.job where data->>'productionId' = $1 and state = 'created'`,
     [id],
@@ -190,6 +196,48 @@ test('a full disk (ENOSPC) is retryable: the production goes back to the queue w
   const failed = await read(id);
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error?.code, 'resource_exhausted');
+});
+
+test('deferrals and hand-backs use up no attempt: a retryable failure after three of them is still retried, and a lost worker re-queued', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  const enospc = async (): Promise<void> => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  };
+  for (let i = 0; i < 2; i++) {
+    rig.hook = enospc;
+    assert.equal((await rig.render(id)).threw, undefined);
+    await svc.queue.discardPending(id);
+  }
+  const shutdown = new AbortController();
+  rig.hook = async () => {
+    shutdown.abort();
+    throw new AppError('aborted', 'planning was stopped');
+  };
+  await rig.render(id, { shutdown: shutdown.signal });
+  await svc.queue.discardPending(id);
+  let row = await read(id);
+  assert.equal(row.status, 'queued');
+  assert.equal(row.attempts, 3, 'three claims');
+  assert.equal(row.uncountedAttempts, 3, 'none of them counted');
+
+  rig.hook = async () => {
+    throw new AppError('internal', 'S3 PUT failed: 503 SlowDown', { status: 502, retryable: true });
+  };
+  const { threw } = await rig.render(id);
+  assert.ok(threw instanceof AppError && threw.retryable, 'the first counted attempt is retried by the queue');
+  row = await read(id);
+  assert.equal(row.status, 'queued', JSON.stringify(row.error));
+  assert.equal(row.attempts - row.uncountedAttempts, 1);
+
+  // Its worker dies on the next attempt: the sweeper re-queues it (two counted of three), not worker_lost.
+  await svc.database.db
+    .update(productions)
+    .set({ status: 'rendering', workerId: 'dead-worker', heartbeatAt: sql`now() - interval '1 hour'`, attempts: sql`${productions.attempts} + 1`, requeues: 0 })
+    .where(eq(productions.id, id));
+  const result = await sweep();
+  assert.deepEqual(result.requeued, [id], JSON.stringify(result));
+  assert.equal((await read(id)).status, 'queued');
 });
 
 test('a work directory that cannot be made fails the render like any failure, and leaves no timer or registration behind', async () => {
