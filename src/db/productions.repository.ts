@@ -236,11 +236,21 @@ export async function finishStageRun(
     .where(and(eq(stageRuns.productionId, key.productionId), eq(stageRuns.stage, key.stage), eq(stageRuns.attempt, key.attempt)));
 }
 
-export async function failRunningStageRuns(db: AppDb, productionId: string): Promise<void> {
+/**
+ * Marks running stage runs failed: those of one attempt (`attempt`, a render ending), or of every
+ * attempt before one (`before`, a new claim ending what a dead worker left) — never a later owner's.
+ */
+export async function failRunningStageRuns(db: AppDb, productionId: string, which: { attempt: number } | { before: number }): Promise<void> {
   await db
     .update(stageRuns)
     .set({ status: 'failed', finishedAt: sql`now()` })
-    .where(and(eq(stageRuns.productionId, productionId), eq(stageRuns.status, 'running')));
+    .where(
+      and(
+        eq(stageRuns.productionId, productionId),
+        eq(stageRuns.status, 'running'),
+        'attempt' in which ? eq(stageRuns.attempt, which.attempt) : lt(stageRuns.attempt, which.before),
+      ),
+    );
 }
 
 export async function replaceOutputs(db: AppDb, productionId: string, rows: (typeof outputs.$inferInsert)[]): Promise<void> {

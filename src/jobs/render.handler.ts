@@ -137,7 +137,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     lastWrite = now;
     writing = writing
       .then(() => repo.updateOwned(db, id, workerId, values))
-      .then(notify)
+      .then((owned) => {
+        // Canceled or taken over, and no NOTIFY or heartbeat said so yet: stop now.
+        if (!owned) controller.abort(new RenderStopped('lease_lost'));
+        else return notify();
+      })
       .catch(() => undefined);
     const step = values.progress !== undefined ? deps.webhooks?.progressStep(values.progress) : undefined;
     if (step !== undefined && step > progressStep) {
@@ -151,7 +155,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const dir = makeRenderDir(deps.tmpDir, id);
     workDir = dir;
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
-    await repo.failRunningStageRuns(db, id);
+    await repo.failRunningStageRuns(db, id, { before: attempt });
     // Canceled (or taken over) between the claim and now: stop before doing any work.
     if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 }))) controller.abort(new RenderStopped('lease_lost'));
     controller.signal.throwIfAborted();
@@ -225,17 +229,26 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       await notify();
       return;
     }
+    // Each attempt stores under its own keys (recorded in the output rows): a worker that lost its
+    // lease can neither overwrite nor delete what the worker that took over delivered.
     const rows: repo.OutputRow[] = [];
-    const uploaded: string[] = [];
-    for (const file of delivered.files) {
-      const key = `productions/${id}/${file.name}`;
-      const { bytes } = await deps.storage.put(key, file.path, file.mime).catch(async (error: unknown) => {
-        // No half-delivered production: what went up before the failure comes down again.
-        for (const done of uploaded) await deps.storage.delete(done).catch(() => undefined);
-        throw error;
-      });
-      uploaded.push(key);
-      rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
+    let putting: string | undefined;
+    const removeUploaded = async (): Promise<void> => {
+      for (const key of [...rows.map((r) => r.storageKey), ...(putting ? [putting] : [])]) await deps.storage.delete(key).catch(() => undefined);
+    };
+    try {
+      for (const file of delivered.files) {
+        await checkLease(deps, id, controller);
+        const key = `productions/${id}/a${attempt}/${file.name}`;
+        putting = key;
+        const { bytes } = await deps.storage.put(key, file.path, file.mime);
+        putting = undefined;
+        rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
+      }
+    } catch (error) {
+      // No half-delivered production: what this attempt put up comes down again.
+      await removeUploaded();
+      throw error;
     }
     const recorded = await db
       .transaction(async (tx) => {
@@ -254,9 +267,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         throw error;
       });
     if (!recorded) {
+      // Canceled or taken over: this attempt's objects are nobody's (a new owner stores under its own keys).
+      await removeUploaded();
       const now = await repo.findProductionById(db, id);
-      // A canceled production keeps nothing; one taken over keeps its keys for the new worker to overwrite.
-      if (now?.status === 'canceled') for (const row of rows) await deps.storage.delete(row.storageKey);
       deps.log('info', 'render finished after losing its lease; result dropped', { productionId: id, status: now?.status });
       return;
     }
@@ -266,7 +279,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await writing;
     const stop = controller.signal.aborted && controller.signal.reason instanceof RenderStopped ? controller.signal.reason : undefined;
     const error = classifyFailure(stop ?? thrown);
-    await repo.failRunningStageRuns(db, id).catch(() => undefined);
+    await repo.failRunningStageRuns(db, id, { attempt }).catch(() => undefined);
     if (stop?.kind === 'shutdown') {
       await handBack(deps, row);
       return;
@@ -368,6 +381,13 @@ async function requeueOrFail(
   }
   await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
   return true;
+}
+
+/** Renews the lease, and stops the render (as a cancel or a lost lease) when it is no longer this worker's. */
+async function checkLease(deps: RenderWorkerDeps, id: string, controller: AbortController): Promise<void> {
+  const lease = await repo.heartbeat(deps.database.db, id, deps.workerId);
+  if (!lease || lease.cancelRequested) controller.abort(new RenderStopped(lease ? 'canceled' : 'lease_lost'));
+  controller.signal.throwIfAborted();
 }
 
 /**

@@ -54,7 +54,7 @@ export class RaceRig {
   }
 
   /**
-   * Resolves once the render of `productionId` has sent `count` events: in a plan hook, 2 means
+   * Resolves once the current render of `productionId` has sent `count` events: in a plan hook, 2 means
    * its writes before planning (the start, and the plan stage's start) are done and none is in flight.
    */
   async events(productionId: string, count: number, timeoutMs = 20_000): Promise<void> {
@@ -96,6 +96,7 @@ export class RaceRig {
 
   /** Runs the render job of `productionId` as a worker would; resolves with what the queue would see. */
   async render(productionId: string, overrides: Partial<RenderWorkerDeps> = {}): Promise<{ threw?: Error }> {
+    this.notified.set(productionId, 0); // events() counts this render's
     try {
       await handleRender({ id: randomUUID(), name: 'render', data: { productionId }, retryCount: 0 }, this.deps(productionId, overrides), this.active);
       return {};
