@@ -258,8 +258,11 @@ export async function replaceOutputs(db: AppDb, productionId: string, rows: (typ
   if (rows.length > 0) await db.insert(outputs).values(rows);
 }
 
-/** Running productions whose worker has been silent for `stallSec`, and queued ones older than `queuedSec`. */
-export async function findStalled(db: AppDb, stallSec: number, queuedSec: number): Promise<ProductionRow[]> {
+/**
+ * Running productions whose worker has been silent for `stallSec`, and queued ones older than
+ * `queuedSec`: at most `limit`, the longest silent first (so a backlog cannot starve the oldest).
+ */
+export async function findStalled(db: AppDb, stallSec: number, queuedSec: number, limit = 500): Promise<ProductionRow[]> {
   return db
     .select()
     .from(productions)
@@ -269,7 +272,8 @@ export async function findStalled(db: AppDb, stallSec: number, queuedSec: number
         and(eq(productions.status, 'queued'), lt(productions.updatedAt, sql`now() - make_interval(secs => ${queuedSec})`)),
       ),
     )
-    .limit(500);
+    .orderBy(asc(sql`coalesce(${productions.heartbeatAt}, ${productions.updatedAt})`), asc(productions.id))
+    .limit(limit);
 }
 
 export async function countByStatus(db: AppDb): Promise<Record<string, number>> {
