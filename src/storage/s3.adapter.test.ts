@@ -208,6 +208,26 @@ describe('S3Storage against the fake S3', () => {
     assert.ok(Buffer.concat(chunks).equals(content));
   });
 
+  test('a download whose body stops coming fails with the stall error instead of hanging', async () => {
+    const storage = s3({ timeoutMs: 200 });
+    const content = Buffer.alloc(1024 * 1024, 5);
+    await storage.put('productions/p8/stalls.mp4', await file('stalls.mp4', content), 'video/mp4');
+    fake.stallBodyAfter = 64 * 1024;
+    try {
+      const stream = await storage.read('productions/p8/stalls.mp4');
+      let received = 0;
+      const reading = (async () => {
+        for await (const chunk of stream) received += (chunk as Buffer).length; // a reader that keeps reading
+      })();
+      // A generous deadline, so a missing watchdog fails the test instead of hanging it.
+      const deadline = delay(20_000).then(() => Promise.reject(new Error('the read never failed')));
+      await assert.rejects(Promise.race([reading, deadline]), /S3 stopped sending for 0.2 s/);
+      assert.equal(received, 64 * 1024);
+    } finally {
+      fake.stallBodyAfter = undefined;
+    }
+  });
+
   test('S3 errors name the code and the key', async () => {
     const error = await s3().read('productions/none/video.mp4').catch((e: unknown) => e);
     assert.ok(error instanceof AppError);

@@ -224,13 +224,15 @@ export class S3Storage implements Storage {
   /**
    * The body's socket may go quiet for two reasons: the store stopped sending (a failure), or the
    * caller stopped reading and the buffers are full (not one). Only the first fails the stream.
+   * A full buffer is the only sign of the second: a reader that iterates (`for await`) leaves the
+   * stream "paused" between reads, so isPaused() says nothing about who is waiting for whom.
    */
   private watchStalls(body: Readable): void {
     const socket = (body as Readable & { socket?: Socket | null }).socket;
     if (!socket) return;
     const onTimeout = (): void => {
       const incoming = body as Readable & { complete?: boolean };
-      if (incoming.complete || body.readableLength >= body.readableHighWaterMark || body.isPaused()) socket.setTimeout(this.timeoutMs);
+      if (incoming.complete || body.readableLength >= body.readableHighWaterMark) socket.setTimeout(this.timeoutMs);
       else body.destroy(new Error(`S3 stopped sending for ${this.timeoutMs / 1000} s`));
     };
     socket.setTimeout(this.timeoutMs);
