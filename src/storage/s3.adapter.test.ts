@@ -244,6 +244,38 @@ describe('S3Storage against the fake S3', () => {
     await assert.rejects(s3({ bucket: 'missing' }).check(), /bucket "missing" failed: NoSuchBucket \(HTTP 404\).*check the bucket in STORAGE_URL/);
   });
 
+  test('a local file that cannot be read is not blamed on the connection, and is not retried', async () => {
+    // A directory passes the size check but fails the read of a multipart upload's stream (EISDIR).
+    const before = fake.requests.length;
+    const error = await s3({ multipartThresholdBytes: 0 }).put('productions/p7/dir.mp4', tmp, 'video/mp4').catch((e: unknown) => e);
+    assert.ok(error instanceof AppError, String(error));
+    assert.doesNotMatch(error.message, /connection to/);
+    assert.match(error.message, /the local file could not be read \(EISDIR\)/);
+    assert.equal(error.retryable, false);
+    assert.ok(!error.message.includes(tmp), 'no server path in the message');
+    assert.equal(fake.requests.slice(before).filter((r) => r.startsWith('PUT ')).length, 0, 'no part was sent');
+
+    const missing = await s3().put('productions/p7/gone.mp4', join(tmp, 'gone.mp4'), 'video/mp4').catch((e: unknown) => e);
+    assert.ok(missing instanceof AppError, String(missing));
+    assert.match(missing.message, /PutObject "aiprod\/dev\/productions\/p7\/gone.mp4" failed: the local file could not be read \(ENOENT\)/);
+    assert.ok(!missing.message.includes(tmp));
+  });
+
+  test('an upload that runs out of local resources (ENOSPC, EMFILE) is resource_exhausted', async () => {
+    const storage = s3({ multipartThresholdBytes: 0 });
+    const path = await file('exhausted.mp4', Buffer.alloc(1024, 1));
+    const original = storage['putInParts'].bind(storage);
+    for (const [code, errno, message] of [['ENOSPC', -28, 'no space left on device'], ['EMFILE', -24, 'too many open files']] as const) {
+      // What a failing read stream inside lib-storage's upload raises.
+      storage['putInParts'] = (key: string) =>
+        storage['send']('Upload', key, () => Promise.reject(Object.assign(new Error(`${code}: ${message}, read`), { code, errno, syscall: 'read' })));
+      const error = await storage.put('productions/p7/x.mp4', path, 'video/mp4').catch((e: unknown) => e);
+      assert.ok(error instanceof AppError && error.code === 'resource_exhausted', String(error));
+      assert.equal(error.retryable, true);
+    }
+    storage['putInParts'] = original;
+  });
+
   test('an unreachable store fails check() naming the bucket and the endpoint', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
