@@ -79,7 +79,8 @@ export const productions = pgTable(
     /** Render attempts started (a resumed attempt counts too); each claim's number names its stage runs and stored outputs. */
     attempts: integer('attempts').notNull().default(0),
     /**
-     * Attempts that used up nothing: handed back on shutdown or deferred on a full disk. RENDER_ATTEMPTS
+     * Attempts that used up nothing: handed back on shutdown or deferred on a full disk (and, after a
+     * tenant's retry, every attempt before it). RENDER_ATTEMPTS
      * bounds `attempts - uncounted_attempts` (failures and lost workers); RENDER_MAX_REQUEUES bounds the rest.
      */
     uncountedAttempts: integer('uncounted_attempts').notNull().default(0),

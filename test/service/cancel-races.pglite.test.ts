@@ -145,6 +145,7 @@ test('a shutdown hand-back puts the production back once; past the bound it fail
   const retried = await read(id);
   assert.equal(retried.status, 'queued');
   assert.equal(retried.requeues, 0);
+  assert.equal(retried.attempts - retried.uncountedAttempts, 0, 'and a fresh count of attempts');
 });
 
 test('a production the sweeper keeps finding without a job is re-queued at most RENDER_MAX_REQUEUES times, then failed', async () => {
