@@ -123,6 +123,11 @@ export async function claimProduction(db: AppDb, id: string, workerId: string, s
   return row;
 }
 
+/** Attempts that count against RENDER_ATTEMPTS: failures and lost workers, not hand-backs or deferrals. */
+export function countedAttempts(row: Pick<ProductionRow, 'attempts' | 'uncountedAttempts'>): number {
+  return row.attempts - row.uncountedAttempts;
+}
+
 /** Renews the lease; undefined when the production is no longer this worker's. */
 export async function heartbeat(db: AppDb, id: string, workerId: string): Promise<{ cancelRequested: boolean } | undefined> {
   const [row] = await db
@@ -154,9 +159,9 @@ export async function updateOwned(db: AppDb, id: string, workerId: string, value
 }
 
 /**
- * Puts a production this worker holds back in the queue (a hand-back on shutdown, or a retryable
- * failure the queue retries), counting it against RENDER_MAX_REQUEUES when `requeue`; false when
- * it holds it no more (see updateOwned).
+ * Puts a production this worker holds back in the queue (a retryable failure the queue retries; or,
+ * with `requeue`, a hand-back on shutdown or a full disk's deferral, which count against
+ * RENDER_MAX_REQUEUES and not as an attempt); false when it holds it no more (see updateOwned).
  */
 export async function releaseOwned(db: AppDb, id: string, workerId: string, options: { requeue: boolean; error?: NewProduction['error'] }): Promise<boolean> {
   const rows = await db
@@ -164,7 +169,7 @@ export async function releaseOwned(db: AppDb, id: string, workerId: string, opti
     .set({
       status: 'queued', workerId: null, heartbeatAt: null, updatedAt: sql`now()`,
       ...(options.error !== undefined ? { error: options.error } : {}),
-      ...(options.requeue ? { requeues: sql`${productions.requeues} + 1` } : {}),
+      ...(options.requeue ? { requeues: sql`${productions.requeues} + 1`, uncountedAttempts: sql`${productions.uncountedAttempts} + 1` } : {}),
     })
     .where(and(eq(productions.id, id), eq(productions.workerId, workerId), eq(productions.cancelRequested, false), inArray(productions.status, [...RUNNING_STATUSES])))
     .returning({ id: productions.id });
@@ -231,11 +236,21 @@ export async function finishStageRun(
     .where(and(eq(stageRuns.productionId, key.productionId), eq(stageRuns.stage, key.stage), eq(stageRuns.attempt, key.attempt)));
 }
 
-export async function failRunningStageRuns(db: AppDb, productionId: string): Promise<void> {
+/**
+ * Marks running stage runs failed: those of one attempt (`attempt`, a render ending), or of every
+ * attempt before one (`before`, a new claim ending what a dead worker left) — never a later owner's.
+ */
+export async function failRunningStageRuns(db: AppDb, productionId: string, which: { attempt: number } | { before: number }): Promise<void> {
   await db
     .update(stageRuns)
     .set({ status: 'failed', finishedAt: sql`now()` })
-    .where(and(eq(stageRuns.productionId, productionId), eq(stageRuns.status, 'running')));
+    .where(
+      and(
+        eq(stageRuns.productionId, productionId),
+        eq(stageRuns.status, 'running'),
+        'attempt' in which ? eq(stageRuns.attempt, which.attempt) : lt(stageRuns.attempt, which.before),
+      ),
+    );
 }
 
 export async function replaceOutputs(db: AppDb, productionId: string, rows: (typeof outputs.$inferInsert)[]): Promise<void> {
@@ -243,8 +258,11 @@ export async function replaceOutputs(db: AppDb, productionId: string, rows: (typ
   if (rows.length > 0) await db.insert(outputs).values(rows);
 }
 
-/** Running productions whose worker has been silent for `stallSec`, and queued ones older than `queuedSec`. */
-export async function findStalled(db: AppDb, stallSec: number, queuedSec: number): Promise<ProductionRow[]> {
+/**
+ * Running productions whose worker has been silent for `stallSec`, and queued ones older than
+ * `queuedSec`: at most `limit`, the longest silent first (so a backlog cannot starve the oldest).
+ */
+export async function findStalled(db: AppDb, stallSec: number, queuedSec: number, limit = 500): Promise<ProductionRow[]> {
   return db
     .select()
     .from(productions)
@@ -254,7 +272,8 @@ export async function findStalled(db: AppDb, stallSec: number, queuedSec: number
         and(eq(productions.status, 'queued'), lt(productions.updatedAt, sql`now() - make_interval(secs => ${queuedSec})`)),
       ),
     )
-    .limit(500);
+    .orderBy(asc(sql`coalesce(${productions.heartbeatAt}, ${productions.updatedAt})`), asc(productions.id))
+    .limit(limit);
 }
 
 export async function countByStatus(db: AppDb): Promise<Record<string, number>> {

@@ -76,8 +76,14 @@ export const productions = pgTable(
     webhookUrl: text('webhook_url'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     priority: integer('priority').notNull().default(0),
-    /** Render attempts started (a resumed attempt counts too). */
+    /** Render attempts started (a resumed attempt counts too); each claim's number names its stage runs and stored outputs. */
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Attempts that used up nothing: handed back on shutdown or deferred on a full disk (and, after a
+     * tenant's retry, every attempt before it). RENDER_ATTEMPTS
+     * bounds `attempts - uncounted_attempts` (failures and lost workers); RENDER_MAX_REQUEUES bounds the rest.
+     */
+    uncountedAttempts: integer('uncounted_attempts').notNull().default(0),
     error: jsonb('error').$type<{ code: string; message: string; retryable?: boolean }>(),
     qa: jsonb('qa'),
     cost: jsonb('cost'),

@@ -53,8 +53,8 @@ export interface RenderWorkerDeps {
   maxRequeues?: number;
   /** Limits and allow-lists for media linked by URL. */
   mediaFetch: MediaFetchConfig;
-  /** For a delayed new job when the machine runs out of resources; without it the queue's own retry is used. */
-  queue?: JobQueue;
+  /** For the new job of a hand-back or of a full disk's deferral (inserted with the release). */
+  queue: JobQueue;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
   onStage?: (stage: StageName, wallSec: number) => void;
@@ -138,7 +138,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     lastWrite = now;
     writing = writing
       .then(() => repo.updateOwned(db, id, workerId, values))
-      .then(notify)
+      .then((owned) => {
+        // Canceled or taken over, and no NOTIFY or heartbeat said so yet: stop now.
+        if (!owned) controller.abort(new RenderStopped('lease_lost'));
+        else return notify();
+      })
       .catch(() => undefined);
     const step = values.progress !== undefined ? deps.webhooks?.progressStep(values.progress) : undefined;
     if (step !== undefined && step > progressStep) {
@@ -152,7 +156,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const dir = makeRenderDir(deps.tmpDir, id);
     workDir = dir;
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
-    await repo.failRunningStageRuns(db, id);
+    await repo.failRunningStageRuns(db, id, { before: attempt });
     // Canceled (or taken over) between the claim and now: stop before doing any work.
     if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 }))) controller.abort(new RenderStopped('lease_lost'));
     controller.signal.throwIfAborted();
@@ -226,17 +230,26 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       await notify();
       return;
     }
+    // Each attempt stores under its own keys (recorded in the output rows): a worker that lost its
+    // lease can neither overwrite nor delete what the worker that took over delivered.
     const rows: repo.OutputRow[] = [];
-    const uploaded: string[] = [];
-    for (const file of delivered.files) {
-      const key = `productions/${id}/${file.name}`;
-      const { bytes } = await deps.storage.put(key, file.path, file.mime).catch(async (error: unknown) => {
-        // No half-delivered production: what went up before the failure comes down again.
-        for (const done of uploaded) await deps.storage.delete(done).catch(() => undefined);
-        throw error;
-      });
-      uploaded.push(key);
-      rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
+    let putting: string | undefined;
+    const removeUploaded = async (): Promise<void> => {
+      for (const key of [...rows.map((r) => r.storageKey), ...(putting ? [putting] : [])]) await deps.storage.delete(key).catch(() => undefined);
+    };
+    try {
+      for (const file of delivered.files) {
+        await checkLease(deps, id, controller);
+        const key = `productions/${id}/a${attempt}/${file.name}`;
+        putting = key;
+        const { bytes } = await deps.storage.put(key, file.path, file.mime);
+        putting = undefined;
+        rows.push({ productionId: id, name: file.name, kind: file.kind, mime: file.mime, bytes, storageKey: key, createdAt: new Date(), durationSec: /^(video|audio)\./.test(file.name) ? (result.state.timeline?.totalSec ?? null) : null });
+      }
+    } catch (error) {
+      // No half-delivered production: what this attempt put up comes down again.
+      await removeUploaded();
+      throw error;
     }
     const recorded = await db
       .transaction(async (tx) => {
@@ -255,9 +268,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         throw error;
       });
     if (!recorded) {
+      // Canceled or taken over: this attempt's objects are nobody's (a new owner stores under its own keys).
+      await removeUploaded();
       const now = await repo.findProductionById(db, id);
-      // A canceled production keeps nothing; one taken over keeps its keys for the new worker to overwrite.
-      if (now?.status === 'canceled') for (const row of rows) await deps.storage.delete(row.storageKey);
       deps.log('info', 'render finished after losing its lease; result dropped', { productionId: id, status: now?.status });
       return;
     }
@@ -267,7 +280,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     await writing;
     const stop = controller.signal.aborted && controller.signal.reason instanceof RenderStopped ? controller.signal.reason : undefined;
     const error = classifyFailure(stop ?? thrown);
-    await repo.failRunningStageRuns(db, id).catch(() => undefined);
+    await repo.failRunningStageRuns(db, id, { attempt }).catch(() => undefined);
     if (stop?.kind === 'shutdown') {
       await handBack(deps, row);
       return;
@@ -277,11 +290,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       await settleLost(deps, id, stop.kind);
       return;
     }
-    if (error.code === 'resource_exhausted' && deps.queue) {
-      await deferOnExhaustion(deps, deps.queue, row, error);
+    if (error.code === 'resource_exhausted') {
+      await deferOnExhaustion(deps, row, error);
       return;
     }
-    if (error.retryable && attempt < deps.maxAttempts) {
+    if (error.retryable && repo.countedAttempts(row) < deps.maxAttempts) {
       const released = await repo.releaseOwned(db, id, workerId, { requeue: false, error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]), retryable: true } });
       if (!released) {
         // A cancel landed during the failure: the job ends here, the queue must not retry it.
@@ -318,26 +331,13 @@ function qaMessage(qa: { checks: { name: string; hard: boolean; passed: boolean;
 }
 
 /**
- * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from
- * the cache. Throws the retryable error that makes the queue run the job again; past
- * RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
+ * Hands a render back on shutdown: another worker (or this one after a restart) resumes it from the
+ * cache. The release and a new job commit together and this job ends normally — the queue's own
+ * retries (RENDER_ATTEMPTS - 1) are fewer than the hand-backs allowed, and are kept for failures.
+ * Past RENDER_MAX_REQUEUES the production fails instead, and a cancel that landed meanwhile wins.
  */
 async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promise<void> {
-  const { database, workerId } = deps;
-  const id = row.id;
-  if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
-    await finishFailed(deps, id, requeueLimit(row.requeues), {});
-    await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues });
-    return;
-  }
-  if (!(await repo.releaseOwned(database.db, id, workerId, { requeue: true }))) {
-    await settleLost(deps, id, 'shutdown');
-    return;
-  }
-  await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-  deps.log('warn', 'render handed back on shutdown', { productionId: id });
-  throw new AppError('aborted', 'handed back on shutdown', { retryable: true });
+  if (await requeueOrFail(deps, row, { why: 'shutdown', failure: requeueLimit(row.requeues), delaySec: 0 })) deps.log('warn', 'render handed back on shutdown', { productionId: row.id });
 }
 
 /**
@@ -345,27 +345,50 @@ async function handBack(deps: RenderWorkerDeps, row: repo.ProductionRow): Promis
  * backoff: the production goes back to the queue with a new job that starts after a delay
  * (15 s, doubling, at most 10 min), without using up an attempt. Past RENDER_MAX_REQUEUES it fails.
  */
-async function deferOnExhaustion(deps: RenderWorkerDeps, queue: JobQueue, row: repo.ProductionRow, error: AppError): Promise<void> {
-  const { database, workerId } = deps;
+async function deferOnExhaustion(deps: RenderWorkerDeps, row: repo.ProductionRow, error: AppError): Promise<void> {
+  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
+  if (await requeueOrFail(deps, row, { why: error.code, failure: error, delaySec, error: { code: error.code, message: error.message, retryable: true } })) {
+    deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: row.id, delaySec, message: error.message });
+  }
+}
+
+/**
+ * Puts the production back in the queue with a new job (one transaction), counted as a re-queue
+ * and not as an attempt; true when it did. Past RENDER_MAX_REQUEUES it fails with `failure`; a
+ * cancel or a takeover that landed meanwhile wins.
+ */
+async function requeueOrFail(
+  deps: RenderWorkerDeps,
+  row: repo.ProductionRow,
+  options: { why: string; failure: AppError; delaySec: number; error?: repo.NewProduction['error'] },
+): Promise<boolean> {
+  const { database, workerId, queue } = deps;
+  const { failure, delaySec, error } = options;
   const id = row.id;
   if (row.requeues >= (deps.maxRequeues ?? DEFAULT_MAX_REQUEUES)) {
-    await finishFailed(deps, id, error, {});
+    await finishFailed(deps, id, failure, {});
     await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-    deps.log('error', 'render failed: out of resources', { productionId: id, requeues: row.requeues, message: error.message });
-    return;
+    deps.log('error', 'render failed: re-queued too often', { productionId: id, requeues: row.requeues, code: failure.code, message: failure.message });
+    return false;
   }
-  const delaySec = Math.min(600, 15 * 2 ** row.requeues);
   const released = await database.db.transaction(async (tx) => {
-    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]), retryable: true } });
-    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, startAfterSec: delaySec, executor: executorFor(tx) });
+    const owned = await repo.releaseOwned(tx, id, workerId, { requeue: true, ...(error ? { error: { ...error, message: publicMessage(error.message, [deps.assetsDir]) } } : {}) });
+    if (owned) await queue.enqueue('render', { productionId: id }, { priority: row.priority, ...(delaySec > 0 ? { startAfterSec: delaySec } : {}), executor: executorFor(tx) });
     return owned;
   });
   if (!released) {
-    await settleLost(deps, id, error.code);
-    return;
+    await settleLost(deps, id, options.why);
+    return false;
   }
   await database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId: row.tenantId }));
-  deps.log('warn', 'render out of resources, re-queued with a delay', { productionId: id, delaySec, message: error.message });
+  return true;
+}
+
+/** Renews the lease, and stops the render (as a cancel or a lost lease) when it is no longer this worker's. */
+async function checkLease(deps: RenderWorkerDeps, id: string, controller: AbortController): Promise<void> {
+  const lease = await repo.heartbeat(deps.database.db, id, deps.workerId);
+  if (!lease || lease.cancelRequested) controller.abort(new RenderStopped(lease ? 'canceled' : 'lease_lost'));
+  controller.signal.throwIfAborted();
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * A render's temporary directory (<AIPROD_DATA_DIR>/tmp/render-<production>-…) and the sweep that
- * removes the ones a killed worker left. Each directory records its owner (host, pid and the
- * process's start time, so a reused pid is not mistaken for the owner), and a running render
- * touches it at every heartbeat. A directory is removed when its owner on this host is gone, or
- * when nobody has touched it for `staleMs` (an owner on another host sharing the directory, or a
- * directory without an owner file) — never while its render runs.
+ * removes the ones a killed worker left. Each directory records its owner (host, PID namespace,
+ * boot, pid and the process's start time, so a reused pid is not mistaken for the owner), and a
+ * running render touches it at every heartbeat. A directory is removed when its owner here is
+ * gone, or when nobody has touched it for `staleMs` (an owner on another host — or in another
+ * container with the same host name, whose pids mean nothing here — or a directory without an
+ * owner file) — never while its render runs.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,13 +18,28 @@ interface Owner {
   pid: number;
   /** /proc/<pid>/stat's start time (clock ticks since boot); absent where /proc is not. */
   start?: string;
+  /** The PID namespace (/proc/self/ns/pid): containers sharing a host name have different ones. */
+  ns?: string;
+  /** The kernel's boot id: a pid from another boot names nothing now. */
+  boot?: string;
+}
+
+/** Where this process's pids mean something: its PID namespace and boot (absent where /proc is not). */
+export function thisMachine(): { ns?: string; boot?: string } {
+  return { ns: readOr(() => readlinkSync('/proc/self/ns/pid')), boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()) };
 }
 
 /** Makes the working directory of one render, owned by this process. */
 export function makeRenderDir(tmpDir: string, productionId: string): string {
   const dir = mkdtempSync(join(tmpDir, `render-${productionId}-`));
-  const owner: Owner = { host: hostname(), pid: process.pid, start: processStart(process.pid) };
-  writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner));
+  try {
+    const owner: Owner = { host: hostname(), ...thisMachine(), pid: process.pid, start: processStart(process.pid) };
+    writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner));
+  } catch (error) {
+    // A directory without its owner would wait an hour for the sweep; it is nobody's now.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return dir;
 }
 
@@ -46,16 +62,16 @@ export interface SweepOptions {
 /** Removes the render directories left by dead processes; returns their names. */
 export function sweepRenderDirs(tmpDir: string, options: SweepOptions): string[] {
   const now = options.now ?? Date.now();
+  const here = { host: hostname(), ...thisMachine() };
   const removed: string[] = [];
   for (const name of safeReaddir(tmpDir)) {
     if (!name.startsWith('render-')) continue;
     const path = join(tmpDir, name);
     try {
       const owner = readOwner(path);
-      const ownerHere = owner?.host === hostname();
       const stale = now - statSync(path).mtimeMs > options.staleMs;
-      // On this host the owner's liveness decides; elsewhere (or unknown) only the age can.
-      const dead = ownerHere ? !isAlive(owner) : stale;
+      // Where its pid means something here, the owner's liveness decides; elsewhere (or unknown) only the age can.
+      const dead = owner && isHere(owner, here) ? !isAlive(owner) : stale;
       if (!dead) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(name);
@@ -69,7 +85,20 @@ export function sweepRenderDirs(tmpDir: string, options: SweepOptions): string[]
 function readOwner(dir: string): Owner | undefined {
   try {
     const parsed = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as Partial<Owner>;
-    return typeof parsed.host === 'string' && typeof parsed.pid === 'number' ? { host: parsed.host, pid: parsed.pid, start: parsed.start } : undefined;
+    return typeof parsed.host === 'string' && typeof parsed.pid === 'number' ? { host: parsed.host, pid: parsed.pid, start: parsed.start, ns: parsed.ns, boot: parsed.boot } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Same host name, PID namespace and boot (an owner file without them, from an older version, is not). */
+function isHere(owner: Owner, here: { host: string; ns?: string; boot?: string }): boolean {
+  return owner.host === here.host && owner.ns === here.ns && owner.boot === here.boot;
+}
+
+function readOr(read: () => string): string | undefined {
+  try {
+    return read();
   } catch {
     return undefined;
   }

@@ -35,10 +35,10 @@ export interface JobQueue {
   /** Which of `ids` have a render job not yet finished (waiting, retrying or active). */
   pendingProductionIds(ids: readonly string[]): Promise<Set<string>>;
   schedule(name: JobName, cron: string, data: object): Promise<void>;
-  /** Cancels the render jobs of a production that no worker has started (after a cancel). */
-  discardPending(productionId: string): Promise<number>;
-  /** Ends the "active" render jobs of a production whose worker died (it gets a new job). */
-  retireActive(productionId: string): Promise<number>;
+  /** Cancels the render jobs of a production that no worker has started (after a cancel); in `executor`'s transaction when given. */
+  discardPending(productionId: string, executor?: SqlExecutor): Promise<number>;
+  /** Ends the "active" render jobs of a production whose worker died (it gets a new job, or fails); in `executor`'s transaction when given. */
+  retireActive(productionId: string, executor?: SqlExecutor): Promise<number>;
   stopWorking(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -156,19 +156,19 @@ export class PgBossQueue implements JobQueue {
     return new Set((rows as { id: string }[]).map((r) => r.id));
   }
 
-  async discardPending(productionId: string): Promise<number> {
-    return this.endRenderJobs(productionId, ['created', 'retry'], 'cancelled');
+  async discardPending(productionId: string, executor?: SqlExecutor): Promise<number> {
+    return this.endRenderJobs(productionId, ['created', 'retry'], 'cancelled', executor);
   }
 
-  async retireActive(productionId: string): Promise<number> {
+  async retireActive(productionId: string, executor?: SqlExecutor): Promise<number> {
     // If the worker was only slow, not dead, its later completion of this job is a no-op.
-    return this.endRenderJobs(productionId, ['active'], 'failed');
+    return this.endRenderJobs(productionId, ['active'], 'failed', executor);
   }
 
-  private async endRenderJobs(productionId: string, from: readonly JobState[], to: 'cancelled' | 'failed'): Promise<number> {
+  private async endRenderJobs(productionId: string, from: readonly JobState[], to: 'cancelled' | 'failed', executor: SqlExecutor = this.db): Promise<number> {
     // States are spliced in (both executors pass arrays differently); they are constants of this file.
     const states = from.map((state) => `'${state}'`).join(', ');
-    const { rows } = await this.db.executeSql(
+    const { rows } = await executor.executeSql(
       `update ${this.schema}.job set state = $3, completed_on = now()
         where name = $1 and data->>'productionId' = $2 and state in (${states}) returning id`,
       [JOBS.render.queue, productionId, to],

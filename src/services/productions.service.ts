@@ -394,8 +394,10 @@ export class ProductionsService {
     }
     await this.deps.disk?.assertRoom();
     const updated = await this.db.transaction(async (tx) => {
-      // A retry starts a fresh count of re-queues (RENDER_MAX_REQUEUES): one that failed with requeue_limit can run again.
-      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0, requeues: 0 }, ['failed']);
+      // A retry starts a fresh count of re-queues (RENDER_MAX_REQUEUES) and of attempts (RENDER_ATTEMPTS):
+      // one that failed with requeue_limit or worker_lost can run again, and be retried again (a failed
+      // production is never claimed, so its attempts are as read).
+      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0, requeues: 0, uncountedAttempts: row.attempts }, ['failed']);
       if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
       return next;
     });

@@ -208,6 +208,26 @@ describe('S3Storage against the fake S3', () => {
     assert.ok(Buffer.concat(chunks).equals(content));
   });
 
+  test('a download whose body stops coming fails with the stall error instead of hanging', async () => {
+    const storage = s3({ timeoutMs: 200 });
+    const content = Buffer.alloc(1024 * 1024, 5);
+    await storage.put('productions/p8/stalls.mp4', await file('stalls.mp4', content), 'video/mp4');
+    fake.stallBodyAfter = 64 * 1024;
+    try {
+      const stream = await storage.read('productions/p8/stalls.mp4');
+      let received = 0;
+      const reading = (async () => {
+        for await (const chunk of stream) received += (chunk as Buffer).length; // a reader that keeps reading
+      })();
+      // A generous deadline, so a missing watchdog fails the test instead of hanging it.
+      const deadline = delay(20_000).then(() => Promise.reject(new Error('the read never failed')));
+      await assert.rejects(Promise.race([reading, deadline]), /S3 stopped sending for 0.2 s/);
+      assert.equal(received, 64 * 1024);
+    } finally {
+      fake.stallBodyAfter = undefined;
+    }
+  });
+
   test('S3 errors name the code and the key', async () => {
     const error = await s3().read('productions/none/video.mp4').catch((e: unknown) => e);
     assert.ok(error instanceof AppError);
@@ -222,6 +242,38 @@ describe('S3Storage against the fake S3', () => {
     });
     await assert.rejects(s3({ credentials: { ...credentials, accessKeyId: 'AKIDOTHER' } }).check(), /InvalidAccessKeyId \(HTTP 403\).*check S3_ACCESS_KEY_ID/);
     await assert.rejects(s3({ bucket: 'missing' }).check(), /bucket "missing" failed: NoSuchBucket \(HTTP 404\).*check the bucket in STORAGE_URL/);
+  });
+
+  test('a local file that cannot be read is not blamed on the connection, and is not retried', async () => {
+    // A directory passes the size check but fails the read of a multipart upload's stream (EISDIR).
+    const before = fake.requests.length;
+    const error = await s3({ multipartThresholdBytes: 0 }).put('productions/p7/dir.mp4', tmp, 'video/mp4').catch((e: unknown) => e);
+    assert.ok(error instanceof AppError, String(error));
+    assert.doesNotMatch(error.message, /connection to/);
+    assert.match(error.message, /the local file could not be read \(EISDIR\)/);
+    assert.equal(error.retryable, false);
+    assert.ok(!error.message.includes(tmp), 'no server path in the message');
+    assert.equal(fake.requests.slice(before).filter((r) => r.startsWith('PUT ')).length, 0, 'no part was sent');
+
+    const missing = await s3().put('productions/p7/gone.mp4', join(tmp, 'gone.mp4'), 'video/mp4').catch((e: unknown) => e);
+    assert.ok(missing instanceof AppError, String(missing));
+    assert.match(missing.message, /PutObject "aiprod\/dev\/productions\/p7\/gone.mp4" failed: the local file could not be read \(ENOENT\)/);
+    assert.ok(!missing.message.includes(tmp));
+  });
+
+  test('an upload that runs out of local resources (ENOSPC, EMFILE) is resource_exhausted', async () => {
+    const storage = s3({ multipartThresholdBytes: 0 });
+    const path = await file('exhausted.mp4', Buffer.alloc(1024, 1));
+    const original = storage['putInParts'].bind(storage);
+    for (const [code, errno, message] of [['ENOSPC', -28, 'no space left on device'], ['EMFILE', -24, 'too many open files']] as const) {
+      // What a failing read stream inside lib-storage's upload raises.
+      storage['putInParts'] = (key: string) =>
+        storage['send']('Upload', key, () => Promise.reject(Object.assign(new Error(`${code}: ${message}, read`), { code, errno, syscall: 'read' })));
+      const error = await storage.put('productions/p7/x.mp4', path, 'video/mp4').catch((e: unknown) => e);
+      assert.ok(error instanceof AppError && error.code === 'resource_exhausted', String(error));
+      assert.equal(error.retryable, true);
+    }
+    storage['putInParts'] = original;
   });
 
   test('an unreachable store fails check() naming the bucket and the endpoint', async () => {

@@ -34,7 +34,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AppError } from '../contract/errors.js';
+import { AppError, classifyFailure } from '../contract/errors.js';
 import type { Storage, StoredObject } from './storage.port.js';
 
 export interface S3Credentials {
@@ -143,10 +143,13 @@ export class S3Storage implements Storage {
 
   async put(key: string, fromPath: string, contentType: string): Promise<{ bytes: number }> {
     const full = this.fullKey(key);
-    const { size } = await statFile(fromPath);
+    const local = (error: unknown): never => {
+      throw localFailure('PutObject', full, error as SdkError);
+    };
+    const { size } = await statFile(fromPath).catch(local);
     if (size > this.multipartThreshold) return this.putInParts(full, fromPath, size, contentType);
     // A buffered body is one the SDK can send again on a retry; it cannot rewind a stream.
-    const body = await readFile(fromPath);
+    const body = await readFile(fromPath).catch(local);
     await this.send('PutObject', full, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: full, Body: body, ContentType: contentType })));
     return { bytes: body.length };
   }
@@ -224,13 +227,15 @@ export class S3Storage implements Storage {
   /**
    * The body's socket may go quiet for two reasons: the store stopped sending (a failure), or the
    * caller stopped reading and the buffers are full (not one). Only the first fails the stream.
+   * A full buffer is the only sign of the second: a reader that iterates (`for await`) leaves the
+   * stream "paused" between reads, so isPaused() says nothing about who is waiting for whom.
    */
   private watchStalls(body: Readable): void {
     const socket = (body as Readable & { socket?: Socket | null }).socket;
     if (!socket) return;
     const onTimeout = (): void => {
       const incoming = body as Readable & { complete?: boolean };
-      if (incoming.complete || body.readableLength >= body.readableHighWaterMark || body.isPaused()) socket.setTimeout(this.timeoutMs);
+      if (incoming.complete || body.readableLength >= body.readableHighWaterMark) socket.setTimeout(this.timeoutMs);
       else body.destroy(new Error(`S3 stopped sending for ${this.timeoutMs / 1000} s`));
     };
     socket.setTimeout(this.timeoutMs);
@@ -267,6 +272,7 @@ export class S3Storage implements Storage {
           cause: error,
         });
       }
+      if (status === undefined && isLocalFileError(error)) throw localFailure(failed, key, error);
       if (status === undefined || error.name === 'TimeoutError') throw this.unreachable(failed, key, error);
       throw this.failure(failed, key, status, error.name || error.code || 'UnexpectedStatus', error.message === 'UnknownError' ? '' : error.message, error);
     }
@@ -288,6 +294,23 @@ export class S3Storage implements Storage {
       cause: error,
     });
   }
+}
+
+/**
+ * Errno codes of the local file system (the file an upload streams from), never of a connection:
+ * such a failure is no reason to blame, or retry against, the store.
+ */
+const LOCAL_FILE_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EIO', 'EBADF', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'ESTALE', 'ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE']);
+
+function isLocalFileError(error: SdkError): boolean {
+  return typeof error.code === 'string' && LOCAL_FILE_CODES.has(error.code);
+}
+
+/** Out of disk, quota or file descriptors: resource_exhausted (retried later); any other: not retryable. The message names no server path. */
+function localFailure(action: string, key: string, error: SdkError): AppError {
+  const exhausted = classifyFailure(error);
+  if (exhausted.code === 'resource_exhausted') return exhausted;
+  return new AppError('internal', `S3 ${action} "${key}" failed: the local file could not be read (${error.code})`, { retryable: false, cause: error });
 }
 
 /** Marks each error with the command that raised it: one lib-storage upload runs four kinds. */

@@ -42,16 +42,39 @@ async function assertStaysCanceled(id: string): Promise<void> {
   assert.equal((await svc.queue.pendingProductionIds([id])).has(id), false, 'no render job is waiting for it');
 }
 
+type Logged = { level: string; message: string } & Record<string, unknown>;
+
+/** The handler's log lines, for what path a render took. */
+function logInto(logs: Logged[]): (level: string, message: string, fields?: Record<string, unknown>) => void {
+  return (level, message, fields) => logs.push({ level, message, ...fields });
+}
+
+/**
+ * A cancel the worker does not hear of: written straight to the row (no NOTIFY, and the rig's
+ * heartbeat is 30 s), once the handler's own writes before planning are done. The next status
+ * write of the worker is then the only thing that can see it.
+ */
+async function cancelBehindTheWorkersBack(id: string): Promise<void> {
+  await rig.events(id, 2);
+  await svc.database.db.update(productions).set({ status: 'canceled', cancelRequested: true, finishedAt: new Date() }).where(eq(productions.id, id));
+}
+
+const stoppedWhy = (logs: Logged[]): unknown[] => logs.filter((l) => l.message.startsWith('render stopped')).map((l) => l.why);
+
 test('a cancel that lands during a retryable failure is not undone by the retry', async () => {
   const { id } = await svc.productions.create('default', uniqueBrief());
   await svc.queue.discardPending(id); // the rig plays the worker
   rig.hook = async (productionId) => {
-    await svc.productions.cancel('default', productionId);
+    await cancelBehindTheWorkersBack(productionId);
     throw new AppError('tts_failed', 'the voice service is down', { retryable: true });
   };
-  const { threw } = await rig.render(id);
-  assert.equal((await read(id)).status, 'canceled', 'the retry path did not put it back in the queue');
+  const logs: Logged[] = [];
+  const { threw } = await rig.render(id, { log: logInto(logs) });
+  const row = await read(id);
+  assert.equal(row.status, 'canceled', 'the retry path did not put it back in the queue');
+  assert.equal(row.requeues, 0);
   assert.equal(threw, undefined, 'the job completes: the queue must not retry a canceled production');
+  assert.deepEqual(stoppedWhy(logs), ['retryable tts_failed'], 'the retry\'s release found nothing to change');
   await assertStaysCanceled(id);
 });
 
@@ -60,16 +83,18 @@ test('a cancel that lands during a shutdown hand-back is not undone by the hand-
   await svc.queue.discardPending(id);
   const shutdown = new AbortController();
   rig.hook = async (productionId, signal) => {
-    await svc.productions.cancel('default', productionId);
+    await cancelBehindTheWorkersBack(productionId);
     shutdown.abort();
     assert.ok(signal?.aborted, 'the shutdown aborted the render');
     throw new AppError('aborted', 'planning was stopped');
   };
-  const { threw } = await rig.render(id, { shutdown: shutdown.signal });
+  const logs: Logged[] = [];
+  const { threw } = await rig.render(id, { shutdown: shutdown.signal, log: logInto(logs) });
   const row = await read(id);
   assert.equal(row.status, 'canceled', 'the hand-back did not put it back in the queue');
   assert.equal(row.requeues, 0, 'nothing was handed back');
   assert.equal(threw, undefined, 'the job completes: nothing is handed back');
+  assert.deepEqual(stoppedWhy(logs), ['shutdown'], 'the hand-back\'s release found nothing to change');
   await assertStaysCanceled(id);
 });
 
@@ -101,10 +126,14 @@ test('a shutdown hand-back puts the production back once; past the bound it fail
   };
   for (let i = 1; i <= 3; i++) {
     const { threw } = await handBack();
-    assert.ok(threw instanceof AppError && threw.retryable, 'a hand-back is retried by the queue');
+    // Not the queue's retry (its budget is RENDER_ATTEMPTS - 1, fewer than the hand-backs allowed): a new job.
+    assert.equal(threw, undefined, 'the job completes; a new one takes over');
+    assert.ok((await svc.queue.pendingProductionIds([id])).has(id), 'a new render job waits for it');
+    assert.equal(await svc.queue.discardPending(id), 1, 'exactly one');
     const row = await read(id);
     assert.equal(row.status, 'queued');
     assert.equal(row.requeues, i);
+    assert.equal(row.attempts - row.uncountedAttempts, 0, 'a hand-back uses up no attempt');
   }
   const { threw } = await handBack();
   assert.equal(threw, undefined);
@@ -116,6 +145,7 @@ test('a shutdown hand-back puts the production back once; past the bound it fail
   const retried = await read(id);
   assert.equal(retried.status, 'queued');
   assert.equal(retried.requeues, 0);
+  assert.equal(retried.attempts - retried.uncountedAttempts, 0, 'and a fresh count of attempts');
 });
 
 test('a production the sweeper keeps finding without a job is re-queued at most RENDER_MAX_REQUEUES times, then failed', async () => {
@@ -153,6 +183,8 @@ test('a full disk (ENOSPC) is retryable: the production goes back to the queue w
   assert.equal(row.error?.retryable, true);
   assert.doesNotMatch(row.error?.message ?? '', new RegExp(svc.dataDir), 'no server path in what the tenant sees');
   assert.equal(row.requeues, 1);
+  assert.equal(row.attempts, 1);
+  assert.equal(row.uncountedAttempts, 1, 'a deferral uses up no attempt');
   const { rows } = await svc.database.executeSql(
     `select (start_after > now() + interval '5 seconds') as later from pgboss.job where data->>'productionId' = $1 and state = 'created'`,
     [id],
@@ -165,6 +197,48 @@ test('a full disk (ENOSPC) is retryable: the production goes back to the queue w
   const failed = await read(id);
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error?.code, 'resource_exhausted');
+});
+
+test('deferrals and hand-backs use up no attempt: a retryable failure after three of them is still retried, and a lost worker re-queued', async () => {
+  const { id } = await svc.productions.create('default', uniqueBrief());
+  await svc.queue.discardPending(id);
+  const enospc = async (): Promise<void> => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  };
+  for (let i = 0; i < 2; i++) {
+    rig.hook = enospc;
+    assert.equal((await rig.render(id)).threw, undefined);
+    await svc.queue.discardPending(id);
+  }
+  const shutdown = new AbortController();
+  rig.hook = async () => {
+    shutdown.abort();
+    throw new AppError('aborted', 'planning was stopped');
+  };
+  await rig.render(id, { shutdown: shutdown.signal });
+  await svc.queue.discardPending(id);
+  let row = await read(id);
+  assert.equal(row.status, 'queued');
+  assert.equal(row.attempts, 3, 'three claims');
+  assert.equal(row.uncountedAttempts, 3, 'none of them counted');
+
+  rig.hook = async () => {
+    throw new AppError('internal', 'S3 PUT failed: 503 SlowDown', { status: 502, retryable: true });
+  };
+  const { threw } = await rig.render(id);
+  assert.ok(threw instanceof AppError && threw.retryable, 'the first counted attempt is retried by the queue');
+  row = await read(id);
+  assert.equal(row.status, 'queued', JSON.stringify(row.error));
+  assert.equal(row.attempts - row.uncountedAttempts, 1);
+
+  // Its worker dies on the next attempt: the sweeper re-queues it (two counted of three), not worker_lost.
+  await svc.database.db
+    .update(productions)
+    .set({ status: 'rendering', workerId: 'dead-worker', heartbeatAt: sql`now() - interval '1 hour'`, attempts: sql`${productions.attempts} + 1`, requeues: 0 })
+    .where(eq(productions.id, id));
+  const result = await sweep();
+  assert.deepEqual(result.requeued, [id], JSON.stringify(result));
+  assert.equal((await read(id)).status, 'queued');
 });
 
 test('a work directory that cannot be made fails the render like any failure, and leaves no timer or registration behind', async () => {

@@ -3,7 +3,7 @@
  * connections at the same time: a cancel sent while the worker claims the job, while it records a
  * retryable failure, and while it hands the render back on shutdown. Whichever write commits first,
  * every production ends canceled, no job is left to render it, and the sweeper leaves it so.
- * Skipped, with the reason, when TEST_DATABASE_URL is unset.
+ * Skipped, with the reason, when TEST_DATABASE_URL is unset (a failure under CI=true).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -12,10 +12,11 @@ import { AppError } from '../../src/contract/errors.js';
 import { productions } from '../../src/db/schema.js';
 import { sweepStalls } from '../../src/jobs/sweeper.js';
 import { freshPostgres, startTestService, type TestService } from './harness.js';
+import { postgresOrSkip } from '../support/services.js';
 import { RaceRig, uniqueBrief, type PlanHook } from './render-races.js';
 
-const base = process.env.TEST_DATABASE_URL;
-const skip = base ? false : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
+// Skipped without TEST_DATABASE_URL; under CI=true its absence fails the suite.
+const { base, skip } = postgresOrSkip();
 
 let svc: TestService | undefined;
 let rig: RaceRig;

@@ -13,7 +13,7 @@ import { createPipelineDeps } from '../../src/main/container.js';
 import type { PipelineDeps } from '../../src/pipeline/context.js';
 import { RuleBasedWriter } from '../../src/providers/script/rule-based.adapter.js';
 import type { ScriptWriter } from '../../src/providers/script/script.port.js';
-import { CANCEL_CHANNEL } from '../../src/db/channels.js';
+import { CANCEL_CHANNEL, EVENTS_CHANNEL } from '../../src/db/channels.js';
 import type { TestService } from './harness.js';
 
 export type PlanHook = (productionId: string, signal: AbortSignal | undefined) => Promise<void>;
@@ -32,6 +32,8 @@ export class RaceRig {
   hook: PlanHook = async () => undefined;
   /** Hooks by production, for renders that run at the same time (the default hook otherwise). */
   readonly hooks = new Map<string, PlanHook>();
+  /** NOTIFYs on the events channel, by production. */
+  private readonly notified = new Map<string, number>();
 
   private constructor(
     private readonly svc: TestService,
@@ -44,7 +46,23 @@ export class RaceRig {
     const rig = new RaceRig(svc, await createPipelineDeps(env));
     // As a worker does: a cancel's NOTIFY aborts the render at once.
     await svc.database.listen(CANCEL_CHANNEL, (id) => rig.active.cancel(id));
+    await svc.database.listen(EVENTS_CHANNEL, (payload) => {
+      const { id } = JSON.parse(payload) as { id: string };
+      rig.notified.set(id, (rig.notified.get(id) ?? 0) + 1);
+    });
     return rig;
+  }
+
+  /**
+   * Resolves once the current render of `productionId` has sent `count` events: in a plan hook, 2 means
+   * its writes before planning (the start, and the plan stage's start) are done and none is in flight.
+   */
+  async events(productionId: string, count: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.notified.get(productionId) ?? 0) < count) {
+      if (Date.now() > deadline) throw new Error(`${productionId}: ${this.notified.get(productionId) ?? 0} of ${count} events after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   deps(productionId: string, overrides: Partial<RenderWorkerDeps> = {}): RenderWorkerDeps {
@@ -78,6 +96,7 @@ export class RaceRig {
 
   /** Runs the render job of `productionId` as a worker would; resolves with what the queue would see. */
   async render(productionId: string, overrides: Partial<RenderWorkerDeps> = {}): Promise<{ threw?: Error }> {
+    this.notified.set(productionId, 0); // events() counts this render's
     try {
       await handleRender({ id: randomUUID(), name: 'render', data: { productionId }, retryCount: 0 }, this.deps(productionId, overrides), this.active);
       return {};

@@ -52,7 +52,7 @@ test('outputs go to S3 and download through signed, expiring URLs', async () => 
 
   const video = done.outputs.find((o) => o.name === 'video.mp4');
   assert.ok(video);
-  assert.ok(fake.objects.has(`aiprod/test/productions/${id}/video.mp4`), [...fake.objects.keys()].join(', '));
+  assert.ok(fake.objects.has(`aiprod/test/productions/${id}/a1/video.mp4`), [...fake.objects.keys()].join(', '));
   const signed = new URL(video.url);
   assert.equal(signed.origin, fake.url);
   assert.equal(signed.searchParams.get('X-Amz-Expires'), '600');
@@ -83,17 +83,17 @@ const tiny = (line: string) => ({
 });
 /** The upload of qa.json meets SlowDown on both attempts the SDK makes (S3_MAX_ATTEMPTS=2): the render attempt fails. */
 const failUpload = (): void => {
-  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/qa\.json/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', times: 2 };
+  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/a\d+\/qa\.json/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', times: 2 };
 };
 
 test("one SlowDown is absorbed by the SDK's retry: the render succeeds at its first attempt", async () => {
-  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/video\.mp4/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+  fake.failNext = { match: /^PUT \/media\/aiprod\/test\/productions\/[^/]+\/a\d+\/video\.mp4/, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
   const { id } = await svc.productions.create('default', tiny('Once is not a failure.'));
   const done = await svc.waitFor(id, (p) => p.status === 'succeeded' || p.status === 'failed');
   assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
   assert.equal(done.attempts, 1);
   assert.equal(fake.failNext, undefined);
-  assert.equal(fake.requests.filter((r) => r.startsWith(`PUT /media/aiprod/test/productions/${id}/video.mp4`)).length, 2);
+  assert.equal(fake.requests.filter((r) => r.startsWith(`PUT /media/aiprod/test/productions/${id}/a1/video.mp4`)).length, 2);
 });
 
 test('a retryable error the SDK cannot get past (the store keeps saying SlowDown) retries the render with backoff and resumes from the cache', async () => {

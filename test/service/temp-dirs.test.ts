@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { expireLocal } from '../../src/jobs/retention.js';
-import { makeRenderDir, touchRenderDir } from '../../src/jobs/temp-dirs.js';
+import { makeRenderDir, thisMachine, touchRenderDir } from '../../src/jobs/temp-dirs.js';
 import { StageCache } from '../../src/pipeline/cache.js';
 import { tempDir } from './processes.js';
 
@@ -46,7 +46,7 @@ function deadPid(): number {
 
 test('at worker start, the directory of a dead render on this host is removed at once, even with RETENTION_DAYS=0', () => {
   const { tmp, cache } = fixture();
-  const dead = leftDir(tmp, 'dead', { host: hostname(), pid: deadPid(), start: '1' }, 60_000);
+  const dead = leftDir(tmp, 'dead', { host: hostname(), ...thisMachine(), pid: deadPid(), start: '1' }, 60_000);
   const result = expireLocal(cache, tmp, 0);
   assert.equal(existsSync(dead), false);
   assert.equal(result.tmpDirs, 1);
@@ -74,4 +74,29 @@ test('directories of other hosts, or without an owner, are removed once untouche
   assert.equal(existsSync(legacyOld), false);
   assert.ok(existsSync(remoteFresh), 'a remote render touched a minute ago may be running');
   assert.ok(existsSync(legacyFresh));
+});
+
+test('the same host name in another PID namespace (another container sharing the directory) is judged by age, not by its pid', () => {
+  const { tmp, cache } = fixture();
+  // Its pid means nothing here: in its own namespace the render may be running.
+  const otherFresh = leftDir(tmp, 'other-ns-fresh', { host: hostname(), ...thisMachine(), ns: 'pid:[1]', pid: deadPid(), start: '1' }, 60_000);
+  const otherOld = leftDir(tmp, 'other-ns-old', { host: hostname(), ...thisMachine(), ns: 'pid:[1]', pid: deadPid(), start: '1' }, 2 * HOUR);
+  const rebooted = leftDir(tmp, 'other-boot-fresh', { host: hostname(), ...thisMachine(), boot: 'another-boot', pid: deadPid(), start: '1' }, 60_000);
+  expireLocal(cache, tmp, 0);
+  assert.ok(existsSync(otherFresh), 'a render touched a minute ago in another namespace may be running');
+  assert.ok(existsSync(rebooted));
+  assert.equal(existsSync(otherOld), false, 'untouched for an hour: gone');
+});
+
+test('a render directory whose owner file cannot be written is removed again, and the error thrown', () => {
+  const { tmp } = fixture();
+  // A parent path so long that the directory can be made but not the file in it (PATH_MAX is 4096).
+  const id = 'too-deep';
+  const dirLength = 4090; // the directory's own path; its owner file's is 12 more
+  let parent = tmp;
+  const parentLength = dirLength - `/render-${id}-XXXXXX`.length;
+  while (parent.length < parentLength) parent = join(parent, 'd'.repeat(Math.max(1, Math.min(200, parentLength - parent.length - 1))));
+  mkdirSync(parent, { recursive: true });
+  assert.throws(() => makeRenderDir(parent, id), /ENAMETOOLONG|name too long/i);
+  assert.deepEqual(readdirSync(parent).filter((name) => name.startsWith('render-')), [], 'no directory is left behind');
 });

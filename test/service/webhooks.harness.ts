@@ -194,7 +194,7 @@ export async function startRenderWorker(svc: TestService, emitter: WebhookEmitte
   const shutdown = new AbortController();
   await svc.queue.work('render', 1, (job) =>
     handleRender(job, {
-      database: svc.database, storage: svc.storage, pipeline, workerId: 'webhook-test-worker', assetsDir, tmpDir,
+      database: svc.database, storage: svc.storage, queue: svc.queue, pipeline, workerId: 'webhook-test-worker', assetsDir, tmpDir,
       stallTimeoutSec: 60, heartbeatSec: 5, maxAttempts: 1, shutdown: shutdown.signal, webhooks: emitter, mediaFetch: mediaFetchConfig(env), log: () => undefined,
     }, active),
   );

@@ -70,6 +70,8 @@ export class FakeS3 {
   now: () => Date = () => new Date();
   /** While set, requests are accepted and never answered (to test time-outs). */
   hang = false;
+  /** While set, a GET's answer sends its headers and this many bytes of the body, then nothing more (the socket stays open). */
+  stallBodyAfter: number | undefined;
   /** The next `times` (default 1) requests whose `METHOD /raw/target` matches fail with this S3 error. */
   failNext: { match: RegExp; status: number; code: string; message: string; times?: number } | undefined;
   /** The session token of every authenticated request, in order (undefined: none was sent). */
@@ -115,6 +117,10 @@ export class FakeS3 {
     }
     const payload = req.method === 'HEAD' ? undefined : answer.body;
     res.writeHead(answer.status, { ...answer.headers, ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }) });
+    if (req.method === 'GET' && this.stallBodyAfter !== undefined && payload !== undefined) {
+      res.write(Buffer.from(payload).subarray(0, this.stallBodyAfter));
+      return;
+    }
     res.end(payload);
   }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "productions" ADD COLUMN "uncounted_attempts" integer DEFAULT 0 NOT NULL;
