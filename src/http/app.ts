@@ -10,7 +10,6 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { MediaTools } from '../pipeline/context.js';
 import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
 import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
@@ -22,6 +21,7 @@ import { registerAuth, type AuthOptions } from './auth.js';
 import { registerHardening, type HardeningOptions } from './hardening.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
+import type { Readiness } from './readiness.js';
 import { accessRoutes } from './routes/access.routes.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
 import { legacyRoutes } from './routes/legacy.routes.js';
@@ -37,7 +37,8 @@ export interface AppDeps {
   events: EventHub;
   tts: SpeechSynthesizer;
   metrics: Metrics;
-  media?: MediaTools;
+  /** /ready's checks (built and started by the service, which also stops them). */
+  readiness: Readiness;
   access: AccessService;
   webhooks: WebhooksService;
   auth: Omit<AuthOptions, 'database'>;
@@ -119,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
   app.addHook('onClose', stopAuth);
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
-  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics }));
+  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, readiness: deps.readiness, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   const quotas = new QuotaService(deps.database.db, deps.productions);
   await app.register(productionRoutes({ productions: deps.productions, quotas, storage: deps.storage, events: deps.events }));

@@ -11,14 +11,23 @@ export class EventHub {
   private stop: (() => Promise<void>) | undefined;
 
   async start(database: Database): Promise<void> {
-    this.stop = await database.listen(EVENTS_CHANNEL, (payload) => {
-      try {
-        const { id } = JSON.parse(payload) as { id: string };
-        for (const listener of this.listeners.get(id) ?? []) void Promise.resolve(listener()).catch(() => undefined);
-      } catch {
-        // a payload that is not ours: ignore
-      }
-    });
+    this.stop = await database.listen(
+      EVENTS_CHANNEL,
+      (payload) => {
+        try {
+          const { id } = JSON.parse(payload) as { id: string };
+          for (const listener of this.listeners.get(id) ?? []) void Promise.resolve(listener()).catch(() => undefined);
+        } catch {
+          // a payload that is not ours: ignore
+        }
+      },
+      // Notifications sent while the listener was reconnecting are lost: every stream reads again.
+      { onReconnect: () => this.wakeAll() },
+    );
+  }
+
+  private wakeAll(): void {
+    for (const set of this.listeners.values()) for (const listener of set) void Promise.resolve(listener()).catch(() => undefined);
   }
 
   subscribe(id: string, listener: () => void | Promise<void>): () => void {
