@@ -116,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Open event streams would keep the server from closing (SIGTERM waited for every client to
+  // leave): end them first — SSE with a `shutdown` event, WebSockets with 1001.
+  app.addHook('preClose', async () => deps.events.endStreams());
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
   app.addHook('onClose', stopAuth);
