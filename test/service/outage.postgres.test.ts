@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { isFinal, productionEventSchema, type Production } from '../../src/contract/production.js';
+import { openPostgres } from '../../src/db/database.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { freshPostgres, startTestService, TEST_MASTER_KEY, type TestService } from './harness.js';
 import { killAll, pollUntil, readSse, startCli, tempDir } from './processes.js';
@@ -179,4 +180,28 @@ test('a worker mid-render whose backends are terminated, and whose database then
   const second = await service.productions.create('default', brief(1, 'second'));
   const finished = await service.waitFor(second.id, (p) => isFinal(p.status), 120_000);
   assert.equal(finished.status, 'succeeded', JSON.stringify(finished.error));
+});
+
+test('the listener: after its backend is terminated it reports reconnecting, comes back, LISTENs every channel again and says so', { skip, timeout: 120_000 }, async () => {
+  const { url, name } = await database();
+  const database_ = await openPostgres(url, { max: 2 });
+  cleanups.push(() => database_.close());
+  const got: string[] = [];
+  let reconnects = 0;
+  await database_.listen('outage_a', (payload) => got.push(`a:${payload}`), { onReconnect: () => reconnects++ });
+  await database_.listen('outage_b', (payload) => got.push(`b:${payload}`));
+  await database_.notify('outage_a', 'before');
+  await pollUntil('the first notification', () => got.includes('a:before'), 10_000);
+  assert.equal(database_.listenerState(), 'ok');
+
+  assert.ok((await terminateBackends(name)) > 0);
+  await pollUntil('the listener to notice the drop', () => database_.listenerState() === 'reconnecting' || reconnects > 0, 10_000);
+  await pollUntil('the listener back', () => database_.listenerState() === 'ok' && reconnects === 1, 30_000);
+  await database_.notify('outage_a', 'after');
+  await database_.notify('outage_b', 'after');
+  await pollUntil('notifications on both channels after the reconnect', () => got.includes('a:after') && got.includes('b:after'), 10_000);
+  // A channel first subscribed after the reconnect works too.
+  await database_.listen('outage_c', (payload) => got.push(`c:${payload}`));
+  await database_.notify('outage_c', 'new');
+  await pollUntil('the new channel', () => got.includes('c:new'), 10_000);
 });
