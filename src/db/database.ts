@@ -109,14 +109,18 @@ export async function openPglite(dataDir?: string): Promise<Database> {
 
 export interface PostgresOptions {
   max?: number;
-  /** How long a query waits for a connection before failing with database_unavailable. */
+  /**
+   * How long a query waits for a connection (a free slot of the pool, or a new connection) before
+   * failing with database_unavailable (default 10 s: under the request timeout, far over a busy
+   * pool's usual wait).
+   */
   connectTimeoutMs?: number;
   log?: DatabaseLog;
 }
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
   const log = options.log ?? (() => undefined);
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000, keepAlive: true });
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000, keepAlive: true });
   // A connection that drops (restart, failover, pg_terminate_backend) must never end the process:
   // an idle one is reported here and replaced by the pool; one checked out fails the query it
   // runs (the caller sees database_unavailable) and is discarded when released.
@@ -134,7 +138,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     return new Promise<pg.PoolClient>((resolve, reject) => connect((err, client) => (err ? reject(unavailable(err)) : resolve(client as pg.PoolClient))));
   };
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
-  const listener = new PgListener({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 }, { log });
+  const listener = new PgListener({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 }, { log });
   return {
     kind: 'postgres',
     db,
