@@ -135,7 +135,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     error && !isDatabaseUnavailable(error) ? new AppError('database_unavailable', 'the database is unavailable; retry shortly', { cause: error }) : error;
   (pool as { connect: unknown }).connect = (callback?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
     if (callback) return connect((err, client, done) => callback(unavailable(err), client, done));
-    return new Promise<pg.PoolClient>((resolve, reject) => connect((err, client) => (err ? reject(unavailable(err)) : resolve(client as pg.PoolClient))));
+    return new Promise<pg.PoolClient>((resolve, reject) => connect((err, client) => (err ? reject(unavailable(err)) : resolve(releasedWhenDead(client as pg.PoolClient)))));
   };
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
   const listener = new PgListener({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 }, { log });
@@ -157,6 +157,27 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       await pool.end();
     },
   };
+}
+
+/**
+ * A checked-out client (a transaction's) goes back to the pool, as broken, once its connection
+ * ends. drizzle sends BEGIN before its try/finally, so a connection that dies under the BEGIN would
+ * otherwise never be released: the pool loses the slot for good, and close() waits for it forever.
+ * release() becomes idempotent, so the holder's own later release is harmless.
+ */
+function releasedWhenDead(client: pg.PoolClient): pg.PoolClient {
+  const release = client.release.bind(client);
+  let released = false;
+  const onEnd = (): void => finish(new Error('Connection terminated'));
+  const finish = (error?: Error | boolean): void => {
+    if (released) return;
+    released = true;
+    client.off('end', onEnd);
+    release(error);
+  };
+  client.once('end', onEnd);
+  client.release = finish;
+  return client;
 }
 
 export function openDatabase(options: { url?: string; dataDir: string; poolSize?: number; log?: DatabaseLog }): Promise<Database> {
