@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'not_ready'
+  | 'database_unavailable'
   | 'worker_lost'
   | 'requeue_limit'
   | 'resource_exhausted'
@@ -101,6 +102,7 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   not_ready: 503,
+  database_unavailable: 503,
   worker_lost: 500,
   requeue_limit: 500,
   resource_exhausted: 503,
@@ -118,6 +120,7 @@ const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   tts_failed: true,
   cache_corrupt: true,
   not_ready: true,
+  database_unavailable: true,
   rate_limited: true,
   media_fetch_failed: true,
   resource_exhausted: true,
@@ -153,6 +156,7 @@ export function isAppError(error: unknown): error is AppError {
 /** Wraps anything thrown into an AppError without losing the original as `cause`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) return new AppError('database_unavailable', 'the database is unavailable; retry shortly', { cause: error });
   const exhausted = resourceExhaustion(error);
   if (exhausted) return exhausted;
   const message = error instanceof Error ? error.message : String(error);
@@ -190,4 +194,27 @@ function resourceExhaustion(error: unknown): AppError | undefined {
     }
   }
   return undefined;
+}
+
+// SQLSTATE class 08 (connection exception), 57P01-57P03 (terminated by an administrator, a crash,
+// or a server still starting), 53300 (too many connections): the query never ran or was rolled back.
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+// What node-postgres says of a connection that went away under it.
+const UNAVAILABLE_DRIVER = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+/**
+ * True when `error` (or one of its causes) says the database cannot be reached right now — a
+ * restart, a failover, a terminated backend, a refused or timed-out connect — rather than that the
+ * query was wrong. Such work is worth retrying once the database is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (current instanceof AppError) return current.code === 'database_unavailable';
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code)) return true;
+    if (UNAVAILABLE_DRIVER.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
 }

@@ -13,8 +13,12 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
 import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { AppError, isDatabaseUnavailable } from '../contract/errors.js';
+import { PgListener, type ListenerState } from './listener.js';
 import { pgliteStartError } from './pglite-errors.js';
 import { schema } from './schema.js';
+
+export type { ListenerState } from './listener.js';
 
 export type AppDb = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -28,11 +32,18 @@ export interface Database extends SqlExecutor {
   db: AppDb;
   /** Applies the migrations in src/db/migrations (idempotent). */
   migrate(): Promise<void>;
-  /** Calls `onMessage` for every NOTIFY on `channel`; returns the unsubscribe. */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onMessage` for every NOTIFY on `channel`; returns the unsubscribe. `onReconnect` runs
+   * after the listening connection came back from a drop: notifications in between were lost.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, options?: { onReconnect?: () => void }): Promise<() => Promise<void>>;
+  /** 'ok', or 'reconnecting' while the LISTEN connection is down (it comes back by itself). */
+  listenerState(): ListenerState;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
+
+export type DatabaseLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -95,6 +106,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       const unsubscribe = await client.listen(channel, onMessage);
       return async () => unsubscribe();
     },
+    listenerState: () => 'ok',
     async notify(channel, payload) {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
@@ -102,12 +114,38 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   };
 }
 
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
+export interface PostgresOptions {
+  max?: number;
+  /**
+   * How long a query waits for a connection (a free slot of the pool, or a new connection) before
+   * failing with database_unavailable (default 10 s: under the request timeout, far over a busy
+   * pool's usual wait).
+   */
+  connectTimeoutMs?: number;
+  log?: DatabaseLog;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const log = options.log ?? (() => undefined);
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000, keepAlive: true });
+  // A connection that drops (restart, failover, pg_terminate_backend) must never end the process:
+  // an idle one is reported here and replaced by the pool; one checked out fails the query it
+  // runs (the caller sees database_unavailable) and is discarded when released.
+  pool.on('error', (error) => log('warn', 'database connection lost (idle)', { message: error.message }));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  // Failures to connect at all (refused, timed out) carry no SQLSTATE: name them here, where it is
+  // certain they came from the database, so they map to 503 database_unavailable.
+  const connect = pool.connect.bind(pool) as (cb: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => void;
+  const unavailable = (error: Error | undefined): Error | undefined =>
+    error && !isDatabaseUnavailable(error) ? new AppError('database_unavailable', 'the database is unavailable; retry shortly', { cause: error }) : error;
+  (pool as { connect: unknown }).connect = (callback?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
+    if (callback) return connect((err, client, done) => callback(unavailable(err), client, done));
+    return new Promise<pg.PoolClient>((resolve, reject) => connect((err, client) => (err ? reject(unavailable(err)) : resolve(releasedWhenDead(client as pg.PoolClient)))));
+  };
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
-  const listeners: pg.PoolClient[] = [];
+  const listener = new PgListener({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 }, { log });
   return {
     kind: 'postgres',
     db,
@@ -116,34 +154,39 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       return { rows: result.rows };
     },
     migrate: () => migratePg(db as never, { migrationsFolder: MIGRATIONS }),
-    async listen(channel, onMessage) {
-      const client = await pool.connect();
-      listeners.push(client);
-      const handler = (message: pg.Notification): void => {
-        if (message.channel === channel) onMessage(message.payload ?? '');
-      };
-      client.on('notification', handler);
-      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
-      return async () => {
-        // Idempotent, and harmless after close() (which released every listening client already).
-        const at = listeners.indexOf(client);
-        if (at < 0) return;
-        listeners.splice(at, 1);
-        client.off('notification', handler);
-        await client.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
-        client.release();
-      };
-    },
+    listen: (channel, onMessage, listenOptions) => listener.listen(channel, { onMessage, onReconnect: listenOptions?.onReconnect }),
+    listenerState: () => listener.state,
     async notify(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
     },
     async close() {
-      for (const client of listeners.splice(0)) client.release();
+      await listener.close();
       await pool.end();
     },
   };
 }
 
-export function openDatabase(options: { url?: string; dataDir: string; poolSize?: number }): Promise<Database> {
-  return options.url ? openPostgres(options.url, { max: options.poolSize }) : openPglite(options.dataDir);
+/**
+ * A checked-out client (a transaction's) goes back to the pool, as broken, once its connection
+ * ends. drizzle sends BEGIN before its try/finally, so a connection that dies under the BEGIN would
+ * otherwise never be released: the pool loses the slot for good, and close() waits for it forever.
+ * release() becomes idempotent, so the holder's own later release is harmless.
+ */
+function releasedWhenDead(client: pg.PoolClient): pg.PoolClient {
+  const release = client.release.bind(client);
+  let released = false;
+  const onEnd = (): void => finish(new Error('Connection terminated'));
+  const finish = (error?: Error | boolean): void => {
+    if (released) return;
+    released = true;
+    client.off('end', onEnd);
+    release(error);
+  };
+  client.once('end', onEnd);
+  client.release = finish;
+  return client;
+}
+
+export function openDatabase(options: { url?: string; dataDir: string; poolSize?: number; log?: DatabaseLog }): Promise<Database> {
+  return options.url ? openPostgres(options.url, { max: options.poolSize, log: options.log }) : openPglite(options.dataDir);
 }

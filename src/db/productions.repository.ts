@@ -2,7 +2,7 @@
  * Queries on productions and what hangs off them (stage runs, outputs, idempotency keys). Every
  * function takes the drizzle handle it should use, so callers can pass a transaction.
  */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { RUNNING_STATUSES, type ListQuery, type ProductionStatus } from '../contract/production.js';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { AppDb } from './database.js';
@@ -50,14 +50,50 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } | 
   }
 }
 
-export async function listProductions(
+export interface ProductionWithDetails {
+  row: ProductionRow;
+  stages: StageRunRow[];
+  outputs: OutputRow[];
+}
+
+// A production's stage runs and outputs as JSON arrays in the same row (keys as the row types
+// name them), so a page is one query and not two more per production.
+const STAGES_JSON = sql<Record<string, unknown>[]>`coalesce((
+  select json_agg(json_build_object(
+    'stage', s.stage, 'attempt', s.attempt, 'status', s.status, 'startedAt', s.started_at, 'finishedAt', s.finished_at,
+    'wallSec', s.wall_sec, 'cachedUnits', s.cached_units, 'totalUnits', s.total_units) order by s.attempt, s.started_at)
+  from stage_runs s where s.production_id = ${productions.id}), '[]'::json)`;
+const OUTPUTS_JSON = sql<Record<string, unknown>[]>`coalesce((
+  select json_agg(json_build_object(
+    'name', o.name, 'kind', o.kind, 'mime', o.mime, 'bytes', o.bytes, 'durationSec', o.duration_sec,
+    'storageKey', o.storage_key, 'createdAt', o.created_at) order by o.name)
+  from outputs o where o.production_id = ${productions.id}), '[]'::json)`;
+
+const date = (value: unknown): Date => new Date(value as string);
+
+/** A page of productions, newest first, with their stage runs and outputs, in one query. `offset` skips rows (the legacy /pipeline/jobs pagination; the v1 API pages by cursor). */
+export async function listProductionsWithDetails(
   db: AppDb,
   tenantId: string,
   query: ListQuery,
   cursor: { createdAt: Date; id: string } | undefined,
-  /** Rows to skip (the legacy /pipeline/jobs pagination; the v1 API pages by cursor). */
   offset = 0,
-): Promise<ProductionRow[]> {
+): Promise<ProductionWithDetails[]> {
+  const rows = await db
+    .select({ row: productions, stages: STAGES_JSON, outputs: OUTPUTS_JSON })
+    .from(productions)
+    .where(listConditions(tenantId, query, cursor))
+    .orderBy(desc(productions.createdAt), desc(productions.id))
+    .limit(query.limit + 1)
+    .offset(offset);
+  return rows.map(({ row, stages, outputs }) => ({
+    row,
+    stages: stages.map((s) => ({ ...(s as StageRunRow), productionId: row.id, startedAt: date(s.startedAt), finishedAt: s.finishedAt ? date(s.finishedAt) : null })),
+    outputs: outputs.map((o) => ({ ...(o as OutputRow), productionId: row.id, bytes: Number(o.bytes), createdAt: date(o.createdAt) })),
+  }));
+}
+
+function listConditions(tenantId: string, query: ListQuery, cursor: { createdAt: Date; id: string } | undefined): SQL | undefined {
   const conditions = [eq(productions.tenantId, tenantId)];
   if (query.status) conditions.push(inArray(productions.status, query.status.split(',') as ProductionStatus[]));
   if (query.createdFrom) conditions.push(gte(productions.createdAt, new Date(query.createdFrom)));
@@ -71,13 +107,7 @@ export async function listProductions(
       or(lt(productions.createdAt, cursor.createdAt), and(eq(productions.createdAt, cursor.createdAt), lt(productions.id, cursor.id))) ?? sql`false`,
     );
   }
-  return db
-    .select()
-    .from(productions)
-    .where(and(...conditions))
-    .orderBy(desc(productions.createdAt), desc(productions.id))
-    .limit(query.limit + 1)
-    .offset(offset);
+  return and(...conditions);
 }
 
 export async function findIdempotencyKey(db: AppDb, tenantId: string, key: string): Promise<typeof idempotencyKeys.$inferSelect | undefined> {

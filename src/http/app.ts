@@ -10,7 +10,6 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../queue/queue.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { MediaTools } from '../pipeline/context.js';
 import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
 import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
@@ -22,12 +21,12 @@ import { registerAuth, type AuthOptions } from './auth.js';
 import { clientErrorHandler, registerHardening, serverTimeouts, type HardeningOptions } from './hardening.js';
 import { sendError } from './errors.js';
 import type { EventHub } from './events.js';
+import type { Readiness } from './readiness.js';
 import { accessRoutes } from './routes/access.routes.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
 import { legacyRoutes } from './routes/legacy.routes.js';
 import { productionRoutes } from './routes/productions.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
-import type { DiskSpaceGuard } from '../lib/disk-space.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
 
 export interface AppDeps {
@@ -40,9 +39,8 @@ export interface AppDeps {
   events: EventHub;
   tts: SpeechSynthesizer;
   metrics: Metrics;
-  media?: MediaTools;
-  /** Free space of the data and cache directories: creates and /ready (DISK_MIN_FREE_BYTES). */
-  disk?: DiskSpaceGuard;
+  /** /ready's checks (built and started by the service, which also stops them). */
+  readiness: Readiness;
   access: AccessService;
   webhooks: WebhooksService;
   auth: Omit<AuthOptions, 'database'>;
@@ -124,11 +122,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Open event streams would keep the server from closing (SIGTERM waited for every client to
+  // leave): end them first — SSE with a `shutdown` event, WebSockets with 1001.
+  app.addHook('preClose', async () => deps.events.endStreams());
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const stopAuth = await registerAuth(app, { database: deps.database, ...deps.auth });
   app.addHook('onClose', stopAuth);
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
-  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, storage: deps.storage, media: deps.media, metrics: deps.metrics, disk: deps.disk }));
+  await app.register(systemRoutes({ database: deps.database, queue: deps.queue, readiness: deps.readiness, metrics: deps.metrics }));
   await app.register(catalogRoutes({ tts: deps.tts }));
   await app.register(productionRoutes({ productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events }));
   await app.register(legacyRoutes({ productions: deps.productions, quotas: deps.quotas }));

@@ -92,8 +92,9 @@ const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhoo
 
 export async function registerAuth(app: FastifyInstance, options: AuthOptions): Promise<() => Promise<void>> {
   const keys = new CachedAuthenticator(options.database.db);
-  // A key revoked or rotated in any process stops working here at once.
-  const unlisten = await options.database.listen(KEYS_CHANNEL, () => keys.clear());
+  // A key revoked or rotated in any process stops working here at once (and after the listener
+  // reconnects, since notifications in between were lost).
+  const unlisten = await options.database.listen(KEYS_CHANNEL, () => keys.clear(), { onReconnect: () => keys.clear() });
 
   const fromJwt = async (token: string): Promise<Principal> => {
     if (!options.jwt) throw new AppError('unauthorized', 'ID tokens are not accepted by this server', { details: [HINT] });

@@ -1,11 +1,12 @@
 /**
  * Errors → HTTP, in one place. Every error body is `{ error: { code, message, details? } }`; the
- * request id travels in `x-request-id`. Anything unexpected is a 500 with the id logged and no
+ * request id travels in `x-request-id`. A database that cannot be reached is a 503
+ * `database_unavailable` (with Retry-After). Anything unexpected is a 500 with the id logged and no
  * stack trace sent.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode } from '../contract/errors.js';
+import { AppError, isDatabaseUnavailable, type ErrorCode } from '../contract/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,6 +38,8 @@ export function toHttpError(error: unknown, request: FastifyRequest): AppError {
     default:
       break;
   }
+  // A restart, a failover, a terminated backend: the request may be sent again shortly.
+  if (isDatabaseUnavailable(error)) return new AppError('database_unavailable', 'the database is unavailable', { cause: error });
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('invalid_request', fe.message, { status: fe.statusCode });
   }
@@ -45,6 +48,13 @@ export function toHttpError(error: unknown, request: FastifyRequest): AppError {
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const http = toHttpError(error, request);
+  if (http.code === 'database_unavailable') {
+    // One line per request, no stack: an outage makes many of them, and the driver's text (hosts,
+    // SQL) stays in the log.
+    request.log.warn({ requestId: request.id, cause: causeText(error) }, 'database unavailable');
+    if (!reply.hasHeader('retry-after')) reply.header('retry-after', '5');
+    return reply.status(503).send({ error: { code: http.code, message: `the database is unavailable; retry shortly (request id ${request.id})` } });
+  }
   if (http.status >= 500) {
     request.log.error({ err: error, requestId: request.id }, 'request failed');
     const body = http.code === 'internal' ? { code: 'internal', message: `internal error; quote request id ${request.id}` } : http.toJSON();
@@ -52,4 +62,11 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   if ((http.code === 'rate_limited' || http.code === 'not_ready') && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   return reply.status(http.status).send({ error: http.toJSON() });
+}
+
+/** The innermost message of an error chain (the driver's own words). */
+function causeText(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }

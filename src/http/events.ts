@@ -9,17 +9,27 @@ import type { ProductionsService } from '../services/productions.service.js';
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<() => void | Promise<void>>>();
+  private readonly streams = new Set<() => void>();
   private stop: (() => Promise<void>) | undefined;
 
   async start(database: Database): Promise<void> {
-    this.stop = await database.listen(EVENTS_CHANNEL, (payload) => {
-      try {
-        const { id } = JSON.parse(payload) as { id: string };
-        for (const listener of this.listeners.get(id) ?? []) void Promise.resolve(listener()).catch(() => undefined);
-      } catch {
-        // a payload that is not ours: ignore
-      }
-    });
+    this.stop = await database.listen(
+      EVENTS_CHANNEL,
+      (payload) => {
+        try {
+          const { id } = JSON.parse(payload) as { id: string };
+          for (const listener of this.listeners.get(id) ?? []) void Promise.resolve(listener()).catch(() => undefined);
+        } catch {
+          // a payload that is not ours: ignore
+        }
+      },
+      // Notifications sent while the listener was reconnecting are lost: every stream reads again.
+      { onReconnect: () => this.wakeAll() },
+    );
+  }
+
+  private wakeAll(): void {
+    for (const set of this.listeners.values()) for (const listener of set) void Promise.resolve(listener()).catch(() => undefined);
   }
 
   subscribe(id: string, listener: () => void | Promise<void>): () => void {
@@ -32,49 +42,72 @@ export class EventHub {
     };
   }
 
+  /** Registers an open stream's shutdown; returns the unregister. */
+  track(shutdown: () => void): () => void {
+    this.streams.add(shutdown);
+    return () => this.streams.delete(shutdown);
+  }
+
+  /** Ends every open stream (SSE: a final `shutdown` event; WebSocket: close code 1001), so the server can close. */
+  endStreams(): void {
+    for (const shutdown of [...this.streams]) shutdown();
+  }
+
   async close(): Promise<void> {
+    this.endStreams();
     await this.stop?.();
     this.listeners.clear();
   }
 }
 
+/** Why a stream ended: a final status, the client went away, or the server is shutting down. */
+export type EndReason = 'final' | 'closed' | 'shutdown';
+
+export interface Follower {
+  /** The production as read after subscribing (a missing one threw `not_found` instead). */
+  first: Production;
+  /** Sends `first`, then every change; `end` runs once, after a final status, `stop()`, or shutdown. */
+  start(send: (event: ProductionEvent) => void, end: (reason: EndReason) => void): () => void;
+  /** Ends the stream (idempotent). */
+  stop(): void;
+}
+
 /**
- * Follows one production for a stream (SSE or WebSocket): sends its current state, then every
- * change of status, stage or progress, and calls `end` after a final status or on `stop()`.
+ * Follows one production for a stream (SSE or WebSocket). It subscribes first and reads second:
+ * a final status written between the two is then seen either by the read or by a notification
+ * (a read done before subscribing would miss it, and the stream would wait forever). Events are
+ * deduplicated by status, stage and progress, and reads run one at a time so progress never goes
+ * back. Throws (not_found) when the production is not the tenant's, before anything is sent.
  */
-export function followProduction(
-  hub: EventHub,
-  productions: ProductionsService,
-  tenantId: string,
-  first: Production,
-  send: (event: ProductionEvent) => void,
-  end: () => void,
-): () => void {
+export async function followProduction(hub: EventHub, productions: ProductionsService, tenantId: string, id: string): Promise<Follower> {
   let last = '';
   let stopped = false;
+  let started = false;
+  let pending = false;
+  let send: (event: ProductionEvent) => void = () => undefined;
+  let end: (reason: EndReason) => void = () => undefined;
   const emit = (p: Production): void => {
     const key = `${p.status}|${p.stage}|${p.progress}`;
     if (key === last) return;
     last = key;
     send({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, at: new Date().toISOString() });
   };
-  let unsubscribe = (): void => undefined;
-  const stop = (): void => {
+  const finish = (reason: EndReason): void => {
     if (stopped) return;
     stopped = true;
     unsubscribe();
-    end();
+    untrack();
+    if (started) end(reason);
   };
-  emit(first);
-  if (isFinal(first.status)) {
-    stop();
-    return stop;
-  }
   // One read at a time, and one more after it when notifications came in meanwhile: reads in
   // flight together on a connection pool can answer out of order, and progress must not go back.
   let reading = false;
   let dirty = false;
   const read = async (): Promise<void> => {
+    if (!started) {
+      pending = true; // the stream is not open yet: read once it is
+      return;
+    }
     if (reading) {
       dirty = true;
       return;
@@ -83,15 +116,40 @@ export function followProduction(
     try {
       do {
         dirty = false;
-        const current = await productions.get(tenantId, first.id).catch(() => undefined);
+        const current = await productions.get(tenantId, id).catch(() => undefined);
         if (!current || stopped) return;
         emit(current);
-        if (isFinal(current.status)) stop();
+        if (isFinal(current.status)) finish('final');
       } while (dirty && !stopped);
     } finally {
       reading = false;
     }
   };
-  unsubscribe = hub.subscribe(first.id, read);
-  return stop;
+  const unsubscribe = hub.subscribe(id, read);
+  const untrack = hub.track(() => finish('shutdown'));
+  let first: Production;
+  try {
+    first = await productions.get(tenantId, id);
+  } catch (error) {
+    unsubscribe();
+    untrack();
+    throw error;
+  }
+  return {
+    first,
+    start(onEvent, onEnd) {
+      send = onEvent;
+      end = onEnd;
+      started = true;
+      if (stopped) {
+        end('shutdown');
+        return () => undefined;
+      }
+      emit(first);
+      if (isFinal(first.status)) finish('final');
+      else if (pending) void read();
+      return () => finish('closed');
+    },
+    stop: () => finish('closed'),
+  };
 }

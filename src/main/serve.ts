@@ -6,11 +6,18 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import type { Env } from '../config/env.js';
+import { isDatabaseUnavailable } from '../contract/errors.js';
 import { startService, type Role } from './service.js';
 
 export async function runService(options: { env: Env; role: Role; port: number; migrate: boolean; version: string }): Promise<void> {
   const { env } = options;
   const logger = pino({ level: env.LOG_LEVEL, base: { role: options.role } });
+  // A database that went away must not end the process (it recovers when the database is back);
+  // pg-boss settles some statements without awaiting them. Anything else still ends it, as before.
+  process.on('unhandledRejection', (reason) => {
+    if (!isDatabaseUnavailable(reason)) throw reason;
+    logger.warn({ message: reason instanceof Error ? reason.message : String(reason) }, 'database unavailable (background statement)');
+  });
   const service = await startService({
     env,
     role: options.role,

@@ -12,6 +12,7 @@ import { openDatabase, type Database } from '../db/database.js';
 import { buildApp } from '../http/app.js';
 import { DiskSpaceGuard } from '../lib/disk-space.js';
 import { EventHub } from '../http/events.js';
+import { Readiness } from '../http/readiness.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../queue/queue.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
@@ -72,7 +73,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? noLog;
   const dataDir = resolve(env.AIPROD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), poolSize: env.DATABASE_POOL_SIZE });
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), poolSize: env.DATABASE_POOL_SIZE, log });
   if (!options.noMigrate) await database.migrate();
   await ensureDefaultTenant(database.db);
   let createdAdminKey: string | undefined;
@@ -192,6 +193,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   if (role !== 'worker') {
     await events.start(database);
+    // Storage and FFmpeg are checked now and every few minutes, not on each probe of /ready.
+    const readiness = new Readiness({ database, queue, storage, media, disk, log });
+    await readiness.start();
+    stops.push(async () => readiness.stop());
     const rules = rateLimitRules({
       tiers: { free: env.RATE_LIMIT_FREE_PER_MIN, pro: env.RATE_LIMIT_PRO_PER_MIN, enterprise: env.RATE_LIMIT_ENTERPRISE_PER_MIN },
       anonymous: env.RATE_LIMIT_ANONYMOUS_PER_MIN,
@@ -204,7 +209,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, quotas: new QuotaService(database.db, productions), events, tts: providers.tts, metrics, media, disk, access, webhooks: webhooks.service,
+      database, queue, storage, productions, quotas: new QuotaService(database.db, productions), events, tts: providers.tts, metrics, readiness, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),

@@ -7,7 +7,7 @@
  *   await queue.enqueue('render', { productionId }, { priority: 5 });
  */
 import PgBoss from 'pg-boss';
-import { AppError } from '../contract/errors.js';
+import { AppError, isDatabaseUnavailable } from '../contract/errors.js';
 import type { Database, SqlExecutor } from '../db/database.js';
 import { JOBS, type JobName, type JobPayload } from './catalog.js';
 
@@ -52,6 +52,8 @@ export interface QueueOptions {
   supervise?: boolean;
   /** Where pg-boss's background errors (maintenance, polling) are reported. */
   onError?: (error: Error) => void;
+  /** How long pg-boss's own statements are retried while the database is unavailable (default 60 s). */
+  outageBudgetMs?: number;
 }
 
 type JobState = 'created' | 'retry' | 'active';
@@ -70,14 +72,16 @@ export class PgBossQueue implements JobQueue {
     private readonly db: Database,
     private readonly schema: string,
     private readonly options: QueueOptions,
+    private readonly stopping: { now: boolean },
   ) {}
 
   static async start(db: Database, options: QueueOptions = {}): Promise<PgBossQueue> {
     const schema = options.schema ?? 'pgboss';
     // It is spliced into SQL below (pg-boss does the same), so it must be a plain identifier.
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new AppError('internal', `bad queue schema name: ${schema}`);
+    const stopping = { now: false };
     const boss = new PgBoss({
-      db,
+      db: patient(db, options.outageBudgetMs ?? 60_000, stopping),
       schema,
       supervise: options.supervise ?? true,
       schedule: options.supervise ?? true,
@@ -99,7 +103,7 @@ export class PgBossQueue implements JobQueue {
         expireInSeconds: job.expireInSeconds,
       });
     }
-    return new PgBossQueue(boss, db, schema, options);
+    return new PgBossQueue(boss, db, schema, options, stopping);
   }
 
   async enqueue<N extends JobName>(name: N, data: JobPayload<N>, options: EnqueueOptions = {}): Promise<string> {
@@ -185,6 +189,30 @@ export class PgBossQueue implements JobQueue {
   }
 
   async stop(): Promise<void> {
+    this.stopping.now = true;
     await this.boss.stop({ graceful: false, wait: true, close: false });
   }
+}
+
+/**
+ * pg-boss's own statements (polling, completing and failing jobs, maintenance), retried with
+ * backoff while the database is unavailable — a restart, a failover, terminated backends — for up
+ * to `budgetMs`: workers pause during an outage and resume after it. pg-boss completes and fails
+ * jobs without awaiting the result, so a statement that gave up at once would be an unhandled
+ * rejection; and a job whose completion was lost would run again after it expires.
+ */
+function patient(db: SqlExecutor, budgetMs: number, stopping: { now: boolean }): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      const deadline = Date.now() + budgetMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.executeSql(text, values);
+        } catch (error) {
+          if (!isDatabaseUnavailable(error) || stopping.now || Date.now() >= deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+        }
+      }
+    },
+  };
 }

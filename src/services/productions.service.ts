@@ -337,12 +337,16 @@ export class ProductionsService {
 
   /** A page of productions with their briefs, skipping `offset` (the legacy /pipeline/jobs). */
   async listWithBriefs(tenantId: string, query: ListQuery, offset: number): Promise<{ production: Production; brief: Record<string, unknown> }[]> {
-    const rows = await repo.listProductions(this.db, tenantId, query, undefined, offset);
-    return Promise.all(rows.slice(0, query.limit).map(async (row) => ({ production: await this.view(row), brief: row.brief as Record<string, unknown> })));
+    const rows = await repo.listProductionsWithDetails(this.db, tenantId, query, undefined, offset);
+    return Promise.all(rows.slice(0, query.limit).map(async (r) => ({ production: await this.present(r), brief: r.row.brief as Record<string, unknown> })));
   }
 
   async view(row: repo.ProductionRow): Promise<Production> {
     const [stages, outputs] = await Promise.all([repo.findStageRuns(this.db, row.id), repo.findOutputs(this.db, row.id)]);
+    return this.present({ row, stages, outputs });
+  }
+
+  private async present({ row, stages, outputs }: repo.ProductionWithDetails): Promise<Production> {
     const withUrls = await Promise.all(outputs.map(async (o) => ({ ...o, url: await this.outputUrl(row.id, o) })));
     return toProduction(row, stages, withUrls);
   }
@@ -355,10 +359,11 @@ export class ProductionsService {
   async list(tenantId: string, query: ListQuery): Promise<{ data: Production[]; nextCursor: string | null }> {
     const cursor = query.cursor ? repo.decodeCursor(query.cursor) : undefined;
     if (query.cursor && !cursor) throw new AppError('invalid_request', 'cursor is not one this API gave out', { details: [{ path: 'cursor', message: 'pass the nextCursor of the previous page, unchanged' }] });
-    const rows = await repo.listProductions(this.db, tenantId, query, cursor);
+    // One query for the page, stage runs and outputs included.
+    const rows = await repo.listProductionsWithDetails(this.db, tenantId, query, cursor);
     const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return { data: await Promise.all(page.map((r) => this.view(r))), nextCursor: rows.length > query.limit && last ? repo.encodeCursor(last) : null };
+    const last = page[page.length - 1]?.row;
+    return { data: await Promise.all(page.map((r) => this.present(r))), nextCursor: rows.length > query.limit && last ? repo.encodeCursor(last) : null };
   }
 
   async output(tenantId: string, id: string, name: string): Promise<repo.OutputRow> {

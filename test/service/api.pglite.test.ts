@@ -12,6 +12,7 @@ import type WebSocket from 'ws';
 import { outputs, productions, idempotencyKeys, webhookDeliveries } from '../../src/db/schema.js';
 import { expireLocal, expireStored } from '../../src/jobs/retention.js';
 import { StageCache } from '../../src/pipeline/cache.js';
+import { createApiKey } from '../../src/services/keys.service.js';
 import { startTestService, type TestService } from './harness.js';
 
 let svc: TestService;
@@ -220,25 +221,54 @@ test('/metrics reports requests by route and status, latency buckets, production
   assert.match(text, /aiprod_queue_oldest_waiting_seconds \d/);
 });
 
-test('/ready is 503 naming the dependency that is down', async () => {
-  const ok = await svc.app!.inject({ url: '/ready' });
-  assert.equal(ok.statusCode, 200, ok.body);
-  assert.equal(ok.json().checks.ffmpeg.skipped, 'no render worker in this process (--role api)');
-  // Break local storage: its root becomes a file, so nothing can be written under it.
-  const root = (svc.storage as unknown as { root: string }).root;
-  rmSync(root, { recursive: true, force: true });
-  writeFileSync(root, 'not a directory');
+test('/ready is cheap and discreet: storage is checked at start and on a recheck, not per probe; only operators see messages', async () => {
+  const storage = svc.storage as unknown as { root: string; check: () => Promise<void> };
+  const realCheck = storage.check.bind(storage);
+  let storageChecks = 0;
+  storage.check = async () => {
+    storageChecks++;
+    await realCheck();
+  };
   try {
-    const down = await svc.app!.inject({ url: '/ready' });
-    assert.equal(down.statusCode, 503);
-    assert.equal(down.json().ok, false);
-    assert.equal(down.json().checks.storage.ok, false);
-    assert.ok(down.json().checks.storage.error);
-    assert.equal(down.json().checks.database.ok, true);
+    const ok = await svc.app!.inject({ url: '/ready' });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(Object.keys(ok.json().checks).sort(), ['database', 'disk', 'ffmpeg', 'listener', 'queue', 'storage']);
+    assert.deepEqual(ok.json().checks.ffmpeg, { ok: true, reason: 'not_in_this_process' });
+    for (let i = 0; i < 5; i++) assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200);
+    assert.equal(storageChecks, 0, 'probes do not write to storage');
+
+    // Break local storage: its root becomes a file, so nothing can be written under it.
+    rmSync(storage.root, { recursive: true, force: true });
+    writeFileSync(storage.root, 'not a directory');
+    try {
+      assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200, 'the cached result stands until the next check');
+      const reader = await createApiKey(svc.database.db, { tenantId: 'default', name: 'reader', scopes: ['productions:read'] });
+      const refused = await svc.app!.inject({ url: '/v1/system/ready', headers: { authorization: `Bearer ${reader.key}` } });
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal((await svc.app!.inject({ url: '/v1/system/ready' })).statusCode, 401);
+
+      const detailed = await svc.app!.inject({ url: '/v1/system/ready?recheck=true', headers: svc.auth });
+      assert.equal(detailed.statusCode, 503, detailed.body);
+      assert.equal(storageChecks, 1);
+      assert.equal(detailed.json().checks.storage.ok, false);
+      assert.ok(detailed.json().checks.storage.message, 'operators see what failed');
+      assert.ok(detailed.json().checks.storage.checkedAt);
+      assert.equal(detailed.json().checks.database.ok, true);
+
+      const down = await svc.app!.inject({ url: '/ready' });
+      assert.equal(down.statusCode, 503);
+      assert.equal(down.json().ok, false);
+      assert.deepEqual(down.json().checks.storage, { ok: false, reason: 'failed' });
+      assert.ok(!down.body.includes(storage.root), 'no path, bucket or message in the public answer');
+      assert.doesNotMatch(down.body, /message|error/);
+    } finally {
+      rmSync(storage.root, { force: true });
+    }
+    assert.equal((await svc.app!.inject({ url: '/v1/system/ready?recheck=true', headers: svc.auth })).statusCode, 200);
+    assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200);
   } finally {
-    rmSync(root, { force: true });
+    storage.check = realCheck;
   }
-  assert.equal((await svc.app!.inject({ url: '/ready' })).statusCode, 200);
 });
 
 test('concurrent creates share transactions without losing or duplicating anything', async () => {

@@ -67,7 +67,7 @@ test('serve: first start prints the key once, renders a brief followed over SSE,
   const ready = await fetch(`${base}/ready`);
   const readyBody = (await ready.json()) as { ok: boolean; checks: Record<string, { ok: boolean }> };
   assert.equal(ready.status, 200, JSON.stringify(readyBody));
-  assert.deepEqual(Object.keys(readyBody.checks).sort(), ['database', 'ffmpeg', 'queue', 'storage']);
+  assert.deepEqual(Object.keys(readyBody.checks).sort(), ['database', 'disk', 'ffmpeg', 'listener', 'queue', 'storage']);
 
   const unauthorized = await fetch(`${base}/v1/productions`);
   assert.equal(unauthorized.status, 401);

@@ -157,18 +157,21 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       tags: ['productions'],
       summary: 'Server-Sent Events of status and progress until the production finishes',
       description:
-        'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the first is the current state, and the stream ends after a final status. The same stream is served over a WebSocket at `/v1/productions/{id}/ws` (one JSON event per message, closed with code 1000 after a final status; OpenAPI cannot describe WebSocket routes, so it is listed only here). EventSource and browser WebSockets cannot set headers, so these two routes also take the key as `?access_token=`.',
+        'Each event is `event: production` with the JSON of {id, status, stage, progress, error, at}; the first is the current state, and the stream ends after a final status (or with an `event: shutdown` when the server stops: reconnect). The same stream is served over a WebSocket at `/v1/productions/{id}/ws` (one JSON event per message, closed with code 1000 after a final status; OpenAPI cannot describe WebSocket routes, so it is listed only here). EventSource and browser WebSockets cannot set headers, so these two routes also take the key as `?access_token=`.',
       params: idParams,
     },
   }, async (request, reply) => {
     const tenantId = principal(request).tenantId;
-    const first = await productions.get(tenantId, request.params.id);
+    // Subscribed before the first read, so a final status in between is not lost; 404 from here.
+    const follower = await followProduction(deps.events, productions, tenantId, request.params.id);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const stop = followProduction(deps.events, productions, tenantId, first, (event) => res.write(`event: production\ndata: ${JSON.stringify(event)}\n\n`), () => {
+    const stop = follower.start((event) => res.write(`event: production\ndata: ${JSON.stringify(event)}\n\n`), (reason) => {
       clearInterval(keepAlive);
+      // On shutdown the client is told, and reconnects (EventSource does by itself) to another instance.
+      if (reason === 'shutdown') res.write(`event: shutdown\ndata: ${JSON.stringify({ reason: 'server shutting down; reconnect' })}\n\n`);
       res.end();
     });
     request.raw.on('close', stop);
@@ -180,7 +183,7 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       tags: ['productions'],
       summary: 'The events stream over a WebSocket',
       description:
-        'Upgrade with the usual Authorization header (or `?access_token=` where a client cannot set headers). Each message is the JSON of one event, as on /events; the server closes with code 1000 after a final status. 404 before the upgrade when the production does not exist.',
+        'Upgrade with the usual Authorization header (or `?access_token=` where a client cannot set headers). Each message is the JSON of one event, as on /events; the server closes with code 1000 after a final status, and with 1001 when it shuts down (reconnect). 404 before the upgrade when the production does not exist.',
       params: idParams,
     },
     // Resolve the production before upgrading, so a bad id is an ordinary 404 response.
@@ -190,15 +193,17 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     },
   }, async (socket, request) => {
     const tenantId = principal(request).tenantId;
-    const first = await productions.get(tenantId, request.params.id).catch(() => undefined);
-    if (!first) {
+    const follower = await followProduction(deps.events, productions, tenantId, request.params.id).catch(() => undefined);
+    if (!follower) {
       socket.close(1011, 'production unavailable');
       return;
     }
     const ping = setInterval(() => socket.ping(), 15_000);
-    const stop = followProduction(deps.events, productions, tenantId, first, (event) => socket.send(JSON.stringify(event)), () => {
+    const stop = follower.start((event) => socket.send(JSON.stringify(event)), (reason) => {
       clearInterval(ping);
-      if (socket.readyState === socket.OPEN) socket.close(1000, 'final status');
+      if (socket.readyState !== socket.OPEN) return;
+      if (reason === 'shutdown') socket.close(1001, 'server shutting down');
+      else socket.close(1000, 'final status');
     });
     socket.on('close', stop);
   });

@@ -1,55 +1,68 @@
-/** Liveness, readiness (database, queue, storage, FFmpeg) and Prometheus metrics. */
+/**
+ * Liveness, readiness and Prometheus metrics. /ready is public and cheap (see readiness.ts): it
+ * names each check with ok and a generic reason only; operators read the messages behind them at
+ * /v1/system/ready (and may ask for the slow checks to run again there).
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PRODUCTION_STATUSES } from '../../contract/production.js';
+import { errorBodySchema, PRODUCTION_STATUSES } from '../../contract/production.js';
 import type { Database } from '../../db/database.js';
 import { countByStatus } from '../../db/productions.repository.js';
 import type { JobQueue } from '../../queue/queue.js';
-import type { MediaTools } from '../../pipeline/context.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Storage } from '../../storage/storage.port.js';
+import { requireOperator } from '../auth.js';
+import { publicReport, type Readiness } from '../readiness.js';
 
 export interface SystemDeps {
   database: Database;
   queue: JobQueue;
-  storage: Storage;
-  media?: MediaTools;
+  readiness: Readiness;
   metrics: Metrics;
   /** Free space of the data and cache directories (DISK_MIN_FREE_BYTES). */
   disk?: { assertRoom(): Promise<void> };
 }
 
-const checkSchema = z.object({
+const REASONS = ['timeout', 'unavailable', 'reconnecting', 'failed', 'not_checked_yet', 'not_in_this_process'] as const;
+const publicSchema = z.object({
   ok: z.boolean(),
-  checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional(), skipped: z.string().optional() })),
+  checks: z
+    .record(z.string(), z.object({ ok: z.boolean(), reason: z.enum(REASONS).optional() }))
+    .describe('database, queue, listener (LISTEN/NOTIFY connection), storage and ffmpeg (the last two checked at start and every few minutes)'),
+});
+const detailedSchema = z.object({
+  ok: z.boolean(),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), reason: z.enum(REASONS).optional(), message: z.string().optional(), checkedAt: z.string().optional() })),
 });
 
 export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: z.object({ ok: z.literal(true) }) } } }, async () => ({ ok: true as const }));
 
   app.get('/ready', {
-    schema: { tags: ['system'], summary: 'Readiness: database, queue, storage and FFmpeg reachable (503 naming what is not)', response: { 200: checkSchema, 503: checkSchema } },
+    schema: {
+      tags: ['system'],
+      summary: 'Readiness: database, queue, listener, storage and FFmpeg (503 naming what is not ready)',
+      description: 'Cheap enough to probe often: the database and the queue are pinged, storage and FFmpeg results come from checks run at start and every few minutes. Only check names, ok and a generic reason are shown; operators see the messages at GET /v1/system/ready.',
+      response: { 200: publicSchema, 503: publicSchema },
+    },
   }, async (_request, reply) => {
-    const probe = async (run: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> => {
-      try {
-        await run();
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, error: error instanceof Error ? error.message : String(error) };
-      }
-    };
-    const checks = {
-      database: await probe(() => deps.database.executeSql('select 1')),
-      queue: await probe(() => deps.queue.depth('render')),
-      storage: await probe(() => deps.storage.check()),
-      // An API-only process never runs FFmpeg; its workers report their own.
-      ffmpeg: deps.media
-        ? await probe(() => deps.media!.ffmpeg(['-hide_banner', '-version'], { timeoutSec: 10 }))
-        : { ok: true, skipped: 'no render worker in this process (--role api)' },
-      disk: deps.disk ? await probe(() => deps.disk!.assertRoom()) : { ok: true, skipped: 'not checked' },
-    };
-    const ok = Object.values(checks).every((c) => c.ok);
-    return reply.status(ok ? 200 : 503).send({ ok, checks });
+    const report = await deps.readiness.probe();
+    return reply.status(report.ok ? 200 : 503).send(publicReport(report));
+  });
+
+  app.get('/v1/system/ready', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['system'],
+      summary: 'Readiness with the message behind each failed check (operators only)',
+      description: 'As /ready, with each check\'s error message and when the cached checks last ran. `recheck=true` runs the storage and FFmpeg checks again first.',
+      querystring: z.object({ recheck: z.enum(['true', 'false']).optional() }),
+      response: { 200: detailedSchema, 503: detailedSchema, 401: errorBodySchema, 403: errorBodySchema },
+    },
+  }, async (request, reply) => {
+    requireOperator(request);
+    if (request.query.recheck === 'true') await deps.readiness.recheck();
+    const report = await deps.readiness.probe();
+    return reply.status(report.ok ? 200 : 503).send(report);
   });
 
   app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
