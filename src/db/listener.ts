@@ -98,7 +98,8 @@ export class PgListener {
 
   /** Connects, LISTENs every channel, and only then becomes the current client. */
   private async open(): Promise<void> {
-    const client = new pg.Client({ ...this.config, keepAlive: true });
+    // A ping that never answers (a half-open connection) times out, which counts as a drop.
+    const client = new pg.Client({ query_timeout: 10_000, ...this.config, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     // Before connect: an error event without a listener would end the process.
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
