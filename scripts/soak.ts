@@ -65,7 +65,8 @@ const LINES = [
 const COLORS = ['#1e3a8a', '#0f766e', '#7c2d12', '#4c1d95'];
 
 function makeBrief(i: number): Record<string, unknown> {
-  const base = { resolution: '480p', fps: 24, metadata: { soak: String(i) } };
+  // Narration lines repeat (shared speech units); seeds vary, so pictures and music are often new work.
+  const base = { resolution: '480p', fps: 24, seed: 1 + Math.floor(random() * 40), metadata: { soak: String(i) } };
   const n = 2 + Math.floor(random() * 2);
   const lines = Array.from({ length: n }, () => pick(LINES));
   if (random() < 0.5) {
