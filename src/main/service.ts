@@ -165,16 +165,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         await sweep();
       }
     });
-    const pruneLocal = (): void => {
+    const pruneLocal = async (): Promise<void> => {
       try {
-        const result = expireLocal(pipeline.cache, tmpDir, env.RETENTION_DAYS);
-        if (result.cacheUnits + result.tmpDirs > 0) log('info', 'retention: pruned local cache', { ...result });
+        const result = await expireLocal(pipeline.cache, tmpDir, env.RETENTION_DAYS);
+        if (result.cacheUnits + result.tmpDirs + result.cacheTmpDirs > 0) log('info', 'retention: pruned local cache', { ...result });
       } catch (error) {
         log('warn', 'retention: local pruning failed', { message: error instanceof Error ? error.message : String(error) });
       }
     };
-    pruneLocal();
-    const pruner = setInterval(pruneLocal, 6 * 3600 * 1000);
+    void pruneLocal();
+    const pruner = setInterval(() => void pruneLocal(), 6 * 3600 * 1000);
     pruner.unref();
     log('info', 'worker started', { workerId, concurrency });
     stops.push(async () => {

@@ -237,12 +237,13 @@ test('a lock whose holder stopped refreshing it is taken over; a fresh foreign l
   assert.deepEqual((await waiting).value, { n: 3 }, 'once it stops being refreshed, it is');
 });
 
-test('invalidate removes a unit at once; the next call produces it again', async () => {
+test('invalidate marks a unit invalid at once (its files stay for readers); the next call produces it again', async () => {
   const cache = new StageCache(tempDir('cache'));
   const calls: string[] = [];
   const first = await cache.memo('mix', { k: 1 }, slowProducer(calls, 'first'));
   assert.equal(await cache.invalidate('mix', first.key), true);
-  assert.equal(existsSync(first.dir), false);
+  assert.equal(existsSync(join(first.dir, 'manifest.json')), false);
+  assert.equal(existsSync(first.value.path), true, 'a render reading it now still can');
   assert.equal(await cache.invalidate('mix', first.key), false, 'nothing left to invalidate');
   const again = await cache.memo('mix', { k: 1 }, slowProducer(calls, 'again'));
   assert.equal(again.hit, false);
@@ -266,7 +267,7 @@ test('prune keeps a unit being produced and its lock, and clears stale temp dire
   while (entries(join(root, '.tmp')).length < 2) await sleep(10);
   // Wait past the stale timeout: the producer's heartbeat keeps its lock and temp directory alive.
   await sleep(1_500);
-  const pruned = cache.prune(new Date(Date.now() + 60_000));
+  const pruned = await cache.prune(new Date(Date.now() + 60_000));
   assert.equal(pruned.tmpDirs, 1);
   assert.equal(entries(join(root, '.tmp')).length, 1, "the live producer's temp directory stays");
   assert.equal(entries(join(root, '.locks')).length, 1, 'its lock stays');
@@ -275,7 +276,7 @@ test('prune keeps a unit being produced and its lock, and clears stale temp dire
   assertComplete(unit.value.path);
   assert.ok(statSync(unit.dir).isDirectory());
   // Everything unused since a cutoff in the future goes, units included.
-  const after = cache.prune(new Date(Date.now() + 60_000));
+  const after = await cache.prune(new Date(Date.now() + 60_000));
   assert.equal(after.units, 1);
   assert.equal(existsSync(unit.dir), false);
 });
@@ -300,7 +301,7 @@ test('local retention clears dead producers\' temp directories even when units a
   mkdirSync(join(root, '.tmp', 'segment-dead-2-def'), { recursive: true });
   const old = (Date.now() - 60_000) / 1000;
   utimesSync(join(root, '.tmp', 'segment-dead-2-def'), old, old);
-  const result = expireLocal(cache, tempDir('tmp'), 0);
+  const result = await expireLocal(cache, tempDir('tmp'), 0);
   assert.equal(result.cacheUnits, 0);
   assert.equal(result.cacheTmpDirs, 1);
   assert.deepEqual(entries(join(root, '.tmp')), []);
