@@ -5,7 +5,7 @@
  * failure (a stalled decode) invalidates nothing; prune leaves a unit a hit has just renewed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AppError } from '../../src/contract/errors.js';
@@ -100,4 +100,41 @@ test('a transient QA failure (a stalled decode) invalidates nothing; a hard one 
   assert.equal((await cache.memo('compose', { k: 'out' }, async () => ({ path: 'x' }))).hit, true, 'the unit is still served');
   await assert.rejects(qaStage.run(state, ctxFailingWith('ffmpeg_failed')), (e: AppError) => e.code === 'ffmpeg_failed');
   assert.equal(cache.stats().invalidated, 1);
+});
+
+test('prune yields to the event loop as it goes, and a unit removed meanwhile does not abort it', async () => {
+  const root = tempDir('cache');
+  const cache = new StageCache(root);
+  const units = [];
+  for (let i = 0; i < 40; i++) units.push(await cache.memo('segment', { k: `many-${i}` }, produce(`u${i}`)));
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 0);
+  try {
+    const result = await cache.prune(new Date(Date.now() + 60_000), {
+      // Another process removes the first unit between prune's look at it and its removal.
+      beforeRemove: (dir) => {
+        if (dir === units[0]?.dir) rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    assert.equal(result.units, 39, 'every other unit went');
+  } finally {
+    clearInterval(ticker);
+  }
+  assert.ok(ticks > 0, 'timers (lock heartbeats) ran while prune was under way');
+});
+
+test("an I/O error reading a unit is an error, not damage: the unit is not moved aside", async () => {
+  const root = tempDir('cache');
+  const cache = new StageCache(root);
+  const unit = await cache.memo('segment', { k: 'io' }, produce('io'));
+  // The listed file becomes unreadable as a file (EISDIR) with the size the manifest expects.
+  rmSync(unit.value.path);
+  mkdirSync(unit.value.path);
+  const manifestPath = join(unit.dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files: { size: number }[] };
+  for (const f of manifest.files) f.size = statSync(unit.value.path).size;
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  await assert.rejects(cache.memo('segment', { k: 'io' }, produce('again')), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  assert.equal(cache.stats().repaired, 0);
+  assert.ok(existsSync(manifestPath), 'the unit stays where it is');
 });
