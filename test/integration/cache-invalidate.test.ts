@@ -105,7 +105,7 @@ test('a transient QA failure (a stalled decode) invalidates nothing; a hard one 
 test('prune yields to the event loop as it goes, and a unit removed meanwhile does not abort it', async () => {
   const root = tempDir('cache');
   const cache = new StageCache(root);
-  const units = [];
+  const units: { dir: string }[] = [];
   for (let i = 0; i < 40; i++) units.push(await cache.memo('segment', { k: `many-${i}` }, produce(`u${i}`)));
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 0);
