@@ -14,6 +14,7 @@ import { DiskSpaceGuard } from '../lib/disk-space.js';
 import { EventHub } from '../http/events.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../queue/queue.js';
+import { childGuard, killAllChildren } from '../media/ffmpeg.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -177,6 +178,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const pruner = setInterval(() => void pruneLocal(), 6 * 3600 * 1000);
     pruner.unref();
     log('info', 'worker started', { workerId, concurrency });
+    const guard = childGuard();
+    if (guard.warning) log('warn', guard.warning);
     stops.push(async () => {
       clearInterval(sweeper);
       clearInterval(pruner);
@@ -187,6 +190,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       shutdown.abort();
       while (active.size > 0) await new Promise((r) => setTimeout(r, 100));
+      // Without setpriv nothing else stops an FFmpeg whose render lost track of it.
+      killAllChildren();
       await unlisten();
     });
   }

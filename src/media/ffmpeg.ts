@@ -8,8 +8,10 @@
  * - **Watchdog.** A run that makes no progress for `stallSec` is SIGKILLed and fails with
  *   `ffmpeg_stalled`. Progress is an advancing position (`frame=`, `out_time_us=`, `total_size=`)
  *   once the run prints `-progress` blocks — a wedged FFmpeg keeps printing the same block twice a
- *   second — and, before or without them, any output or CPU use (at least 3 % of a core),
- *   so a quiet but busy analysis pass is left alone while a process asleep on a pipe is not.
+ *   second — and, before them, any output; CPU use (at least 3 % of a core, read from /proc)
+ *   counts always, so a quiet but busy analysis pass or a `+faststart` rewrite after the last
+ *   block is left alone while a process asleep on a pipe is not. (Where /proc cannot be read,
+ *   a silent run has only its output to show.)
  * - **The parent's death.** On Linux each child is started through util-linux's
  *   `setpriv --pdeathsig KILL`, which sets PR_SET_PDEATHSIG and execs the binary in the same
  *   process: the kernel SIGKILLs the child when the Node process dies, however it dies (SIGKILL
@@ -57,6 +59,20 @@ let exitHookInstalled = false;
 /** SIGKILLs every child still running; called on the process's `exit` and usable by shutdown paths. */
 export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
+}
+
+/**
+ * Whether children die with this process however it dies (`deathSignal`: setpriv sets a
+ * parent-death signal), or only on a clean exit; `warning` says what an operator should know
+ * (main/service.ts logs it at start). Probes once.
+ */
+export function childGuard(): { deathSignal: boolean; warning?: string } {
+  if (deathSignalWrapper()) return { deathSignal: true };
+  return {
+    deathSignal: false,
+    warning:
+      'setpriv (util-linux) was not found: FFmpeg children are killed when this process exits or stops, but not if it is killed with SIGKILL; install util-linux to have the kernel kill them then too',
+  };
 }
 
 /** Children started by runProcess that have not exited yet. */
@@ -136,13 +152,13 @@ export function runProcess(binary: string, args: readonly string[], options: Run
       stallSec > 0
         ? setInterval(() => {
             const now = Date.now();
-            if (!reportsProgress) {
-              const ticks = childCpuTicks(child.pid);
-              if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
-                lastProgress = now;
-              }
-              cpuTicks = ticks;
+            // CPU use counts with or without -progress blocks: after its last block FFmpeg may
+            // work silently for long (the +faststart rewrite of the moov atom prints nothing).
+            const ticks = childCpuTicks(child.pid);
+            if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
+              lastProgress = now;
             }
+            cpuTicks = ticks;
             if (now - lastProgress >= stallMs) kill('stall');
           }, checkEveryMs)
         : undefined;
