@@ -76,7 +76,9 @@ export const composeStage: Stage = {
         files.push({ name: 'video.webm', kind: 'webm', path: webm, mime: 'video/webm' });
       }
       return files;
-    }, { signal: ctx.signal, note: (m) => ctx.note(m) });
+      // audio.m4a lives in the mix unit: stored by reference, it is given back as this call's path
+      // into that unit, so a cache mounted at another path still works.
+    }, { signal: ctx.signal, note: (m) => ctx.note(m), refs: { 'mix:final.m4a': mix.aacPath } });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record('ffmpeg-compose@1', { outputs: unit.value.length });
