@@ -24,9 +24,12 @@
  * Integrity: every hit checks each file's size, and its SHA-256 unless this process already hashed
  * the same files (same inode, size and mtime) since. Hashing runs at ≈1.3 GB/s, well under the cost
  * of the work a hit replaces (the smallest being QA's full decode of the video), and it is the only
- * check that catches bytes changed in place. A unit that fails is moved aside, noted and made again.
- * `invalidate` removes a unit the same way (rename aside, then delete): QA uses it for the units a
- * failed check implicates.
+ * check that catches bytes changed in place. A unit that fails is moved aside, noted and made again;
+ * an I/O error reading it is thrown, not taken for damage.
+ *
+ * Removal never pulls files from under a render reading them: `invalidate` (QA, for the units a
+ * failed check implicates) renames only the manifest to `TOMBSTONE`, so lookups miss while the files
+ * stay; a replaced unit goes to `<root>/.trash/`; prune deletes both after `tombstoneGraceMs`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
