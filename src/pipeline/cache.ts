@@ -248,8 +248,10 @@ export class StageCache {
     for (const stage of safeReaddir(this.root)) {
       if (stage.startsWith('.')) continue;
       for (const key of safeReaddir(join(this.root, stage))) {
-        const checked = await this.check(join(this.root, stage, key), true);
-        if (!checked.ok && !existsSync(join(this.root, stage, key))) continue; // removed meanwhile
+        const dir = join(this.root, stage, key);
+        if (!existsSync(join(dir, MANIFEST)) && existsSync(join(dir, TOMBSTONE))) continue; // invalidated, on its way out
+        const checked = await this.check(dir, true);
+        if (!checked.ok && !existsSync(dir)) continue; // removed meanwhile
         units++;
         if (!checked.ok) damaged.push({ stage, key, reason: checked.reason ?? 'a manifest of an older format' });
       }

@@ -138,3 +138,11 @@ test("an I/O error reading a unit is an error, not damage: the unit is not moved
   assert.equal(cache.stats().repaired, 0);
   assert.ok(existsSync(manifestPath), 'the unit stays where it is');
 });
+
+test('verify does not report an invalidated unit as damaged', async () => {
+  const cache = new StageCache(tempDir('cache'));
+  const unit = await cache.memo('segment', { k: 'v' }, produce('v'));
+  await cache.memo('segment', { k: 'w' }, produce('w'));
+  await cache.invalidate('segment', unit.key);
+  assert.deepEqual(await cache.verify(), { units: 1, damaged: [] });
+});
