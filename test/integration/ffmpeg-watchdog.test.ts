@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { loadEnv } from '../../src/config/env.js';
 import { AppError } from '../../src/contract/errors.js';
 import { resolveBinaries } from '../../src/media/binaries.js';
-import { childGuard, liveChildCount, runProcess } from '../../src/media/ffmpeg.js';
+import { childGuard, liveChildCount, procReader, runProcess } from '../../src/media/ffmpeg.js';
 import { processes } from '../service/processes.js';
 import { tempDir } from './harness.js';
 
@@ -97,4 +97,15 @@ test('childGuard says whether children die with this process (setpriv) or only o
   assert.equal(typeof guard.deathSignal, 'boolean');
   if (!guard.deathSignal) assert.match(guard.warning ?? '', /setpriv/);
   else assert.equal(guard.warning, undefined);
+});
+
+test('where /proc cannot be read, a silent run is not judged stalled, but one repeating the same progress block is', async (t) => {
+  const real = procReader.childCpuTicks;
+  procReader.childCpuTicks = () => undefined;
+  t.after(() => (procReader.childCpuTicks = real));
+  const [busy, busyArgs] = node('const end = Date.now() + 4000; while (Date.now() < end) {}');
+  await runProcess(busy, busyArgs, { stallSec: 2, timeoutSec: 120 });
+  const [wedged, wedgedArgs] = node(`const f = 14; setInterval(() => process.stdout.write(${BLOCK}), 100);`);
+  await stalled(runProcess(wedged, wedgedArgs, { stallSec: 1, timeoutSec: 120 }));
+  assert.equal(liveChildCount(), 0);
 });
