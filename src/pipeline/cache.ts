@@ -53,6 +53,11 @@ export interface Memoized<T> {
 export interface MemoOptions {
   /** Cancels waiting for another producer (and is the caller's to pass to its own work). */
   signal?: AbortSignal;
+  /**
+   * The render's lifetime signal, under which the version given is remembered for `invalidate`;
+   * defaults to `signal` (pass it when `signal` is one derived from it, as for a pool's work).
+   */
+  render?: AbortSignal;
   /** Told when a damaged unit is made again. */
   note?: (message: string) => void;
   /** Strings stored by a stable name: { name → this call's string } (e.g. a content hash → a download's path). */
@@ -105,7 +110,7 @@ export class StageCache {
     const key = contentHash(stage, keyParts);
     const dir = join(this.root, stage, key);
     const found = await this.load(dir, options.refs);
-    const served = found.ok ? this.hit(dir, key, found.value as T, found.version, options.signal) : undefined;
+    const served = found.ok ? this.hit(dir, key, found.value as T, found.version, options.render ?? options.signal) : undefined;
     if (served) return served;
     const id = `${stage}/${key}`;
     for (let busy = this.producing.get(id); busy; busy = this.producing.get(id)) await settled(busy, options.signal);
@@ -305,7 +310,7 @@ export class StageCache {
     try {
       // Our turn: whoever held the lock before may have made the unit.
       const found = await this.load(dir, options.refs);
-      const served = found.ok ? this.hit(dir, key, found.value as T, found.version, options.signal) : undefined;
+      const served = found.ok ? this.hit(dir, key, found.value as T, found.version, options.render ?? options.signal) : undefined;
       if (served) return served;
       if (!found.ok && found.reason) {
         this.counts.repaired++;
@@ -321,7 +326,7 @@ export class StageCache {
         writeFileSync(join(tmp, MANIFEST), text);
         const theirs = await this.publish(tmp, dir, options.refs);
         if (theirs) {
-          this.noteUse(options.signal, dir, theirs.version);
+          this.noteUse(options.render ?? options.signal, dir, theirs.version);
           return { value: theirs.value as T, key, dir, hit: false, version: theirs.version };
         }
         // Just hashed: this process's next hit needs only the sizes (a rename keeps inodes and mtimes).
@@ -329,7 +334,7 @@ export class StageCache {
         if (signature) this.remember(dir, signature);
         this.counts.misses++;
         const version = versionOf(text);
-        this.noteUse(options.signal, dir, version);
+        this.noteUse(options.render ?? options.signal, dir, version);
         return { value: unseal(manifest, dir, options.refs ?? {}) as T, key, dir, hit: false, version };
       } catch (error) {
         rmSync(tmp, { recursive: true, force: true });

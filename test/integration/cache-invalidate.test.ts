@@ -146,3 +146,13 @@ test('verify does not report an invalidated unit as damaged', async () => {
   await cache.invalidate('segment', unit.key);
   assert.deepEqual(await cache.verify(), { units: 1, damaged: [] });
 });
+
+test("a unit produced under a signal derived from the render's (a pool's) is remembered under the render's", async () => {
+  const cache = new StageCache(tempDir('cache'));
+  const lifetime = new AbortController();
+  const derived = AbortSignal.any([lifetime.signal, new AbortController().signal]);
+  const used = await cache.memo('segment', { k: 'pool' }, produce('v1'), { signal: derived, render: lifetime.signal });
+  await cache.invalidate('segment', used.key);
+  await cache.memo('segment', { k: 'pool' }, produce('v2'));
+  assert.equal(await cache.invalidate('segment', used.key, { signal: lifetime.signal }), false, 'v2 is not the version this render used');
+});

@@ -158,7 +158,7 @@ export const visualizeStage: Stage = {
           },
         });
         return { path: plan.outPath, frames: cut.frames };
-      }, { signal, note: (m) => ctx.note(m) });
+      }, { signal, render: ctx.signal, note: (m) => ctx.note(m) });
       ctx.unit(unit.hit);
       done[index] = cut.frames;
       report();
