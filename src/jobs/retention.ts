@@ -82,10 +82,10 @@ export const RENDER_DIR_STALE_MS = 3600_000;
  * Prunes this machine's stage cache (units unused for RETENTION_DAYS; 0 keeps them) and the render
  * directories killed workers left (whatever RETENTION_DAYS says: see temp-dirs.ts for the rule).
  */
-export function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): LocalRetentionResult {
+export async function expireLocal(cache: StageCache, tmpDir: string, retentionDays: number, now = new Date()): Promise<LocalRetentionResult> {
   const tmpDirs = sweepRenderDirs(tmpDir, { staleMs: RENDER_DIR_STALE_MS, now: now.getTime() }).length;
   // Units are kept forever with RETENTION_DAYS=0, but what dead producers left is still cleared.
-  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs, cacheTmpDirs: cache.prune(new Date(0)).tmpDirs };
-  const pruned = cache.prune(new Date(now.getTime() - retentionDays * DAY_MS));
+  if (retentionDays <= 0) return { cacheUnits: 0, cacheBytes: 0, tmpDirs, cacheTmpDirs: (await cache.prune(new Date(0))).tmpDirs };
+  const pruned = await cache.prune(new Date(now.getTime() - retentionDays * DAY_MS));
   return { cacheUnits: pruned.units, cacheBytes: pruned.bytes, tmpDirs, cacheTmpDirs: pruned.tmpDirs };
 }

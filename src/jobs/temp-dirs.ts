@@ -7,33 +7,21 @@
  * container with the same host name, whose pids mean nothing here — or a directory without an
  * owner file) — never while its render runs.
  */
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive, sameMachine, thisProcess, type ProcessIdentity } from '../lib/process-identity.js';
+
+export { thisMachine } from '../lib/process-identity.js';
 
 const OWNER_FILE = '.owner.json';
 
-interface Owner {
-  host: string;
-  pid: number;
-  /** /proc/<pid>/stat's start time (clock ticks since boot); absent where /proc is not. */
-  start?: string;
-  /** The PID namespace (/proc/self/ns/pid): containers sharing a host name have different ones. */
-  ns?: string;
-  /** The kernel's boot id: a pid from another boot names nothing now. */
-  boot?: string;
-}
-
-/** Where this process's pids mean something: its PID namespace and boot (absent where /proc is not). */
-export function thisMachine(): { ns?: string; boot?: string } {
-  return { ns: readOr(() => readlinkSync('/proc/self/ns/pid')), boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()) };
-}
+type Owner = ProcessIdentity;
 
 /** Makes the working directory of one render, owned by this process. */
 export function makeRenderDir(tmpDir: string, productionId: string): string {
   const dir = mkdtempSync(join(tmpDir, `render-${productionId}-`));
   try {
-    const owner: Owner = { host: hostname(), ...thisMachine(), pid: process.pid, start: processStart(process.pid) };
+    const owner: Owner = thisProcess();
     writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner));
   } catch (error) {
     // A directory without its owner would wait an hour for the sweep; it is nobody's now.
@@ -62,7 +50,6 @@ export interface SweepOptions {
 /** Removes the render directories left by dead processes; returns their names. */
 export function sweepRenderDirs(tmpDir: string, options: SweepOptions): string[] {
   const now = options.now ?? Date.now();
-  const here = { host: hostname(), ...thisMachine() };
   const removed: string[] = [];
   for (const name of safeReaddir(tmpDir)) {
     if (!name.startsWith('render-')) continue;
@@ -71,7 +58,7 @@ export function sweepRenderDirs(tmpDir: string, options: SweepOptions): string[]
       const owner = readOwner(path);
       const stale = now - statSync(path).mtimeMs > options.staleMs;
       // Where its pid means something here, the owner's liveness decides; elsewhere (or unknown) only the age can.
-      const dead = owner && isHere(owner, here) ? !isAlive(owner) : stale;
+      const dead = owner && sameMachine(owner) ? !isAlive(owner) : stale;
       if (!dead) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(name);
@@ -86,41 +73,6 @@ function readOwner(dir: string): Owner | undefined {
   try {
     const parsed = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as Partial<Owner>;
     return typeof parsed.host === 'string' && typeof parsed.pid === 'number' ? { host: parsed.host, pid: parsed.pid, start: parsed.start, ns: parsed.ns, boot: parsed.boot } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Same host name, PID namespace and boot (an owner file without them, from an older version, is not). */
-function isHere(owner: Owner, here: { host: string; ns?: string; boot?: string }): boolean {
-  return owner.host === here.host && owner.ns === here.ns && owner.boot === here.boot;
-}
-
-function readOr(read: () => string): string | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(owner: Owner): boolean {
-  const start = processStart(owner.pid);
-  if (start !== undefined || owner.start !== undefined) return start !== undefined && start === owner.start;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The start time of a process from /proc (Linux); undefined when it is gone or /proc is missing. */
-function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }

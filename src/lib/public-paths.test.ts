@@ -21,3 +21,17 @@ test('URLs, API paths, fractions and relative paths are left alone', () => {
   const text = 'scenes.1.visual.src: https://example.com/media/cat.png refused; see /v1/productions/abc and /pipeline/job/x; 1/2 of images/cat.png; 10.0.0.0/8';
   assert.equal(publicMessage(text, [assets]), text);
 });
+
+test('paths after file:// are shortened too', () => {
+  const shown = publicMessage('cannot open file:///srv/aiprod/data/tmp/render-abc/list.txt: denied; also file:///etc/passwd', [assets]);
+  assert.equal(shown, 'cannot open list.txt: denied; also passwd');
+  assert.equal(publicMessage(`see file://${assets}/img/cat.png`, [assets]), 'see img/cat.png');
+});
+
+test('paths with spaces are not cut partway: no part of a server path is left', () => {
+  const unquoted = publicMessage('ffmpeg failed: /srv/my data/tmp/render-abc/seg 3.mp4: Invalid data', [assets]);
+  assert.doesNotMatch(unquoted, /srv|my data|tmp|render-abc/, unquoted);
+  assert.equal(publicMessage(`cannot read '/srv/my data/cache/narrate/ab 12/speech.wav'`, [assets]), "cannot read 'speech.wav'");
+  assert.equal(publicMessage(`cannot read "/srv/aiprod/data/assets/my images/cat 1.png"`, [assets]), 'cannot read "my images/cat 1.png"');
+  assert.equal(publicMessage('see /var/cache/aiprod run/x.wav and 1/2 of it', [assets]), 'see x.wav and 1/2 of it');
+});

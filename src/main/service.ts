@@ -15,6 +15,7 @@ import { EventHub } from '../http/events.js';
 import { Readiness } from '../http/readiness.js';
 import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../queue/queue.js';
+import { childGuard, killAllChildren } from '../media/ffmpeg.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -166,18 +167,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         await sweep();
       }
     });
-    const pruneLocal = (): void => {
+    const pruneLocal = async (): Promise<void> => {
       try {
-        const result = expireLocal(pipeline.cache, tmpDir, env.RETENTION_DAYS);
-        if (result.cacheUnits + result.tmpDirs > 0) log('info', 'retention: pruned local cache', { ...result });
+        const result = await expireLocal(pipeline.cache, tmpDir, env.RETENTION_DAYS);
+        if (result.cacheUnits + result.tmpDirs + result.cacheTmpDirs > 0) log('info', 'retention: pruned local cache', { ...result });
       } catch (error) {
         log('warn', 'retention: local pruning failed', { message: error instanceof Error ? error.message : String(error) });
       }
     };
-    pruneLocal();
-    const pruner = setInterval(pruneLocal, 6 * 3600 * 1000);
+    void pruneLocal();
+    const pruner = setInterval(() => void pruneLocal(), 6 * 3600 * 1000);
     pruner.unref();
     log('info', 'worker started', { workerId, concurrency });
+    const guard = childGuard();
+    if (guard.warning) log('warn', guard.warning);
     stops.push(async () => {
       clearInterval(sweeper);
       clearInterval(pruner);
@@ -188,6 +191,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       shutdown.abort();
       while (active.size > 0) await new Promise((r) => setTimeout(r, 100));
+      // Without setpriv nothing else stops an FFmpeg whose render lost track of it.
+      killAllChildren();
       await unlisten();
     });
   }

@@ -8,8 +8,11 @@
  * - **Watchdog.** A run that makes no progress for `stallSec` is SIGKILLed and fails with
  *   `ffmpeg_stalled`. Progress is an advancing position (`frame=`, `out_time_us=`, `total_size=`)
  *   once the run prints `-progress` blocks — a wedged FFmpeg keeps printing the same block twice a
- *   second — and, before or without them, any output or CPU use (at least 3 % of a core),
- *   so a quiet but busy analysis pass is left alone while a process asleep on a pipe is not.
+ *   second — and, before them, any output; CPU use (at least 3 % of a core, read from /proc)
+ *   counts always, so a quiet but busy analysis pass or a `+faststart` rewrite after the last
+ *   block is left alone while a process asleep on a pipe is not. Where /proc cannot be read,
+ *   silence proves nothing: only output that does not advance counts against a run there, and a
+ *   silent one is capped by its timeout alone.
  * - **The parent's death.** On Linux each child is started through util-linux's
  *   `setpriv --pdeathsig KILL`, which sets PR_SET_PDEATHSIG and execs the binary in the same
  *   process: the kernel SIGKILLs the child when the Node process dies, however it dies (SIGKILL
@@ -59,6 +62,20 @@ export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
 }
 
+/**
+ * Whether children die with this process however it dies (`deathSignal`: setpriv sets a
+ * parent-death signal), or only on a clean exit; `warning` says what an operator should know
+ * (main/service.ts logs it at start). Probes once.
+ */
+export function childGuard(): { deathSignal: boolean; warning?: string } {
+  if (deathSignalWrapper()) return { deathSignal: true };
+  return {
+    deathSignal: false,
+    warning:
+      'setpriv (util-linux) was not found: FFmpeg children are killed when this process exits or stops, but not if it is killed with SIGKILL; install util-linux to have the kernel kill them then too',
+  };
+}
+
 /** Children started by runProcess that have not exited yet. */
 export function liveChildCount(): number {
   return live.size;
@@ -92,6 +109,9 @@ function childCpuTicks(pid: number | undefined): number | undefined {
   }
 }
 
+/** Where the watchdog reads a child's CPU use (replaceable, so tests can play a system without /proc). */
+export const procReader = { childCpuTicks };
+
 /**
  * Runs a binary with an argument array (never a shell string).
  * @example
@@ -124,6 +144,7 @@ export function runProcess(binary: string, args: readonly string[], options: Run
     let reportsProgress = false;
     const position = { frame: -1, outTimeUs: -1, totalSize: -1 };
     let cpuTicks: number | undefined;
+    let outputSinceCheck = false;
 
     const kill = (why: 'timeout' | 'abort' | 'stall'): void => {
       killedFor ??= why;
@@ -136,13 +157,17 @@ export function runProcess(binary: string, args: readonly string[], options: Run
       stallSec > 0
         ? setInterval(() => {
             const now = Date.now();
-            if (!reportsProgress) {
-              const ticks = childCpuTicks(child.pid);
-              if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
-                lastProgress = now;
-              }
-              cpuTicks = ticks;
+            // CPU use counts with or without -progress blocks: after its last block FFmpeg may
+            // work silently for long (the +faststart rewrite of the moov atom prints nothing).
+            const ticks = procReader.childCpuTicks(child.pid);
+            if (ticks !== undefined && cpuTicks !== undefined && ticks - cpuTicks >= Math.max(2, (checkEveryMs / 1000) * TICKS_PER_SEC * BUSY_SHARE)) {
+              lastProgress = now;
             }
+            // Without /proc, silence proves nothing (it may be busy): only output that does not
+            // advance (the same block again) counts against the run; the timeout still caps it.
+            if (ticks === undefined && !outputSinceCheck) lastProgress = now;
+            outputSinceCheck = false;
+            cpuTicks = ticks;
             if (now - lastProgress >= stallMs) kill('stall');
           }, checkEveryMs)
         : undefined;
@@ -158,6 +183,7 @@ export function runProcess(binary: string, args: readonly string[], options: Run
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
       if (captureStdout) stdout += chunk;
+      outputSinceCheck = true;
       if (!reportsProgress) lastProgress = Date.now();
       progressLine += chunk;
       const lines = progressLine.split('\n');
@@ -179,6 +205,7 @@ export function runProcess(binary: string, args: readonly string[], options: Run
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
+      outputSinceCheck = true;
       if (!reportsProgress) lastProgress = Date.now();
       stderr = (stderr + chunk).slice(-STDERR_KEEP);
     });

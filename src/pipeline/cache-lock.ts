@@ -2,9 +2,13 @@
  * The stage cache's lock between processes: one file per unit under `<cache>/.locks/`, which may be
  * shared by workers on several machines. The file appears atomically with its whole content (written
  * aside, then hard-linked into place, which fails if it exists) and names its holder: pid, host, a
- * random token and the temp directory it produces into. The holder refreshes the file's mtime every
- * `heartbeatMs`; a lock is stale when its holder is known dead (same host, pid gone, or our own pid
- * with a token we do not hold: a restarted container) or when nobody refreshed it for `staleMs`.
+ * random token and the temp directory it produces into, with the PID namespace, boot id and start
+ * time that say where that pid means something (lib/process-identity.ts). The holder refreshes the
+ * file's mtime every `heartbeatMs`; a lock is stale when its holder is known dead or when nobody
+ * refreshed it for `staleMs`. Known dead needs the same host name, PID namespace and boot (then:
+ * the pid is gone or is another process, or it is our own pid with a token we do not hold, i.e. a
+ * restarted container); a holder anywhere else — another container with the same host name sharing
+ * the cache — is judged by staleness only, as its pid means nothing here.
  *
  * The lock saves duplicate work; it is not what keeps units whole. Producers write into their own
  * temp directories and publish by rename, so the rare double producer (a lock taken over from a
@@ -12,10 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../contract/errors.js';
+import { isAlive, sameMachine, thisProcess, type ProcessIdentity } from '../lib/process-identity.js';
 
 export interface LockTiming {
   /** A lock not refreshed for this long is taken over. */
@@ -24,9 +28,7 @@ export interface LockTiming {
   heartbeatMs: number;
 }
 
-export interface LockOwner {
-  pid: number;
-  host: string;
+export interface LockOwner extends ProcessIdentity {
   token: string;
   /** Epoch ms when the lock was taken. */
   since: number;
@@ -36,16 +38,6 @@ export interface LockOwner {
 
 /** Tokens of the locks this process holds: a lock file with our pid and another token is a leftover. */
 const held = new Set<string>();
-const HOST = hostname();
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function readOwner(path: string): LockOwner | undefined {
   try {
@@ -58,9 +50,10 @@ export function readOwner(path: string): LockOwner | undefined {
 
 /** Whether the holder is certainly gone (its temp directory can go with the lock). */
 function knownDead(owner: LockOwner): boolean {
-  if (owner.host !== HOST) return false;
+  // Elsewhere (another host, container or boot) its pid means nothing here: only staleness can tell.
+  if (!sameMachine(owner)) return false;
   if (owner.pid === process.pid) return !held.has(owner.token);
-  return !pidAlive(owner.pid);
+  return !isAlive(owner);
 }
 
 /** 'dead', 'stale' (not refreshed in time), or undefined for a live lock; 'gone' if it vanished. */
@@ -140,7 +133,7 @@ function touch(path: string, now: Date): void {
 
 /** One attempt: the lock, or undefined when another holder has it. */
 export function tryLock(path: string, timing: LockTiming, tmp?: string): HeldLock | undefined {
-  const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(12).toString('hex'), since: Date.now(), tmp };
+  const owner: LockOwner = { ...thisProcess(), token: randomBytes(12).toString('hex'), since: Date.now(), tmp };
   mkdirSync(dirname(path), { recursive: true });
   const draft = `${path}.${owner.token}`;
   writeFileSync(draft, JSON.stringify(owner));

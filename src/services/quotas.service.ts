@@ -53,6 +53,8 @@ export class QuotaService {
     private readonly db: AppDb,
     private readonly productionsService: ProductionsService,
     private readonly quotas: Record<Tier, TierQuotas> = TIER_QUOTAS,
+    /** How long a tenant's tier and budget are remembered (ms); 0 reads them on every use. */
+    private readonly options: { tenantCacheMs?: number } = {},
   ) {}
 
   /**
@@ -113,9 +115,12 @@ export class QuotaService {
   /**
    * What the tenant has left: unfinished productions and the monthly budget, read through `db`
    * (the create's transaction, under the tenant's lock, so the answer still holds at the write).
+   * The tenant's tier and budget are read through it too, never through the service's own
+   * database: on PGlite a query outside the transaction waits for it forever (one lock for every
+   * query), and on PostgreSQL it would take a second pool connection per create.
    */
   private async checkCapacity(db: AppDb, tenantId: string, count: number, estimates: Estimate[]): Promise<void> {
-    const tenant = await this.tenant(tenantId);
+    const tenant = await this.tenant(tenantId, db);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
     const unfinished = q.maxConcurrent === Infinity ? 0 : await this.countUnfinished(db, tenantId);
     if (unfinished + count > q.maxConcurrent) {
@@ -235,15 +240,18 @@ export class QuotaService {
   }
 
   /**
-   * Tenants as the quotas see them, remembered for 5 s: every create needs its tenant's tier and
-   * budget, and a query each would be most of a create's cost. A change applies within 5 s.
+   * Tenants as the quotas see them, remembered for 5 s (`tenantCacheMs`): every create needs its
+   * tenant's tier and budget, and a query each would be most of a create's cost. A change applies
+   * within 5 s; `tx` reads through a transaction, never from the cache.
    */
-  private async tenant(id: string): Promise<TenantView> {
+  private async tenant(id: string, tx?: AppDb): Promise<TenantView> {
     const hit = this.tenants.get(id);
-    if (hit && hit.until > Date.now()) return hit.tenant;
-    const tenant = await getTenant(this.db, id);
+    // Inside a create's transaction (`tx`) the tenant is read afresh under the tenant's lock, so
+    // a budget just lowered applies to the very next create.
+    if (!tx && hit && hit.until > Date.now()) return hit.tenant;
+    const tenant = await getTenant(tx ?? this.db, id);
     if (this.tenants.size > 10_000) this.tenants.clear();
-    this.tenants.set(id, { tenant, until: Date.now() + 5000 });
+    this.tenants.set(id, { tenant, until: Date.now() + (this.options.tenantCacheMs ?? 5000) });
     return tenant;
   }
 

@@ -4,7 +4,7 @@
  * locks and what prune may and may not remove. No FFmpeg here: units are plain files.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expireLocal } from '../../src/jobs/retention.js';
 import { StageCache } from '../../src/pipeline/cache.js';
+import { breakLock, lockState } from '../../src/pipeline/cache-lock.js';
+import { thisMachine } from '../../src/lib/process-identity.js';
 import { tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -237,12 +239,13 @@ test('a lock whose holder stopped refreshing it is taken over; a fresh foreign l
   assert.deepEqual((await waiting).value, { n: 3 }, 'once it stops being refreshed, it is');
 });
 
-test('invalidate removes a unit at once; the next call produces it again', async () => {
+test('invalidate marks a unit invalid at once (its files stay for readers); the next call produces it again', async () => {
   const cache = new StageCache(tempDir('cache'));
   const calls: string[] = [];
   const first = await cache.memo('mix', { k: 1 }, slowProducer(calls, 'first'));
   assert.equal(await cache.invalidate('mix', first.key), true);
-  assert.equal(existsSync(first.dir), false);
+  assert.equal(existsSync(join(first.dir, 'manifest.json')), false);
+  assert.equal(existsSync(first.value.path), true, 'a render reading it now still can');
   assert.equal(await cache.invalidate('mix', first.key), false, 'nothing left to invalidate');
   const again = await cache.memo('mix', { k: 1 }, slowProducer(calls, 'again'));
   assert.equal(again.hit, false);
@@ -266,7 +269,7 @@ test('prune keeps a unit being produced and its lock, and clears stale temp dire
   while (entries(join(root, '.tmp')).length < 2) await sleep(10);
   // Wait past the stale timeout: the producer's heartbeat keeps its lock and temp directory alive.
   await sleep(1_500);
-  const pruned = cache.prune(new Date(Date.now() + 60_000));
+  const pruned = await cache.prune(new Date(Date.now() + 60_000));
   assert.equal(pruned.tmpDirs, 1);
   assert.equal(entries(join(root, '.tmp')).length, 1, "the live producer's temp directory stays");
   assert.equal(entries(join(root, '.locks')).length, 1, 'its lock stays');
@@ -275,22 +278,44 @@ test('prune keeps a unit being produced and its lock, and clears stale temp dire
   assertComplete(unit.value.path);
   assert.ok(statSync(unit.dir).isDirectory());
   // Everything unused since a cutoff in the future goes, units included.
-  const after = cache.prune(new Date(Date.now() + 60_000));
+  const after = await cache.prune(new Date(Date.now() + 60_000));
   assert.equal(after.units, 1);
   assert.equal(existsSync(unit.dir), false);
 });
 
-test("a lock left by an earlier process with this one's pid (a restarted container) is taken over at once", async () => {
+test("a lock left on this machine by a dead process (a restarted container: same PID namespace and boot) is taken over at once", async () => {
   const root = tempDir('cache');
   const cache = new StageCache(root); // default stale timeout: a minute, which this test must not wait for
   const unit = await cache.memo('segment', { k: 'restart' }, async () => ({ n: 1 }));
   await cache.invalidate('segment', unit.key);
   const lock = join(root, '.locks', `segment-${unit.key}.lock`);
   mkdirSync(join(root, '.tmp', 'left-behind'), { recursive: true });
-  writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'from-before-the-restart', since: Date.now(), tmp: 'left-behind' }));
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname(), ...thisMachine(), token: 'from-before-the-restart', since: Date.now(), tmp: 'left-behind' }));
   const again = await cache.memo('segment', { k: 'restart' }, async () => ({ n: 2 }));
   assert.deepEqual(again.value, { n: 2 });
   assert.equal(existsSync(join(root, '.tmp', 'left-behind')), false, "the dead holder's temp directory goes with its lock");
+});
+
+test('a lock held in another container with the same host name (another PID namespace) is judged only by staleness', () => {
+  const root = tempDir('cache');
+  const timing = { staleMs: 60_000, heartbeatMs: 5_000 };
+  const lock = join(root, '.locks', 'segment-other.lock');
+  mkdirSync(join(root, '.locks'), { recursive: true });
+  mkdirSync(join(root, '.tmp', 'theirs'), { recursive: true });
+  // Its pid is ours or names no process here: in its own namespace it may well be running.
+  for (const pid of [process.pid, spawnSync(process.execPath, ['-e', '0']).pid as number]) {
+    writeFileSync(lock, JSON.stringify({ pid, host: hostname(), ...thisMachine(), ns: 'pid:[4026531836-elsewhere]', token: 'theirs', since: Date.now(), tmp: 'theirs' }));
+    assert.equal(lockState(lock, timing), undefined, `a fresh lock of pid ${pid} in another namespace is live`);
+    assert.equal(breakLock(lock, timing, join(root, '.tmp')), false);
+    assert.ok(existsSync(join(root, '.tmp', 'theirs')), 'its temp directory is left alone');
+  }
+  const old = (Date.now() - 120_000) / 1000;
+  utimesSync(lock, old, old);
+  assert.equal(lockState(lock, timing), 'stale', 'once not refreshed for the stale time it is taken over');
+  // Another boot: the same.
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), ...thisMachine(), boot: 'another-boot', token: 'theirs', since: Date.now() }));
+  assert.equal(lockState(lock, timing), undefined);
 });
 
 test('local retention clears dead producers\' temp directories even when units are kept forever (RETENTION_DAYS=0)', async () => {
@@ -300,7 +325,7 @@ test('local retention clears dead producers\' temp directories even when units a
   mkdirSync(join(root, '.tmp', 'segment-dead-2-def'), { recursive: true });
   const old = (Date.now() - 60_000) / 1000;
   utimesSync(join(root, '.tmp', 'segment-dead-2-def'), old, old);
-  const result = expireLocal(cache, tempDir('tmp'), 0);
+  const result = await expireLocal(cache, tempDir('tmp'), 0);
   assert.equal(result.cacheUnits, 0);
   assert.equal(result.cacheTmpDirs, 1);
   assert.deepEqual(entries(join(root, '.tmp')), []);

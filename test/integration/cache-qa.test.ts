@@ -52,8 +52,8 @@ test('an audio check that fails removes the final video and the mix from the cac
 
   await damageFinalMp4(mp4, ['-c:v', 'copy', '-af', 'volume=-20dB', '-c:a', 'aac']);
   await renderFailingQa(cacheDir);
-  assert.equal(existsSync(dirname(mp4)), false, 'the compose unit is gone');
-  assert.equal(existsSync(mixDir), false, 'the mix unit is gone');
+  assert.equal(existsSync(join(dirname(mp4), 'manifest.json')), false, 'the compose unit is invalid');
+  assert.equal(existsSync(join(mixDir, 'manifest.json')), false, 'the mix unit is invalid');
   for (const dir of segmentDirs) assert.ok(statSync(dir).isDirectory(), 'an audio failure keeps the segments');
 
   const again = await render(brief, { cacheDir });
@@ -69,7 +69,7 @@ test('a video check that fails removes the segments as well', async () => {
   const mp4 = first.result.state.outputs?.find((o) => o.kind === 'mp4')?.path ?? '';
   await damageFinalMp4(mp4, ['-vf', 'scale=320:180', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'copy']);
   await renderFailingQa(cacheDir);
-  for (const s of first.result.state.video?.segments ?? []) assert.equal(existsSync(dirname(s)), false, 'the segments are gone');
+  for (const s of first.result.state.video?.segments ?? []) assert.equal(existsSync(join(dirname(s), 'manifest.json')), false, 'the segments are invalid');
 
   const again = await render(brief, { cacheDir });
   assert.deepEqual(again.cached.visualize, { cached: 2, total: 4 }, 'the scene looks stay; the segments are made again');

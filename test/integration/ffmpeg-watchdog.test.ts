@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { loadEnv } from '../../src/config/env.js';
 import { AppError } from '../../src/contract/errors.js';
 import { resolveBinaries } from '../../src/media/binaries.js';
-import { liveChildCount, runProcess } from '../../src/media/ffmpeg.js';
+import { childGuard, liveChildCount, procReader, runProcess } from '../../src/media/ffmpeg.js';
 import { processes } from '../service/processes.js';
 import { tempDir } from './harness.js';
 
@@ -83,4 +83,29 @@ test('a binary that cannot be started is ffmpeg_missing, through the parent-deat
     );
     assert.ok(error instanceof AppError && error.code === 'ffmpeg_missing', String(error));
   }
+});
+
+test('a run that printed progress and then works silently (a +faststart rewrite) is not killed while it uses CPU', async () => {
+  // Three advancing blocks, then four seconds of silent work: the moov rewrite after the last frame.
+  const [bin, args] = node(`for (let f = 1; f <= 3; f++) process.stdout.write(${BLOCK}); const end = Date.now() + 4000; while (Date.now() < end) {}`);
+  await runProcess(bin, args, { stallSec: 2, timeoutSec: 120 });
+  assert.equal(liveChildCount(), 0);
+});
+
+test('childGuard says whether children die with this process (setpriv) or only on a clean exit', () => {
+  const guard = childGuard();
+  assert.equal(typeof guard.deathSignal, 'boolean');
+  if (!guard.deathSignal) assert.match(guard.warning ?? '', /setpriv/);
+  else assert.equal(guard.warning, undefined);
+});
+
+test('where /proc cannot be read, a silent run is not judged stalled, but one repeating the same progress block is', async (t) => {
+  const real = procReader.childCpuTicks;
+  procReader.childCpuTicks = () => undefined;
+  t.after(() => (procReader.childCpuTicks = real));
+  const [busy, busyArgs] = node('const end = Date.now() + 4000; while (Date.now() < end) {}');
+  await runProcess(busy, busyArgs, { stallSec: 2, timeoutSec: 120 });
+  const [wedged, wedgedArgs] = node(`const f = 14; setInterval(() => process.stdout.write(${BLOCK}), 100);`);
+  await stalled(runProcess(wedged, wedgedArgs, { stallSec: 1, timeoutSec: 120 }));
+  assert.equal(liveChildCount(), 0);
 });

@@ -99,3 +99,50 @@ test("the caller's abort stops both lanes, and no FFmpeg is left", async (t) => 
   assert.equal(liveChildCount(), 0);
   assert.deepEqual(ffmpegChildren(process.pid), []);
 });
+
+test('a segment failing early while the others are slow: visualize settles only after its own FFmpegs, and none is left', async (t) => {
+  t.after(killAllChildren);
+  const env = loadEnv();
+  const deps = await createPipelineDeps(env, { cacheDir: tempDir('cache') });
+  const real = deps.media;
+  let slowStarted = 0;
+  let slowSettled = 0;
+  let bothRunning!: () => void;
+  const running = new Promise<void>((resolve) => (bothRunning = resolve));
+  let segmentCalls = 0;
+  const ffmpeg = async (args: readonly string[], options: RunOptions = {}) => {
+    if (!args.includes('libx264') || args.includes('-c:a')) return real.ffmpeg(args, options);
+    if (segmentCalls++ === 0) {
+      await running;
+      throw new AppError('ffmpeg_failed', 'a segment failed (injected)');
+    }
+    // The other segments: ten-minute FFmpegs that stop only when the render's signal kills them,
+    // and take a few seconds to do so (an encoder finishing its write).
+    slowStarted++;
+    if (slowStarted === 2) setTimeout(bothRunning, 300);
+    const slowToStop = new AbortController();
+    options.signal?.addEventListener('abort', () => setTimeout(() => slowToStop.abort(options.signal?.reason), 3000), { once: true });
+    try {
+      return await runProcess(real.bins.ffmpeg, SLOW, { ...options, signal: slowToStop.signal, timeoutSec: 900 });
+    } finally {
+      slowSettled++;
+    }
+  };
+  const fourScenes = resolveBrief(
+    parseBrief({
+      scenes: ['#1e3a8a', '#7c2d12', '#064e3b', '#581c87'].map((color, i) => ({ narration: `Scene ${i + 1}.`, durationSec: 2, visual: { type: 'color', color } })),
+      resolution: '480p',
+      fps: 24,
+      seed: 9,
+    }),
+  );
+  const error = await renderBrief(fourScenes, { ...deps, media: { ...real, parallelism: 3, ffmpeg } }, { baseDir: process.cwd() }).then(
+    () => assert.fail('the render should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof AppError && error.message === 'a segment failed (injected)', String(error));
+  assert.equal(slowStarted, 2, 'no segment is started after the first failure');
+  assert.equal(slowSettled, slowStarted, 'renderBrief threw while segment FFmpegs of its own lane still ran');
+  assert.equal(liveChildCount(), 0);
+  assert.deepEqual(ffmpegChildren(process.pid), []);
+});

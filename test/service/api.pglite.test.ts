@@ -189,7 +189,7 @@ test('retention deletes expired outputs and idempotency keys, and stale cache un
   mkdirSync(join(tmp, 'render-dead'), { recursive: true });
   mkdirSync(join(tmp, 'render-live'), { recursive: true });
   utimesSync(join(tmp, 'render-dead'), oldSec, oldSec);
-  const local = expireLocal(cache, tmp, 30);
+  const local = await expireLocal(cache, tmp, 30);
   assert.equal(local.cacheUnits, 1);
   assert.ok(local.cacheBytes >= 1000);
   assert.equal(local.tmpDirs, 1);

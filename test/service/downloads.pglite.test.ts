@@ -99,3 +99,12 @@ test('a stored object that shrinks while it is sent fails the stream rather than
   for await (const chunk of exactly(Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), 20)) whole.push(chunk as Buffer);
   assert.equal(Buffer.concat(whole).length, 20);
 });
+
+test('a stored object that grew while it is sent is capped at the promised length and fails the stream', async () => {
+  const sent: Buffer[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of exactly(Readable.from([Buffer.alloc(10, 1), Buffer.alloc(15, 2), Buffer.alloc(5, 3)]), 20)) sent.push(chunk as Buffer);
+  }, /more than 20 bytes/);
+  const total = Buffer.concat(sent).length;
+  assert.ok(total <= 20, `${total} bytes sent against a Content-Length of 20`);
+});

@@ -44,51 +44,51 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-test('at worker start, the directory of a dead render on this host is removed at once, even with RETENTION_DAYS=0', () => {
+test('at worker start, the directory of a dead render on this host is removed at once, even with RETENTION_DAYS=0', async () => {
   const { tmp, cache } = fixture();
   const dead = leftDir(tmp, 'dead', { host: hostname(), ...thisMachine(), pid: deadPid(), start: '1' }, 60_000);
-  const result = expireLocal(cache, tmp, 0);
+  const result = await expireLocal(cache, tmp, 0);
   assert.equal(existsSync(dead), false);
   assert.equal(result.tmpDirs, 1);
 });
 
-test("a running render's directory is never removed, however long ago it was last touched", () => {
+test("a running render's directory is never removed, however long ago it was last touched", async () => {
   const { tmp, cache } = fixture();
   const live = makeRenderDir(tmp, 'live');
   const at = new Date(Date.now() - 3 * 24 * HOUR);
   utimesSync(live, at, at);
-  const result = expireLocal(cache, tmp, 30);
+  const result = await expireLocal(cache, tmp, 30);
   assert.ok(existsSync(live), 'its owner (this process) is alive');
   assert.equal(result.tmpDirs, 0);
   touchRenderDir(live);
 });
 
-test('directories of other hosts, or without an owner, are removed once untouched for an hour', () => {
+test('directories of other hosts, or without an owner, are removed once untouched for an hour', async () => {
   const { tmp, cache } = fixture();
   const remoteOld = leftDir(tmp, 'remote-old', { host: 'another-host', pid: 1, start: '1' }, 2 * HOUR);
   const remoteFresh = leftDir(tmp, 'remote-fresh', { host: 'another-host', pid: 1, start: '1' }, 60_000);
   const legacyOld = leftDir(tmp, 'legacy-old', undefined, 2 * HOUR);
   const legacyFresh = leftDir(tmp, 'legacy-fresh', undefined, 60_000);
-  expireLocal(cache, tmp, 0);
+  await expireLocal(cache, tmp, 0);
   assert.equal(existsSync(remoteOld), false);
   assert.equal(existsSync(legacyOld), false);
   assert.ok(existsSync(remoteFresh), 'a remote render touched a minute ago may be running');
   assert.ok(existsSync(legacyFresh));
 });
 
-test('the same host name in another PID namespace (another container sharing the directory) is judged by age, not by its pid', () => {
+test('the same host name in another PID namespace (another container sharing the directory) is judged by age, not by its pid', async () => {
   const { tmp, cache } = fixture();
   // Its pid means nothing here: in its own namespace the render may be running.
   const otherFresh = leftDir(tmp, 'other-ns-fresh', { host: hostname(), ...thisMachine(), ns: 'pid:[1]', pid: deadPid(), start: '1' }, 60_000);
   const otherOld = leftDir(tmp, 'other-ns-old', { host: hostname(), ...thisMachine(), ns: 'pid:[1]', pid: deadPid(), start: '1' }, 2 * HOUR);
   const rebooted = leftDir(tmp, 'other-boot-fresh', { host: hostname(), ...thisMachine(), boot: 'another-boot', pid: deadPid(), start: '1' }, 60_000);
-  expireLocal(cache, tmp, 0);
+  await expireLocal(cache, tmp, 0);
   assert.ok(existsSync(otherFresh), 'a render touched a minute ago in another namespace may be running');
   assert.ok(existsSync(rebooted));
   assert.equal(existsSync(otherOld), false, 'untouched for an hour: gone');
 });
 
-test('a render directory whose owner file cannot be written is removed again, and the error thrown', () => {
+test('a render directory whose owner file cannot be written is removed again, and the error thrown', async () => {
   const { tmp } = fixture();
   // A parent path so long that the directory can be made but not the file in it (PATH_MAX is 4096).
   const id = 'too-deep';

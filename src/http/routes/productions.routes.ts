@@ -229,12 +229,20 @@ export function parseRange(header: string | undefined, size: number): { start: n
 /**
  * Passes `source` through and fails the stream when it ends short of `length` bytes (the object
  * shrank after it was measured): the connection is then closed, where a response that promised
- * more bytes than it sends would leave the client waiting for them.
+ * more bytes than it sends would leave the client waiting for them. An object that grew is capped
+ * at `length` and fails the stream too: bytes past the Content-Length would corrupt the
+ * connection, and the object is no longer what was measured.
  */
 export function exactly(source: Readable, length: number): Readable {
   return Readable.from((async function* () {
     let sent = 0;
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (sent + chunk.length > length) {
+        const rest = chunk.subarray(0, length - sent);
+        if (rest.length > 0) yield rest;
+        source.destroy();
+        throw new Error(`stored object has more than ${length} bytes`);
+      }
       sent += chunk.length;
       yield chunk;
     }

@@ -4,6 +4,7 @@
  * are derived from it only when asked for. Captions are written as SRT and VTT.
  */
 import { writeFileSync } from 'node:fs';
+import { together } from '../../lib/settle.js';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import {
@@ -30,8 +31,8 @@ export const composeStage: Stage = {
     const { brief, timeline, video, mix, captions = [] } = state;
     if (!timeline || !video || !mix) throw new AppError('internal', 'compose needs video segments and a mix');
     const media = ctx.deps.media;
-    const run = (args: string[], onSec?: (sec: number) => void) =>
-      media.ffmpeg(args, { signal: ctx.signal, onProgress: onSec });
+    const run = (args: string[], onSec?: (sec: number) => void, signal = ctx.signal) =>
+      media.ffmpeg(args, { signal, onProgress: onSec });
     const keyParts = { segments: video.keys, mix: mix.key, outputs: brief.outputs, totalSec: timeline.totalSec, captions };
 
     const unit = await ctx.deps.cache.memo('compose', keyParts, async (dir) => {
@@ -41,10 +42,11 @@ export const composeStage: Stage = {
       const mp4 = join(dir, 'video.mp4');
       const thumb = join(dir, 'thumbnail.jpg');
       const first = timeline.scenes[0];
-      // The thumbnail comes from the first segment (the same pixels), while the MP4 is being joined.
-      await Promise.all([
-        run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4')),
-        run(buildThumbnailArgs(video.segments[0] ?? mp4, Math.min(1.5, (first?.durationSec ?? 1) / 2), thumb)),
+      // The thumbnail comes from the first segment (the same pixels), while the MP4 is being joined;
+      // if one fails the other is stopped, and the stage fails once both have.
+      await together(ctx.signal, (signal) => [
+        run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4'), signal),
+        run(buildThumbnailArgs(video.segments[0] ?? mp4, Math.min(1.5, (first?.durationSec ?? 1) / 2), thumb), undefined, signal),
       ]);
       files.push({ name: 'video.mp4', kind: 'mp4', path: mp4, mime: 'video/mp4' });
       files.push({ name: 'thumbnail.jpg', kind: 'thumbnail', path: thumb, mime: 'image/jpeg' });
@@ -74,7 +76,9 @@ export const composeStage: Stage = {
         files.push({ name: 'video.webm', kind: 'webm', path: webm, mime: 'video/webm' });
       }
       return files;
-    }, { signal: ctx.signal, note: (m) => ctx.note(m) });
+      // audio.m4a lives in the mix unit: stored by reference, it is given back as this call's path
+      // into that unit, so a cache mounted at another path still works.
+    }, { signal: ctx.signal, note: (m) => ctx.note(m), refs: { 'mix:final.m4a': mix.aacPath } });
     ctx.unit(unit.hit);
     ctx.progress(1);
     ctx.record('ffmpeg-compose@1', { outputs: unit.value.length });

@@ -99,9 +99,13 @@ export function implicatedUnits(state: Readonly<ProductionState>, report?: QaRep
 
 async function dropImplicated(state: Readonly<ProductionState>, ctx: StageContext, report?: QaReport): Promise<void> {
   let removed = 0;
-  for (const unit of implicatedUnits(state, report)) if (await ctx.deps.cache.invalidate(unit.stage, unit.key)) removed++;
-  if (removed > 0) ctx.note(`quality checks failed: ${removed} cached unit(s) behind this video were removed and will be made again`);
+  // Only the versions this render used: a unit another render has made again since is left alone.
+  for (const unit of implicatedUnits(state, report)) if (await ctx.deps.cache.invalidate(unit.stage, unit.key, { signal: ctx.signal })) removed++;
+  if (removed > 0) ctx.note(`quality checks failed: ${removed} cached unit(s) behind this video were invalidated and will be made again`);
 }
+
+/** Failures that say nothing about the units (a stalled or slow decode, a full disk, a cancel): they invalidate nothing. */
+const TRANSIENT = new Set(['ffmpeg_stalled', 'ffmpeg_timeout', 'resource_exhausted', 'aborted']);
 
 export const qaStage: Stage = {
   ...measureStage,
@@ -111,8 +115,8 @@ export const qaStage: Stage = {
       if (output.qa && !output.qa.passed) await dropImplicated(state, ctx, output.qa);
       return output;
     } catch (error) {
-      // A cancelled render proves nothing about its units.
-      if (!ctx.signal?.aborted && !(error instanceof AppError && error.code === 'aborted')) await dropImplicated(state, ctx);
+      // A cancelled render, or one whose measuring stalled or ran out of resources, proves nothing about its units.
+      if (!ctx.signal?.aborted && !(error instanceof AppError && TRANSIENT.has(error.code))) await dropImplicated(state, ctx);
       throw error;
     }
   },

@@ -4,6 +4,7 @@
  * encoded once and cached on everything it shows. compose joins them without re-encoding.
  */
 import { writeFileSync } from 'node:fs';
+import { pool } from '../../lib/settle.js';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
@@ -80,17 +81,6 @@ function materialise(spec: TextSpec, dir: string, name: string): TextLayer {
   return { ...layer, textFile };
 }
 
-async function pool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  });
-  await Promise.all(runners);
-}
-
 export const visualizeStage: Stage = {
   name: 'visualize',
   weight: 55,
@@ -113,7 +103,8 @@ export const visualizeStage: Stage = {
     // By content: a logo linked by URL is downloaded to a new path every attempt.
     const logoContent = logoPath ? await mediaName(logoPath) : undefined;
 
-    await pool(cuts, ctx.deps.media.parallelism, async (cut, index) => {
+    // The first segment to fail stops the others (and no new one starts); the stage fails once they have stopped.
+    await pool(cuts, ctx.deps.media.parallelism, async (cut, index, signal) => {
       const sceneSpec = (sceneIndex: number): { look: string; title?: TextSpec; motionSec: number } => {
         const scene = storyboard.scenes[sceneIndex];
         const slot = timeline.scenes[sceneIndex];
@@ -160,20 +151,20 @@ export const visualizeStage: Stage = {
           outPath: join(dir, 'segment.mp4'),
         };
         await ctx.deps.media.ffmpeg(buildSegmentArgs(plan), {
-          signal: ctx.signal,
+          signal,
           onProgress: (sec) => {
             done[index] = Math.min(cut.frames, Math.round(sec * timeline.fps));
             report();
           },
         });
         return { path: plan.outPath, frames: cut.frames };
-      }, { signal: ctx.signal, note: (m) => ctx.note(m) });
+      }, { signal, render: ctx.signal, note: (m) => ctx.note(m) });
       ctx.unit(unit.hit);
       done[index] = cut.frames;
       report();
       segments[index] = unit.value.path;
       keys[index] = unit.key;
-    });
+    }, ctx.signal);
     ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
     return { video: { segments, keys } };
   },
