@@ -16,7 +16,7 @@
  * Prints a Markdown summary (written to docs/benchmarks.md with --record); exits 1 on any violation.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -307,6 +307,16 @@ try {
   const cacheLeft = ['.tmp', '.locks'].flatMap((dir) => (existsSync(join(cacheDir, dir)) ? readdirSync(join(cacheDir, dir)) : []));
   if (cacheLeft.length > 0) violations.push(`cache temp directories or locks left: ${cacheLeft.join(', ')}`);
 
+  // Mixes that missed the loudness target (QA fails those productions, as it should): what the mix measured.
+  const offTarget = (existsSync(join(cacheDir, 'mix')) ? readdirSync(join(cacheDir, 'mix')) : []).flatMap((key) => {
+    try {
+      const manifest = JSON.parse(readFileSync(join(cacheDir, 'mix', key, 'manifest.json'), 'utf8')) as { value: { loudness: Record<string, number | string> } };
+      const l = manifest.value.loudness;
+      return Math.abs(Number(l.encodedLufs) - -14) > 1 ? [`${key.slice(0, 8)}: ${JSON.stringify(l)}`] : [];
+    } catch {
+      return [];
+    }
+  });
   const summary = [
     `Soak, ${minutes} min (seed ${flags.seed}): API + 2 workers (WORKER_CONCURRENCY=2) on PostgreSQL, one shared cache.`,
     '',
@@ -324,6 +334,7 @@ try {
     `| violations | ${violations.length} |`,
     '',
     ...(failures.length > 0 ? ['Failed productions:', ...failures.map((f) => `- ${f}`), ''] : []),
+    ...(offTarget.length > 0 ? ['Mixes off the -14 LUFS target by more than 1 LU (the mix unit\'s own measurement):', ...offTarget.map((m) => `- ${m}`), ''] : []),
   ].join('\n');
   console.log(`\n${summary}`);
   for (const v of violations) console.log(`VIOLATION: ${v}`);
