@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--minutes 10] [--seed 1] [--record]`: the service under faults, the way an unlucky
+ * `npm run soak -- [--minutes 10] [--seed 1] [--record] [--keep]`: the service under faults, the way an unlucky
  * operator meets them. On a fresh PostgreSQL database (SOAK_DATABASE_URL or TEST_DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/postgres) it runs `aiprod serve --role api` and two `aiprod worker`
  * processes (WORKER_CONCURRENCY=2 each) sharing one data directory and one stage cache, and for the
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     minutes: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
     record: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(flags.minutes);
@@ -310,9 +311,12 @@ try {
   // Mixes that missed the loudness target (QA fails those productions, as it should): what the mix measured.
   const offTarget = (existsSync(join(cacheDir, 'mix')) ? readdirSync(join(cacheDir, 'mix')) : []).flatMap((key) => {
     try {
-      const manifest = JSON.parse(readFileSync(join(cacheDir, 'mix', key, 'manifest.json'), 'utf8')) as { value: { loudness: Record<string, number | string> } };
+      // A failed QA invalidates the mix it used by renaming its manifest aside: read those too.
+      const file = ['manifest.json', 'manifest.invalid.json'].map((name) => join(cacheDir, 'mix', key, name)).find((path) => existsSync(path));
+      if (!file) return [];
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { value: { loudness: Record<string, number | string> } };
       const l = manifest.value.loudness;
-      return Math.abs(Number(l.encodedLufs) - -14) > 1 ? [`${key.slice(0, 8)}: ${JSON.stringify(l)}`] : [];
+      return Math.abs(Number(l.encodedLufs) - -14) > 1 ? [`${key.slice(0, 8)}${file.endsWith('invalid.json') ? ' (invalidated)' : ''}: ${JSON.stringify(l)}`] : [];
     } catch {
       return [];
     }
@@ -345,6 +349,7 @@ try {
   await killAll();
   await admin.end().catch(() => undefined);
   await db.drop().catch(() => undefined);
-  rmSync(dataDir, { recursive: true, force: true });
+  if (flags.keep) console.log(`data directory kept: ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
