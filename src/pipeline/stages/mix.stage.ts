@@ -8,14 +8,17 @@ import { AppError } from '../../contract/errors.js';
 import { buildLoudnessMeasureArgs, parseLoudnessSummary } from '../../media/args/analysis.js';
 import { buildLoudnessApplyArgs, buildMixArgs, buildVoiceStemArgs, type VoicePart } from '../../media/args/audio.js';
 import { buildAudioOnlyArgs } from '../../media/args/final.js';
+import type { RunResult } from '../../media/ffmpeg.js';
 import type { Stage } from '../context.js';
 
 /** AAC encoding can push inter-sample peaks up a few tenths of a dB; normalise below the ceiling. */
 const CODEC_HEADROOM_DB = 0.5;
 /** The encoded soundtrack must land this far under the true-peak ceiling. */
 const DELIVERY_MARGIN_DB = 0.1;
-/** Gain-and-encode rounds before giving up on the ceiling (one is the rule, two is rare). */
-const MAX_ROUNDS = 3;
+/** Gain-and-encode rounds before giving up (one is the rule; a hard-limited mix takes two or three). */
+const MAX_ROUNDS = 4;
+/** How close the encoded loudness must land to the target (QA allows 1 LU). */
+const LOUDNESS_SLACK_LU = 0.5;
 
 export const mixStage: Stage = {
   name: 'mix',
@@ -32,7 +35,7 @@ export const mixStage: Stage = {
     const target = { integratedLufs: brief.mix.loudnessLufs, truePeakDb: brief.mix.truePeakDb - CODEC_HEADROOM_DB };
     const keyParts = {
       // Bumped when the mixing method changes, so cached mixes made the old way are not re-used.
-      method: 2,
+      method: 3,
       voice: parts.map(({ key, leadSec, durationSec }) => ({ key: key ?? null, leadSec, durationSec })),
       music: music?.key ?? null,
       sfx: sfx?.key ?? null,
@@ -61,24 +64,11 @@ export const mixStage: Stage = {
         throw new AppError('ffmpeg_failed', 'the mix could not be measured: is it silent?');
       }
       ctx.progress(0.6, 'mixed and measured');
-      // Pass 2, closed loop: apply the gain, encode the AAC the MP4 will carry, and measure that.
-      // How much AAC raises the true peak depends on the material (0.3–0.8 dB measured), so when
-      // the encoded peak is over the ceiling the limiter's ceiling drops by the excess and the
-      // round repeats.
+      // Pass 2, closed loop (normaliseLoudness): apply the gain, encode the AAC the MP4 will carry,
+      // measure that, and correct both the true peak and the loudness the limiter took.
       const path = join(dir, 'final.wav');
       const aacPath = join(dir, 'final.m4a');
-      const ceiling = brief.mix.truePeakDb - DELIVERY_MARGIN_DB;
-      let apply: string[] = [];
-      let encoded = measured;
-      let rounds = 0;
-      for (let limit = target.truePeakDb; rounds < MAX_ROUNDS; rounds++) {
-        apply = buildLoudnessApplyArgs(mixedPath, path, { ...target, truePeakDb: limit }, measured);
-        await run(apply);
-        await run(buildAudioOnlyArgs(path, aacPath));
-        encoded = parseLoudnessSummary((await run(buildLoudnessMeasureArgs(aacPath))).stderr);
-        if (!(encoded.truePeakDb > ceiling)) break;
-        limit -= encoded.truePeakDb - ceiling + DELIVERY_MARGIN_DB;
-      }
+      const { apply, encoded, rounds } = await normaliseLoudness(run, { mixedPath, path, aacPath, measured, ...target, ceilingDb: brief.mix.truePeakDb - DELIVERY_MARGIN_DB });
       return {
         path,
         aacPath,
@@ -89,7 +79,7 @@ export const mixStage: Stage = {
           mode: apply.some((a) => a.includes('alimiter')) ? ('gain+limiter' as const) : ('gain' as const),
           encodedLufs: encoded.integratedLufs,
           encodedTruePeakDb: encoded.truePeakDb,
-          rounds: Math.min(rounds + 1, MAX_ROUNDS),
+          rounds,
         },
       };
     }, { signal: ctx.signal, note: (m) => ctx.note(m) });
@@ -99,3 +89,38 @@ export const mixStage: Stage = {
     return { mix: { path: unit.value.path, aacPath: unit.value.aacPath, key: unit.key, loudness: unit.value.loudness } };
   },
 };
+
+type Measured = ReturnType<typeof parseLoudnessSummary>;
+
+/**
+ * The second pass of the loudness normalisation, as a closed loop on the encoded AAC. The gain is
+ * worked out from the first pass's measurement, and a limiter holds the true peak. How much AAC then
+ * raises the peak depends on the material (0.3–0.8 dB measured), so a peak over the ceiling lowers
+ * the limiter's ceiling by the excess; and a limiter that works hard (speech and effects with a high
+ * peak-to-loudness ratio) takes loudness with it — up to 1.8 LU in the soak — so a round that lands
+ * short of the target raises the gain by what is missing. The peak is the hard limit: it is fixed
+ * first, the loudness after.
+ */
+export async function normaliseLoudness(
+  run: (args: string[]) => Promise<RunResult>,
+  o: { mixedPath: string; path: string; aacPath: string; measured: Measured; integratedLufs: number; truePeakDb: number; ceilingDb: number },
+): Promise<{ apply: string[]; encoded: Measured; rounds: number }> {
+  let limit = o.truePeakDb;
+  let boost = 0;
+  let apply: string[] = [];
+  let encoded = o.measured;
+  let rounds = 0;
+  while (rounds < MAX_ROUNDS) {
+    rounds++;
+    apply = buildLoudnessApplyArgs(o.mixedPath, o.path, { integratedLufs: o.integratedLufs + boost, truePeakDb: limit }, o.measured);
+    await run(apply);
+    await run(buildAudioOnlyArgs(o.path, o.aacPath));
+    encoded = parseLoudnessSummary((await run(buildLoudnessMeasureArgs(o.aacPath))).stderr);
+    const peakOver = encoded.truePeakDb > o.ceilingDb;
+    const shortLu = o.integratedLufs - encoded.integratedLufs;
+    if (!peakOver && Math.abs(shortLu) <= LOUDNESS_SLACK_LU) break;
+    if (peakOver) limit -= encoded.truePeakDb - o.ceilingDb + DELIVERY_MARGIN_DB;
+    else boost += shortLu;
+  }
+  return { apply, encoded, rounds };
+}
