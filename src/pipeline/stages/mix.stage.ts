@@ -110,17 +110,26 @@ export async function normaliseLoudness(
   let apply: string[] = [];
   let encoded = o.measured;
   let rounds = 0;
-  while (rounds < MAX_ROUNDS) {
+  // The closest round to the loudness target whose peak was under the ceiling: where the loop goes
+  // back to if its last round is over the ceiling (a boost can push AAC's overshoot past it).
+  let safe: { boost: number; limit: number; offLu: number } | undefined;
+  const round = async (gain: number, ceiling: number): Promise<void> => {
     rounds++;
-    apply = buildLoudnessApplyArgs(o.mixedPath, o.path, { integratedLufs: o.integratedLufs + boost, truePeakDb: limit }, o.measured);
+    apply = buildLoudnessApplyArgs(o.mixedPath, o.path, { integratedLufs: o.integratedLufs + gain, truePeakDb: ceiling }, o.measured);
     await run(apply);
     await run(buildAudioOnlyArgs(o.path, o.aacPath));
     encoded = parseLoudnessSummary((await run(buildLoudnessMeasureArgs(o.aacPath))).stderr);
+  };
+  while (rounds < MAX_ROUNDS) {
+    await round(boost, limit);
     const peakOver = encoded.truePeakDb > o.ceilingDb;
     const shortLu = o.integratedLufs - encoded.integratedLufs;
-    if (!peakOver && Math.abs(shortLu) <= LOUDNESS_SLACK_LU) break;
+    if (!peakOver && (!safe || Math.abs(shortLu) < safe.offLu)) safe = { boost, limit, offLu: Math.abs(shortLu) };
+    if (!peakOver && Math.abs(shortLu) <= LOUDNESS_SLACK_LU) return { apply, encoded, rounds };
     if (peakOver) limit -= encoded.truePeakDb - o.ceilingDb + DELIVERY_MARGIN_DB;
     else boost += shortLu;
   }
+  // Out of rounds: the peak is the hard limit, so the last round stands only if it kept under it.
+  if (encoded.truePeakDb > o.ceilingDb && safe) await round(safe.boost, safe.limit);
   return { apply, encoded, rounds };
 }
