@@ -16,6 +16,24 @@ import { EVENTS_CHANNEL } from '../../src/db/channels.js';
 /** The master key of every test service on PostgreSQL (and of worker processes started beside one). */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
+/**
+ * The environment of an `aiprod worker` child process on the same database, data directory and
+ * cache as a test service (local storage, the test master key, one render slot), plus `extra`.
+ */
+export function childWorkerEnv(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    AIPROD_DATA_DIR: dataDir,
+    AIPROD_CACHE_DIR: join(dataDir, 'cache'),
+    STORAGE_URL: '',
+    ADMIN_API_KEY: '',
+    AIPROD_MASTER_KEY: TEST_MASTER_KEY,
+    WORKER_CONCURRENCY: '1',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
 export interface TestService extends Service {
   dataDir: string;
   key: string;

@@ -10,8 +10,8 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isFinal, RUNNING_STATUSES, type Production } from '../../src/contract/production.js';
-import { freshPostgres, startTestService, TEST_MASTER_KEY, type TestService } from './harness.js';
-import { killAll, pollUntil, probeMedia, startCli, tempDir, type CliProcess } from './processes.js';
+import { childWorkerEnv, freshPostgres, startTestService, type TestService } from './harness.js';
+import { killAll, pollUntil, probeMedia, startWorkerProcess, tempDir, type CliProcess } from './processes.js';
 import { postgresOrSkip } from '../support/services.js';
 
 const { base, skip } = postgresOrSkip();
@@ -44,18 +44,7 @@ before(async () => {
   cacheDir = join(dataDir, 'cache');
   // The API in this process; the workers are child processes on the same database, storage and cache.
   api = await startTestService({ databaseUrl: db.url, role: 'api', env: { AIPROD_DATA_DIR: dataDir, AIPROD_CACHE_DIR: cacheDir } });
-  workerEnv = {
-    DATABASE_URL: db.url,
-    AIPROD_DATA_DIR: dataDir,
-    AIPROD_CACHE_DIR: cacheDir,
-    STORAGE_URL: '',
-    ADMIN_API_KEY: '',
-    AIPROD_MASTER_KEY: TEST_MASTER_KEY,
-    STALL_TIMEOUT_SEC: '5',
-    HEARTBEAT_SEC: '1',
-    WORKER_CONCURRENCY: '1',
-    LOG_LEVEL: 'info',
-  };
+  workerEnv = childWorkerEnv(db.url, dataDir, { STALL_TIMEOUT_SEC: '5', HEARTBEAT_SEC: '1' });
 });
 after(async () => {
   await killAll();
@@ -64,11 +53,7 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function startWorker(): Promise<CliProcess> {
-  const worker = startCli(['worker'], workerEnv);
-  await worker.waitForStdout(/worker started \(database: \w+\)/, 60_000);
-  return worker;
-}
+const startWorker = (): Promise<CliProcess> => startWorkerProcess(workerEnv);
 
 /** Cache units of `unit` ('look': a scene's prepared background, 'segment': an encoded video segment) that are complete (manifest written). */
 function finished(unit: 'look' | 'segment'): number {

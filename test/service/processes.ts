@@ -125,6 +125,13 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   return handle;
 }
 
+/** Starts `aiprod worker` with `env` and resolves once it says it has started. */
+export async function startWorkerProcess(env: Record<string, string>, args: string[] = []): Promise<CliProcess> {
+  const worker = startCli(['worker', ...args], env);
+  await worker.waitForStdout(/worker started \(database: \w+\)/, 60_000);
+  return worker;
+}
+
 /** SIGKILLs every process group started here that is still alive, and waits for the leaders to exit. */
 export async function killAll(): Promise<void> {
   const left = [...running];

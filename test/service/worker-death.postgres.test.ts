@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freshPostgres, startTestService, TEST_MASTER_KEY, type TestService } from './harness.js';
-import { ffmpegChildren, killAll, pollUntil, startCli, tempDir } from './processes.js';
+import { childWorkerEnv, freshPostgres, startTestService, type TestService } from './harness.js';
+import { ffmpegChildren, killAll, pollUntil, startWorkerProcess, tempDir } from './processes.js';
 
 const base = process.env.TEST_DATABASE_URL;
 const skip = base ? false : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
@@ -33,16 +33,7 @@ before(async () => {
   drop = db.drop;
   dataDir = tempDir('worker-death');
   api = await startTestService({ databaseUrl: db.url, role: 'api', env: { AIPROD_DATA_DIR: dataDir, AIPROD_CACHE_DIR: join(dataDir, 'cache') } });
-  workerEnv = {
-    DATABASE_URL: db.url,
-    AIPROD_DATA_DIR: dataDir,
-    AIPROD_CACHE_DIR: join(dataDir, 'cache'),
-    STORAGE_URL: '',
-    ADMIN_API_KEY: '',
-    AIPROD_MASTER_KEY: TEST_MASTER_KEY,
-    WORKER_CONCURRENCY: '1',
-    LOG_LEVEL: 'info',
-  };
+  workerEnv = childWorkerEnv(db.url, dataDir);
 });
 after(async () => {
   await killAll();
@@ -63,8 +54,7 @@ function running(pid: number): boolean {
 
 test('a worker SIGKILLed mid-render (the worker alone, not its group) leaves no FFmpeg running', { skip }, async () => {
   const svc = api as TestService;
-  const worker = startCli(['worker'], workerEnv);
-  await worker.waitForStdout(/worker started \(database: \w+\)/, 60_000);
+  const worker = await startWorkerProcess(workerEnv);
   const created = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: brief });
   assert.equal(created.statusCode, 202, created.body);
 
