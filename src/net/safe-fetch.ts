@@ -284,13 +284,17 @@ async function saveBody(response: IncomingMessage, finalUrl: URL, s: Settings, s
 
   await mkdir(s.dir, { recursive: true });
   const partPath = join(s.dir, `${s.fileName}.part`);
+  const out = createWriteStream(partPath, { flags: 'wx' });
   try {
-    await pipeline(response, guard, createWriteStream(partPath, { flags: 'wx' }), { signal });
+    await pipeline(response, guard, out, { signal });
     if (!result) throw new AppError('internal', 'media type undecided after the download');
     const path = join(s.dir, `${s.fileName}.${result.ext}`);
     await rename(partPath, path);
     return { path, bytes, contentType: result.contentType, kind: result.kind, finalUrl: finalUrl.href };
   } catch (error) {
+    // A refusal can come before the file has even opened: wait until the stream has closed, or
+    // the file would be created after its removal.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(partPath, { force: true });
     throw error;
   }
