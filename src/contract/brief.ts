@@ -17,6 +17,10 @@ export const CAPTION_STYLES = ['bold', 'minimal', 'boxed'] as const;
 export const BRAND_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
 export const IMAGE_MOTIONS = ['zoom-in', 'zoom-out', 'pan-left', 'pan-right', 'none'] as const;
 export const PRESET_NAMES = ['social_vertical', 'youtube_landscape', 'square_post', 'story_4x5'] as const;
+/** How much a render may spend on cloud AI: each tier maps to provider chains and models (docs/providers.md). */
+export const QUALITY_TIERS = ['economy', 'standard', 'premium'] as const;
+/** The stages a brief may name a provider for. */
+export const PROVIDER_STAGE_NAMES = ['plan', 'narrate', 'score', 'foley', 'visualize'] as const;
 
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -25,6 +29,12 @@ export type Mood = (typeof MOODS)[number];
 export type SfxKind = (typeof SFX_KINDS)[number];
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 export type PresetName = (typeof PRESET_NAMES)[number];
+export type QualityTier = (typeof QUALITY_TIERS)[number];
+export type ProviderStageName = (typeof PROVIDER_STAGE_NAMES)[number];
+
+export const providerChoiceSchema = z
+  .partialRecord(z.enum(PROVIDER_STAGE_NAMES), z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, 'use a provider name from `aiprod providers`, e.g. "elevenlabs"'))
+  .describe('A preferred provider per stage (plan, narrate, score, foley, visualize); it goes first in that stage\'s chain, the others stay as fallbacks.');
 
 export const colorSchema = z
   .string()
@@ -151,6 +161,8 @@ export const briefFieldsSchema = z.strictObject({
     brand: brandSchema.optional().describe('Logo, colours and font applied to every scene.'),
     outputs: z.array(z.enum(OUTPUT_KINDS)).max(6).optional().describe('mp4 always, plus any of webm, audio, gif, srt, vtt.'),
     preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
+    quality: z.enum(QUALITY_TIERS).optional().describe('economy, standard (default) or premium: which cloud providers and models a render may use, and so what it costs.'),
+    providers: providerChoiceSchema.optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
 });
 

@@ -49,6 +49,14 @@ export type ErrorCode =
   | 'requeue_limit'
   | 'resource_exhausted'
   | 'insufficient_storage'
+  | 'provider_not_configured'
+  | 'provider_auth'
+  | 'provider_rate_limited'
+  | 'provider_unavailable'
+  | 'provider_timeout'
+  | 'provider_refused'
+  | 'provider_bad_response'
+  | 'provider_failed'
   | 'internal';
 
 export interface ErrorDetail {
@@ -107,6 +115,14 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   requeue_limit: 500,
   resource_exhausted: 503,
   insufficient_storage: 503,
+  provider_not_configured: 400,
+  provider_auth: 502,
+  provider_rate_limited: 503,
+  provider_unavailable: 502,
+  provider_timeout: 504,
+  provider_refused: 422,
+  provider_bad_response: 502,
+  provider_failed: 502,
   internal: 500,
 };
 
@@ -125,6 +141,12 @@ const DEFAULT_RETRYABLE: Partial<Record<ErrorCode, boolean>> = {
   media_fetch_failed: true,
   resource_exhausted: true,
   insufficient_storage: true,
+  // A vendor that is down, slow or rate-limiting now may answer later; a refused prompt or a
+  // rejected key will not.
+  provider_rate_limited: true,
+  provider_unavailable: true,
+  provider_timeout: true,
+  provider_bad_response: true,
 };
 
 export class AppError extends Error {

@@ -9,6 +9,8 @@ import {
   type Mood,
   type OutputKind,
   type PresetName,
+  type ProviderStageName,
+  type QualityTier,
   type Resolution,
   type SceneInput,
   type SfxCue,
@@ -75,6 +77,10 @@ export interface ResolvedBrief {
   };
   outputs: OutputKind[];
   preset?: PresetName;
+  /** Cloud spending tier (default standard). */
+  quality: QualityTier;
+  /** Preferred provider per stage, first in its chain. */
+  providers: Partial<Record<ProviderStageName, string>>;
   seed: number;
 }
 
@@ -155,6 +161,8 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     },
     outputs: (['mp4', ...outputs] as OutputKind[]).filter((o, i, all) => all.indexOf(o) === i),
     preset: brief.preset,
+    quality: pick('quality') ?? 'standard',
+    providers: pick('providers') ?? {},
     seed: pick('seed') ?? 1,
   };
 }

@@ -16,6 +16,8 @@ export const storyboardSceneSchema = z.strictObject({
   /** Requested length; absent means "narration plus padding". */
   durationSec: z.number().min(0.5).max(600).optional(),
   keywords: z.array(z.string()).max(20),
+  /** What a picture provider should show (a generated image or clip, or a stock search); absent keeps `visual` as it is. */
+  prompt: z.string().max(2000).optional(),
   sfx: z.array(z.enum(SFX_KINDS)).max(8),
 });
 export type StoryboardScene = z.infer<typeof storyboardSceneSchema>;
@@ -24,6 +26,8 @@ export const storyboardSchema = z.strictObject({
   title: z.string().max(200),
   language: z.string(),
   mood: z.enum(MOODS),
+  /** The look every generated picture shares (lighting, palette, lens): appended to each scene's prompt. */
+  style: z.string().max(500).optional(),
   /** Extra cues at absolute times, from the brief's explicit `sfx` list. */
   sfxCues: z.array(sfxCueSchema),
   scenes: z.array(storyboardSceneSchema).min(1).max(400),

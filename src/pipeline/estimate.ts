@@ -55,7 +55,7 @@ export const RENDER_PRICE_ID = 'aiprod-render';
 export type PriceList = Readonly<Record<string, number>>;
 
 export async function estimateBrief(brief: ResolvedBrief, providers: Providers, prices: PriceList = {}, signal?: AbortSignal): Promise<Estimate> {
-  const storyboard = await providers.script.plan(brief, signal);
+  const { storyboard } = await providers.script.plan(brief, signal);
   const speech = new Map(
     storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * brief.speechRate)] as const),
   );

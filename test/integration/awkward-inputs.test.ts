@@ -41,7 +41,7 @@ test('a 3,000-word script plans into many scenes of sensible length, keeping eve
   const sentence = 'The river carries silt from the mountains to the sea, and the delta grows a little every year.';
   const script = Array.from({ length: 170 }, (_, i) => `${i % 7 === 0 ? '\n\n' : ''}${sentence}`).join(' ');
   assert.ok(script.split(/\s+/).length >= 3000);
-  const board = await new RuleBasedWriter().plan(resolveBrief(parseBrief({ script })));
+  const { storyboard: board } = await new RuleBasedWriter().plan(resolveBrief(parseBrief({ script })));
   assert.ok(board.scenes.length >= 40, `${board.scenes.length} scenes`);
   for (const s of board.scenes) assert.ok(s.narration.split(' ').length <= 60, `scene of ${s.narration.split(' ').length} words`);
   const words = (t: string) => t.split(/\s+/).filter(Boolean).length;

@@ -18,7 +18,7 @@ export const planStage: Stage = {
     const { value, hit } = await ctx.deps.cache.memo(
       'plan',
       { writer: writer.id, brief: media.keyed },
-      async () => storyboardSchema.parse(await writer.plan(brief, ctx.signal)),
+      async () => storyboardSchema.parse((await writer.plan(brief, ctx.signal)).storyboard),
       { signal: ctx.signal, note: (m) => ctx.note(m), refs: media.refs },
     );
     ctx.unit(hit);

@@ -3,9 +3,13 @@
  * Adapters: procedural.adapter.ts (offline, default); a Suno adapter plugs in here later.
  */
 import type { Mood } from '../../contract/brief.js';
+import type { Usage } from '../provider.js';
+import type { Attribution } from '../visuals/visual.port.js';
 
 export interface MusicRequest {
   mood: Mood;
+  /** What the video is about (title and first lines), for composers that take a text prompt. */
+  brief?: string;
   /** Exact length of the bed; the file holds exactly round(durationSec * sampleRate) frames. */
   durationSec: number;
   seed: number;
@@ -18,8 +22,11 @@ export interface MusicResult {
   tempoBpm: number;
   /** e.g. "C major", "A minor". */
   key: string;
-  /** Chord symbols of the progression, e.g. ["C", "G", "Am", "F"]. */
+  /** Chord symbols of the progression, e.g. ["C", "G", "Am", "F"]; empty when the vendor does not say. */
   progression: string[];
+  /** What the vendor billed; absent for the offline composer. */
+  usage?: Usage;
+  attribution?: Attribution;
 }
 
 /**

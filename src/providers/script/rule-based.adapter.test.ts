@@ -6,7 +6,7 @@ import { moodFromText, sceneEffects } from './keywords.js';
 import { RuleBasedWriter } from './rule-based.adapter.js';
 
 const writer = new RuleBasedWriter();
-const plan = (brief: unknown): Promise<Storyboard> => writer.plan(resolveBrief(parseBrief(brief)));
+const plan = (brief: unknown): Promise<Storyboard> => writer.plan(resolveBrief(parseBrief(brief))).then((r) => r.storyboard);
 const spoken = (board: Storyboard): string => board.scenes.map((s) => s.narration).join(' ');
 const words = (text: string): string[] => text.split(/\s+/).filter(Boolean);
 

@@ -9,7 +9,7 @@ import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
 import { extractKeywords, isEnglish, moodFromText, sceneEffects } from './keywords.js';
 import { sceneGradient } from './palettes.js';
-import type { ScriptWriter } from './script.port.js';
+import type { PlanResult, ScriptWriter } from './script.port.js';
 import { bare, draftScenes, parsePrompt, titleCase, type DraftScene } from './templates.js';
 import { cleanText, segmentScript } from './text.js';
 
@@ -27,7 +27,12 @@ interface Draft extends DraftScene {
 export class RuleBasedWriter implements ScriptWriter {
   readonly id = 'rule-based@1';
 
-  async plan(brief: ResolvedBrief): Promise<Storyboard> {
+  async plan(brief: ResolvedBrief): Promise<PlanResult> {
+    return { storyboard: this.write(brief), usage: {} };
+  }
+
+  /** The storyboard, synchronously (the estimate sizes a plan with it without a vendor call). */
+  write(brief: ResolvedBrief): Storyboard {
     const notes: string[] = [];
     const random = createRandom(deriveSeed(brief.seed, 'plan'));
     let drafts: Draft[];
@@ -88,6 +93,8 @@ export class RuleBasedWriter implements ScriptWriter {
       visual: d.visual ?? { type: 'gradient', colors: sceneGradient(mood, createRandom(deriveSeed(brief.seed, 'palette', i)), brief.brand?.colors) },
       ...(d.durationSec !== undefined ? { durationSec: d.durationSec } : {}),
       keywords: extractKeywords(`${d.title ?? ''} ${d.narration}`),
+      // A picture provider may replace a planned look, never the user's own.
+      ...(d.visual ? {} : { prompt: visualPrompt(d) }),
       sfx: d.sfx ?? (autoSfx ? sceneEffects(d.narration, i) : []),
     }));
 
@@ -95,9 +102,26 @@ export class RuleBasedWriter implements ScriptWriter {
       title: title ?? titleCase(extractKeywords(allText, 3).join(' ') || 'Untitled'),
       language: brief.language,
       mood,
+      style: STYLE_BY_MOOD[mood],
       sfxCues: explicitCues,
       scenes,
       notes,
     };
   }
+}
+
+/** One shared look per mood, so generated pictures of one video belong together. */
+const STYLE_BY_MOOD: Record<Mood, string> = {
+  uplifting: 'bright natural daylight, warm colours, clean modern composition, shallow depth of field',
+  calm: 'soft diffused light, muted pastel palette, slow gentle framing, minimal composition',
+  dramatic: 'high contrast cinematic lighting, deep shadows, rich saturated colours, wide anamorphic framing',
+  corporate: 'clean professional look, neutral palette with blue accents, bright even lighting, modern offices and products',
+  playful: 'vivid saturated colours, bold shapes, bright cheerful lighting, fun dynamic framing',
+  tense: 'low-key lighting, cold desaturated palette, tight framing, handheld feel',
+};
+
+/** What the scene should show: its title and narration, trimmed to a generation prompt. */
+function visualPrompt(d: Draft): string {
+  const text = [d.title, d.narration].filter(Boolean).join('. ').replace(/\s+/g, ' ').trim();
+  return (text.length > 400 ? `${text.slice(0, 400)}…` : text) || 'an abstract background';
 }

@@ -3,6 +3,8 @@
  * timeline. Adapters: procedural.adapter.ts (offline, default); Freesound plugs in here later.
  */
 import type { SfxKind } from '../../contract/brief.js';
+import type { Usage } from '../provider.js';
+import type { Attribution } from '../visuals/visual.port.js';
 
 export interface PlacedEffect {
   kind: SfxKind;
@@ -24,6 +26,10 @@ export interface SfxStemResult {
   path: string;
   durationSec: number;
   effectsPlaced: number;
+  /** What the vendor billed; absent for the offline library. */
+  usage?: Usage;
+  /** Credits for the sounds used (Freesound's licences). */
+  attributions?: Attribution[];
 }
 
 /**

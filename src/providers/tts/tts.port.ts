@@ -4,6 +4,8 @@
  * ElevenLabs plug in here later.
  */
 
+import type { Usage } from '../provider.js';
+
 export interface Voice {
   /** Provider-specific id, e.g. "gmw/en-US". */
   id: string;
@@ -38,6 +40,8 @@ export interface SpeechResult {
   words: WordTiming[];
   /** Billing unit of TTS vendors. */
   characters: number;
+  /** What the vendor billed, when it is not just `characters`. */
+  usage?: Usage;
 }
 
 /**

@@ -1,0 +1,14 @@
+/**
+ * Every provider AIPROD ships, per stage, in default chain order (the order used when
+ * AIPROD_<STAGE>_PROVIDERS is not set: those whose key is set, then the offline one).
+ * Registering a provider is one line here, next to its adapter file.
+ */
+import type { Catalog } from './registry.js';
+
+export const CATALOG: Catalog = {
+  plan: [],
+  narrate: [],
+  score: [],
+  foley: [],
+  visualize: [],
+};
