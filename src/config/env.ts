@@ -10,6 +10,9 @@ const optionalPath = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** An http(s) URL, or unset. */
+const baseUrl = optionalPath.pipe(z.string().regex(/^https?:\/\/[^\s]+$/, 'use an http:// or https:// URL').optional());
+
 /** A comma-separated list, blanks dropped. */
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -189,6 +192,59 @@ export const envSchema = z.object({
   MEDIA_FETCH_ALLOW_CIDRS: z.string().default('').transform(list),
   /** An API key to create on first start instead of a random one (for scripted set-ups); printed never. */
   ADMIN_API_KEY: optionalPath,
+
+  // Cloud providers (docs/providers.md). A key turns its provider on; a tenant's own stored key takes
+  // its place for that tenant's renders. A base URL points a provider at a compatible or self-hosted endpoint.
+  /** OpenAI (planner, TTS, images) — or any OpenAI-compatible server with OPENAI_BASE_URL (Ollama, vLLM, OpenRouter). */
+  OPENAI_API_KEY: optionalPath,
+  OPENAI_BASE_URL: baseUrl,
+  /** The chat model every tier of the OpenAI-compatible planner uses (default: gpt-4o-mini, premium gpt-4o). */
+  AIPROD_LLM_MODEL: optionalPath,
+  /** Google Gemini (planner) and Veo (video). */
+  GEMINI_API_KEY: optionalPath,
+  GEMINI_BASE_URL: baseUrl,
+  /** ElevenLabs (voices, music, sound effects). */
+  ELEVENLABS_API_KEY: optionalPath,
+  ELEVENLABS_BASE_URL: baseUrl,
+  /** Google Cloud Text-to-Speech (an API key of a project with the API enabled). */
+  GOOGLE_TTS_API_KEY: optionalPath,
+  GOOGLE_TTS_BASE_URL: baseUrl,
+  /** Suno through a Suno API gateway (sunoapi.org's task API). */
+  SUNO_API_KEY: optionalPath,
+  SUNO_BASE_URL: baseUrl,
+  /** Freesound APIv2 (sound effects under Creative Commons licences). */
+  FREESOUND_API_KEY: optionalPath,
+  FREESOUND_BASE_URL: baseUrl,
+  /** Runway (generated images and clips). */
+  RUNWAYML_API_SECRET: optionalPath,
+  RUNWAY_BASE_URL: baseUrl,
+  /** Pexels (stock video and photos). */
+  PEXELS_API_KEY: optionalPath,
+  PEXELS_BASE_URL: baseUrl,
+  /** Replicate (any image or video model). */
+  REPLICATE_API_TOKEN: optionalPath,
+  REPLICATE_BASE_URL: baseUrl,
+  /** Replicate image model (owner/name or owner/name:version) replacing the tier's. */
+  REPLICATE_IMAGE_MODEL: optionalPath,
+  /** Replicate video model used for premium renders (owner/name); unset: Replicate makes stills only. */
+  REPLICATE_VIDEO_MODEL: optionalPath,
+  /** Each stage's chain, a comma list of provider names from `aiprod providers` (default: every provider with a key, then offline). */
+  AIPROD_PLAN_PROVIDERS: optionalPath,
+  AIPROD_TTS_PROVIDERS: optionalPath,
+  AIPROD_MUSIC_PROVIDERS: optionalPath,
+  AIPROD_SFX_PROVIDERS: optionalPath,
+  AIPROD_VISUAL_PROVIDERS: optionalPath,
+  /** Price overrides, JSON: {"provider:model": {"unit": usdPerUnit}} (units: inputTokens, outputTokens, characters, secondsOfAudio, secondsOfVideo, images, generations, requests). */
+  AIPROD_PRICES: optionalPath,
+  /** Attempts per vendor call, the first included (retries follow 429, 5xx and timeouts, honouring Retry-After). */
+  PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Consecutive failures after which a provider is skipped, and for how long. */
+  PROVIDER_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  PROVIDER_BREAKER_OPEN_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Longest Retry-After waited for; a longer one moves to the next provider at once. */
+  PROVIDER_MAX_RETRY_AFTER_SEC: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Scenes whose pictures are generated at once. */
+  VISUAL_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
 });
 
 export type Env = z.infer<typeof envSchema>;

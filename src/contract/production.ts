@@ -120,6 +120,26 @@ export const stageSchema = z.object({
   totalUnits: z.number().int().nullable(),
 });
 
+/** A provider that failed or was skipped, and the next in its chain that was used. */
+export const fallbackSchema = z.object({
+  stage: z.string(),
+  from: z.string().describe('Provider id that failed, e.g. "elevenlabs:eleven_multilingual_v2".'),
+  to: z.string().optional().describe('Provider id used instead.'),
+  code: z.string().describe('Why: provider_unavailable, provider_rate_limited, provider_timeout, provider_auth, provider_refused …'),
+  reason: z.string(),
+});
+
+/** The cost summary of a production (the whole report is cost.json among the outputs). */
+export const costViewSchema = z.object({
+  totalUsd: z.number().describe('What the render cost, in USD, at the configured prices.'),
+  estimatedUsd: z.number().nullable().describe('The estimate made once the plan was known.'),
+  varianceUsd: z.number().describe('totalUsd − estimatedUsd.'),
+  quality: z.string().optional().describe('The provider tier the render used.'),
+  stages: z.array(z.record(z.string(), z.unknown())).describe('One record per stage and provider: units, usage, usd, CPU and wall time.'),
+  byStage: z.array(z.object({ stage: z.string(), providers: z.array(z.string()), estimatedUsd: z.number(), actualUsd: z.number(), varianceUsd: z.number() })),
+  attributions: z.array(z.object({ source: z.string(), author: z.string().optional(), url: z.string().optional(), licence: z.string() })).describe('Credits owed for stock media and sounds used.'),
+});
+
 export const productionSchema = z
   .object({
     id: z.string(),
@@ -139,7 +159,8 @@ export const productionSchema = z
       .object({ passed: z.boolean(), failed: z.array(z.string()), measurements: z.record(z.string(), z.unknown()) })
       .nullable()
       .describe('Summary of qa.json: pass/fail, the failed checks, the measured values.'),
-    cost: z.object({ totalUsd: z.number(), stages: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+    cost: costViewSchema.nullable(),
+    fallbacks: z.array(fallbackSchema).describe('Providers that failed during the render and what replaced them, oldest first.'),
     durationSec: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -171,7 +192,16 @@ export const productionSchema = z
           { name: 'captions.srt', kind: 'captions', mime: 'application/x-subrip', bytes: 1_204, durationSec: null, url: '/v1/productions/0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10/outputs/captions.srt' },
         ],
         qa: { passed: true, failed: [], measurements: { integratedLufs: -14.1, truePeakDb: -1.4, durationSec: 30.2 } },
-        cost: { totalUsd: 0, stages: [{ stage: 'narrate', provider: 'espeak-ng@1', units: { characters: 412 }, usd: 0 }] },
+        cost: {
+          totalUsd: 0.0412,
+          estimatedUsd: 0.0412,
+          varianceUsd: 0,
+          quality: 'standard',
+          stages: [{ stage: 'narrate', provider: 'elevenlabs:eleven_multilingual_v2', units: { characters: 412 }, usage: { characters: 412 }, usd: 0.0412 }],
+          byStage: [{ stage: 'narrate', providers: ['elevenlabs:eleven_multilingual_v2'], estimatedUsd: 0.0412, actualUsd: 0.0412, varianceUsd: 0 }],
+          attributions: [],
+        },
+        fallbacks: [],
         durationSec: 30.2,
         createdAt: '2026-11-25T10:00:00.950Z',
         updatedAt: '2026-11-25T10:00:14.020Z',
@@ -235,6 +265,7 @@ export const productionEventSchema = z.object({
   stage: z.string().nullable(),
   progress: z.number(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  fallbacks: z.array(fallbackSchema).describe('Provider fallbacks so far in this render.'),
   at: z.string(),
 });
 export type ProductionEvent = z.infer<typeof productionEventSchema>;
@@ -248,6 +279,7 @@ export const estimateSchema = z
     width: z.number().int(),
     height: z.number().int(),
     outputs: z.array(z.string()),
+    quality: z.string().describe('The provider tier priced: economy, standard or premium.'),
     renderSec: z.number().describe('Estimated render wall time on one worker slot of a 2-core machine.'),
     cost: z.object({
       currency: z.literal('USD'),
@@ -268,6 +300,7 @@ export const estimateSchema = z
         width: 1280,
         height: 720,
         outputs: ['mp4'],
+        quality: 'standard',
         renderSec: 7,
         cost: {
           currency: 'USD',

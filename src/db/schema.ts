@@ -92,6 +92,8 @@ export const productions = pgTable(
     /** Per-stage wall seconds of the last attempt. */
     timings: jsonb('timings').$type<Record<string, number>>().notNull().default({}),
     durationSec: real('duration_sec'),
+    /** Providers that failed during the render and what replaced them ({ stage, from, to, code, reason }), newest last. */
+    fallbacks: jsonb('fallbacks').$type<{ stage: string; from: string; to?: string; code: string; reason: string }[]>().notNull().default([]),
     /** The worker rendering it now, and when it last said so: a stale heartbeat means a dead worker. */
     workerId: text('worker_id'),
     heartbeatAt: at('heartbeat_at'),

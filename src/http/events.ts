@@ -90,7 +90,7 @@ export async function followProduction(hub: EventHub, productions: ProductionsSe
     const key = `${p.status}|${p.stage}|${p.progress}`;
     if (key === last) return;
     last = key;
-    send({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, at: new Date().toISOString() });
+    send({ id: p.id, status: p.status, stage: p.stage, progress: p.progress, error: p.error, fallbacks: p.fallbacks, at: new Date().toISOString() });
   };
   const finish = (reason: EndReason): void => {
     if (stopped) return;

@@ -17,7 +17,7 @@ import { publicMessage } from '../lib/public-paths.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
-import { overallProgress, renderBrief } from '../pipeline/run.js';
+import { overallProgress, renderBrief, type RenderOptions } from '../pipeline/run.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { JobQueue, QueueJob } from '../queue/queue.js';
@@ -61,6 +61,8 @@ export interface RenderWorkerDeps {
   /** Status-change events (webhooks, through main/), inserted in the transaction of each final status change. */
   webhooks?: ProductionEvents;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Whose render it is: the tenant's own provider keys and what is left of its budget (the service wires these). */
+  renderSelection?: (tenantId: string, productionId: string) => Promise<RenderOptions['selection']>;
 }
 
 class LeaseLost extends Error {}
@@ -174,8 +176,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const originals = new Map([...local.originals, ...(reviewed?.originals ?? [])]);
     const stored = (storyboard: typeof result.state.storyboard): typeof storyboard => (storyboard ? restoreMediaUrls(storyboard, originals) : storyboard);
     const planOnly = row.review && !row.approved;
+    const selection = await deps.renderSelection?.(row.tenantId, id);
+    const fallbacks: NonNullable<repo.NewProduction['fallbacks']> = [];
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,
+      selection,
       storyboard: reviewed?.doc,
       signal: controller.signal,
       stopAfter: planOnly ? 'plan' : undefined,
@@ -206,6 +211,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
             write({ progress: overallProgress(fractions) * 100 }, true);
             break;
           case 'note':
+            break;
+          case 'fallback':
+            // The production's events carry each fallback as it happens; cost.json has them all at the end.
+            fallbacks.push({ stage: event.fallback.stage, from: event.fallback.from, to: event.fallback.to, code: event.fallback.code, reason: publicMessage(event.fallback.reason, [deps.assetsDir]) });
+            write({ fallbacks: [...fallbacks] }, true);
             break;
         }
       },

@@ -10,8 +10,15 @@ import { runProcess } from '../media/ffmpeg.js';
 import { probe } from '../media/probe.js';
 import { StageCache } from '../pipeline/cache.js';
 import type { MediaFetchConfig } from '../pipeline/media-urls.js';
-import type { MediaTools, PipelineDeps, Providers } from '../pipeline/context.js';
+import type { MediaTools, PipelineDeps, ProviderSource, Providers } from '../pipeline/context.js';
+import { providerDownload } from '../pipeline/provider-download.js';
+import { CATALOG } from '../providers/catalog.js';
 import { ProceduralComposer } from '../providers/music/procedural.adapter.js';
+import { CHAIN_ENV, OFFLINE, ProviderRegistry, type Catalog, type RenderProviders } from '../providers/registry.js';
+import { ProviderChain } from '../providers/chain.js';
+import { PROVIDER_STAGES } from '../providers/provider.js';
+import { sharedGuard } from '../providers/resilience.js';
+import { ProceduralVisuals } from '../providers/visuals/procedural.adapter.js';
 import { RuleBasedWriter } from '../providers/script/rule-based.adapter.js';
 import { ProceduralSfxLibrary } from '../providers/sfx/procedural.adapter.js';
 import { SynthPool } from '../providers/synth/synth-pool.js';
@@ -33,6 +40,23 @@ export async function createMediaTools(env: Env): Promise<MediaTools> {
     // of the same work took 18 % longer than the same encodes one after the other.
     parallelism: 1,
     encode: { preset: env.AIPROD_X264_PRESET, crf: 20, threads: env.FFMPEG_THREADS },
+  };
+}
+
+/** FFmpeg tools found on first use: an API process builds providers for estimates and never runs FFmpeg. */
+export function lazyMediaTools(env: Env): MediaTools {
+  let tools: Promise<MediaTools> | undefined;
+  const get = (): Promise<MediaTools> => (tools ??= createMediaTools(env));
+  const unready = (): never => {
+    throw new Error('lazyMediaTools: bins, caps and encode are known only after a first ffmpeg or probe call');
+  };
+  return {
+    get bins() { return unready(); },
+    get caps() { return unready(); },
+    get encode() { return unready(); },
+    parallelism: 1,
+    ffmpeg: async (args, options) => (await get()).ffmpeg(args, options),
+    probe: async (path, signal) => (await get()).probe(path, signal),
   };
 }
 
@@ -60,14 +84,63 @@ export function createProviders(env?: Pick<Env, 'SYNTH_THREADS'>): Providers {
     tts: new EspeakSynthesizer({ pool }),
     music: new ProceduralComposer({ pool }),
     sfx: new ProceduralSfxLibrary({ pool }),
+    visuals: new ProceduralVisuals(),
+  };
+}
+
+/**
+ * The provider registry: the catalog, the operator's keys and chains from the environment, and the
+ * offline providers that end every chain. A chain naming an unknown provider stops the start.
+ */
+export function createProviderRegistry(env: Env, media: MediaTools, offline: Providers = createProviders(env), catalog: Catalog = CATALOG): ProviderRegistry {
+  for (const stage of PROVIDER_STAGES) {
+    const listed = env[CHAIN_ENV[stage] as keyof Env] as string | undefined;
+    const known = [...catalog[stage].map((d) => d.name), OFFLINE];
+    for (const name of listed?.split(',').map((n) => n.trim()).filter(Boolean) ?? []) {
+      if (!known.includes(name)) throw new Error(`invalid configuration: ${CHAIN_ENV[stage]}: "${name}" is not a ${stage} provider; use ${known.join(', ')}`);
+    }
+  }
+  return new ProviderRegistry({
+    catalog,
+    offline: { plan: offline.script, narrate: offline.tts, score: offline.music, foley: offline.sfx, visualize: offline.visuals },
+    env: env as unknown as Record<string, string | undefined>,
+    media,
+    download: providerDownload(mediaFetchConfig(env)),
+    guard: sharedGuard,
+    resilience: {
+      maxAttempts: env.PROVIDER_MAX_ATTEMPTS,
+      breakerThreshold: env.PROVIDER_BREAKER_THRESHOLD,
+      halfOpenAfterMs: env.PROVIDER_BREAKER_OPEN_SEC * 1000,
+      maxRetryAfterMs: env.PROVIDER_MAX_RETRY_AFTER_SEC * 1000,
+    },
+  });
+}
+
+/** Always the same providers, whatever the render: the offline ones, or a test's own. */
+export function fixedProviders(providers: Providers): ProviderSource {
+  const chain = <P extends { readonly id: string }>(stage: (typeof PROVIDER_STAGES)[number], provider: P): ProviderChain<P> =>
+    new ProviderChain(stage, [{ name: OFFLINE, provider, offline: true }], sharedGuard);
+  return {
+    forRender: (selection): RenderProviders => ({
+      quality: selection?.quality ?? 'standard',
+      prices: {},
+      notes: [],
+      plan: chain('plan', providers.script),
+      narrate: chain('narrate', providers.tts),
+      score: chain('score', providers.music),
+      foley: chain('foley', providers.sfx),
+      visualize: chain('visualize', providers.visuals),
+    }),
   };
 }
 
 export async function createPipelineDeps(env: Env, options: ContainerOptions = {}): Promise<PipelineDeps> {
+  const media = await createMediaTools(env);
   return {
-    media: await createMediaTools(env),
-    providers: createProviders(env),
+    media,
+    providers: createProviderRegistry(env, media),
     cache: new StageCache(options.cacheDir ?? env.AIPROD_CACHE_DIR),
+    pictureConcurrency: env.VISUAL_CONCURRENCY,
   };
 }
 

@@ -61,6 +61,9 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
         case 'note':
           print(`  note: ${event.message}`);
           break;
+        case 'fallback':
+          // Its note (printed above) says what failed and what was used instead.
+          break;
       }
     },
     finish() {

@@ -36,7 +36,7 @@ import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
 import { createWebhookMetrics } from '../webhooks/metrics.js';
-import { createPipelineDeps, createProviders, mediaFetchConfig } from './container.js';
+import { createPipelineDeps, createProviderRegistry, createProviders, lazyMediaTools, mediaFetchConfig } from './container.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -99,19 +99,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       allowHosts: env.WEBHOOK_ALLOW_HOSTS, allowCidrs: env.WEBHOOK_ALLOW_CIDRS,
     },
   });
-  const providers = createProviders();
+  const offline = createProviders();
   // Load the voice list now: every create validates its language against it.
-  await providers.tts.voices();
+  await offline.tts.voices();
+  const providers = createProviderRegistry(env, lazyMediaTools(env), offline);
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
   const disk = new DiskSpaceGuard([{ name: 'AIPROD_DATA_DIR', path: dataDir }, { name: 'AIPROD_CACHE_DIR', path: resolve(env.AIPROD_CACHE_DIR) }], env.DISK_MIN_FREE_BYTES);
   const productions = new ProductionsService({
     database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk,
+    providerKeys: (tenantId) => access.providerKeys(tenantId),
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
     mediaFetch,
     events: webhooks.emitter,
   });
+  const quotas = new QuotaService(database.db, productions);
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
 
@@ -147,6 +150,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           webhooks: webhooks.emitter,
           mediaFetch,
           log,
+          renderSelection: async (tenantId, productionId) => ({
+            tenantKeys: await access.providerKeys(tenantId),
+            budgetUsd: await quotas.remainingBudget(tenantId, productionId),
+          }),
         }, active);
       } finally {
         metrics.workersBusy.dec();
@@ -214,7 +221,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, quotas: new QuotaService(database.db, productions), events, tts: providers.tts, metrics, readiness, access, webhooks: webhooks.service,
+      database, queue, storage, productions, quotas, events, tts: offline.tts, metrics, readiness, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),

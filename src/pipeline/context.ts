@@ -8,10 +8,14 @@ import type { MediaBinaries } from '../media/binaries.js';
 import type { MediaCapabilities } from '../media/capabilities.js';
 import type { RunOptions, RunResult } from '../media/ffmpeg.js';
 import type { ProbeResult } from '../media/probe.js';
+import type { Fallback } from '../providers/chain.js';
 import type { MusicComposer, MusicResult } from '../providers/music/music.port.js';
+import type { Usage } from '../providers/provider.js';
+import type { RenderProviders, RenderSelection } from '../providers/registry.js';
 import type { PlacedEffect, SoundEffectsLibrary } from '../providers/sfx/sfx.port.js';
 import type { ScriptWriter } from '../providers/script/script.port.js';
 import type { SpeechSynthesizer, Voice, WordTiming } from '../providers/tts/tts.port.js';
+import type { Attribution, VisualProvider } from '../providers/visuals/visual.port.js';
 import type { StageCache } from './cache.js';
 import type { CaptionCue } from './captions.js';
 import type { QaReport } from './qa/checks.js';
@@ -19,11 +23,18 @@ import type { Timeline } from './timeline.js';
 
 export type StageName = 'plan' | 'narrate' | 'score' | 'foley' | 'visualize' | 'mix' | 'compose' | 'qa';
 
+/** The offline providers: the zero-key default of each stage and the last fallback of every chain. */
 export interface Providers {
   script: ScriptWriter;
   tts: SpeechSynthesizer;
   music: MusicComposer;
   sfx: SoundEffectsLibrary;
+  visuals: VisualProvider;
+}
+
+/** Where a render gets its provider chains: the registry (per tenant and brief), or a fixed set in tests. */
+export interface ProviderSource {
+  forRender(selection?: RenderSelection): RenderProviders;
 }
 
 /** FFmpeg behind one object: stages build argument arrays and hand them here. */
@@ -38,16 +49,19 @@ export interface MediaTools {
 }
 
 export interface PipelineDeps {
-  providers: Providers;
+  providers: ProviderSource;
   media: MediaTools;
   cache: StageCache;
+  /** Scenes whose provider pictures are requested at once (VISUAL_CONCURRENCY; default 4). */
+  pictureConcurrency?: number;
 }
 
 export type PipelineEvent =
   | { type: 'stage-start'; stage: StageName }
   | { type: 'stage-progress'; stage: StageName; fraction: number; detail?: string }
   | { type: 'stage-end'; stage: StageName; wallSec: number; cachedUnits: number; totalUnits: number }
-  | { type: 'note'; message: string };
+  | { type: 'note'; message: string }
+  | { type: 'fallback'; fallback: Fallback };
 
 export interface NarratedScene {
   text: string;
@@ -70,6 +84,10 @@ export interface ProductionState {
   music?: (MusicResult & { key: string }) | null;
   sfx?: { path: string; key: string; effects: PlacedEffect[] } | null;
   video?: { segments: string[]; keys: string[] };
+  /** Provider pictures placed under the scenes (by scene id), with their credits. */
+  pictures?: Record<string, { provider: string; kind: 'image' | 'video'; attribution?: Attribution }>;
+  /** Credits for stock media and sounds used (Pexels, Freesound …), for cost.json and the storyboard. */
+  attributions?: Attribution[];
   mix?: { path: string; aacPath: string; key: string; loudness: {
       inputLufs: number;
       inputTruePeakDb: number;
@@ -89,13 +107,20 @@ export interface ProductionState {
 
 export interface StageContext {
   deps: PipelineDeps;
+  /** This render's provider chains (per tenant, tier and brief). */
+  providers: RenderProviders;
   signal?: AbortSignal;
   progress(fraction: number, detail?: string): void;
   /** Counts cache hits for the stage-end event. */
   unit(hit: boolean): void;
   note(message: string): void;
-  /** A billing record for this stage; the runner adds CPU and wall time. */
-  record(provider: string, units: Record<string, number>, unitPriceUsd?: number): void;
+  /**
+   * A billing record for this stage; the runner adds CPU and wall time. `usage` is what a vendor
+   * billed (priced from the render's price table); `units` is what the stage did.
+   */
+  record(provider: string, units: Record<string, number>, usage?: Usage): void;
+  /** A provider of this stage failed or was skipped and the next one in its chain was used. */
+  fallback(fallback: Fallback): void;
 }
 
 export interface Stage {

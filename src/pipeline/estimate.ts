@@ -1,21 +1,25 @@
 /**
- * Estimates a brief without rendering it: plans the storyboard (the plan stage's own writer, which
- * is cheap and offline by default), sizes the narration from its length, builds the timeline the
- * narrate stage would, and prices the same units the stages record in the cost report.
+ * Estimates a brief without rendering it and without calling a vendor: the offline writer sizes the
+ * plan, narration is sized from its length, the timeline is built as the narrate stage would, and
+ * each provider stage is priced in its vendor's units with the render's preferred providers.
  *
  * The figures are estimates: narration length is taken at ESTIMATED_CHARS_PER_SEC (espeak-ng at
  * rate 1 spoke the four examples/ briefs at 16.0–18.1 characters per second), and render time from the measured
  * throughput in docs/benchmarks.md on a 2-core machine.
  *
  * @example
- *   const e = await estimateBrief(resolveBrief(parseBrief({ prompt: 'a 30 s ad' })), providers);
+ *   const e = await estimateBrief(resolveBrief(parseBrief({ prompt: 'a 30 s ad' })), registry.forRender());
  *   e.durationSec; // ≈ 30
  */
+import { AppError } from '../contract/errors.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
 import type { Storyboard } from '../contract/storyboard.js';
-import type { Providers } from './context.js';
+import { costOf, pricesFor } from '../providers/pricing.js';
+import type { ProviderStage, Usage } from '../providers/provider.js';
+import type { RenderProviders } from '../providers/registry.js';
+import type { EstimateLine } from './cost.js';
 import { placeEffects } from './stages/foley.stage.js';
-import { buildTimeline } from './timeline.js';
+import { buildTimeline, type Timeline } from './timeline.js';
 
 /** Characters of narration per second at speechRate 1 (measured with espeak-ng on examples/). */
 export const ESTIMATED_CHARS_PER_SEC = 17;
@@ -30,7 +34,9 @@ const RENDER_OVERHEAD_SEC = 3;
 export interface EstimateItem {
   stage: string;
   provider: string;
+  /** What the provider would bill (tokens, characters, seconds, images …), or what an offline stage would do. */
   units: Record<string, number>;
+  /** USD per unit of the first unit listed. */
   unitPriceUsd: number;
   usd: number;
 }
@@ -42,6 +48,8 @@ export interface Estimate {
   width: number;
   height: number;
   outputs: string[];
+  /** The quality tier the estimate priced. */
+  quality: string;
   /** Wall time of a render on one worker slot of a 2-core machine, from measured throughput. */
   renderSec: number;
   cost: { currency: 'USD'; totalUsd: number; items: EstimateItem[] };
@@ -51,35 +59,114 @@ export interface Estimate {
 /** The price-list entry for the operator's own charge per minute of video. */
 export const RENDER_PRICE_ID = 'aiprod-render';
 
-/** USD per billing unit (the first key of `units`) by provider id; providers not listed cost nothing (the offline ones). */
+/** The operator's own charges (PRICE_PER_VIDEO_MINUTE_USD under RENDER_PRICE_ID). */
 export type PriceList = Readonly<Record<string, number>>;
 
-export async function estimateBrief(brief: ResolvedBrief, providers: Providers, prices: PriceList = {}, signal?: AbortSignal): Promise<Estimate> {
-  const { storyboard } = await providers.script.plan(brief, signal);
+/** Characters of the planner's instructions and schema (what every plan request sends besides the brief). */
+const PLAN_PROMPT_CHARS = 3000;
+/** Characters of JSON the planner writes per scene besides the narration (title, prompt, keywords, cues). */
+const PLAN_SCENE_CHARS = 450;
+/** Tokens per character of English text, as OpenAI and Google tokenizers average. */
+const TOKENS_PER_CHAR = 0.25;
+/** Length of an effect a generator is asked for. */
+const EFFECT_SEC = 2;
+
+/**
+ * What each provider stage of a render would bill, from the storyboard and timeline, priced with
+ * the chain's preferred provider. Units follow the provider's price entry (a provider bills only
+ * the units its entry lists); offline providers bill nothing.
+ */
+export function estimateProviderCosts(
+  storyboard: Storyboard,
+  timeline: Timeline,
+  brief: ResolvedBrief,
+  providers: RenderProviders,
+  options: { planned?: boolean } = {},
+): EstimateLine[] {
+  const lines: EstimateLine[] = [];
+  const narrationChars = storyboard.scenes.reduce((sum, scene) => sum + scene.narration.trim().length, 0);
+  const add = (stage: ProviderStage, candidate: Usage): void => {
+    const member = providers[stage].current;
+    const listed = member.offline ? undefined : pricesFor(providers.prices, member.provider.id);
+    const usage: Usage = {};
+    for (const [unit, amount] of Object.entries(candidate) as [keyof Usage, number][]) {
+      if (listed && unit in listed && amount > 0) usage[unit] = Math.round(amount * 1000) / 1000;
+    }
+    lines.push({ stage, provider: member.provider.id, usage, usd: costOf(providers.prices, member.provider.id, usage) });
+  };
+  if (!options.planned) {
+    const briefChars = JSON.stringify(brief.source).length;
+    add('plan', {
+      inputTokens: Math.ceil((PLAN_PROMPT_CHARS + briefChars) * TOKENS_PER_CHAR),
+      outputTokens: Math.ceil((narrationChars + storyboard.scenes.length * PLAN_SCENE_CHARS) * TOKENS_PER_CHAR),
+      requests: 1,
+    });
+  }
+  if (narrationChars > 0) add('narrate', { characters: narrationChars, requests: storyboard.scenes.length });
+  if (brief.music !== false) add('score', { secondsOfAudio: timeline.totalSec, generations: 1, requests: 1 });
+  const effects = brief.sfx === false ? [] : placeEffects(storyboard, timeline);
+  const kinds = new Set(effects.map((e) => e.kind)).size;
+  if (kinds > 0) add('foley', { secondsOfAudio: kinds * EFFECT_SEC, generations: kinds, requests: kinds });
+  const pictured = storyboard.scenes.filter((scene) => wantsPicture(scene));
+  if (pictured.length > 0) {
+    const clipSec = pictured.reduce((sum, scene) => sum + clipLength(timeline.scenes.find((s) => s.id === scene.id)?.durationSec ?? 5), 0);
+    const prefer = pictureKind(brief.quality);
+    add('visualize', {
+      images: pictured.length,
+      ...(prefer === 'video' ? { secondsOfVideo: clipSec } : {}),
+      requests: pictured.length,
+    });
+  }
+  return lines;
+}
+
+/** A scene a picture provider may fill: one the planner gave a prompt and the user gave no media. */
+export function wantsPicture(scene: Storyboard['scenes'][number]): boolean {
+  return Boolean(scene.prompt) && (scene.visual.type === 'gradient' || scene.visual.type === 'color');
+}
+
+/** What the tier asks picture providers for: clips at premium, stills below. */
+export function pictureKind(quality: ResolvedBrief['quality']): 'image' | 'video' {
+  return quality === 'premium' ? 'video' : 'image';
+}
+
+/** Seconds of generated video a scene is billed for: vendors sell 5 or 10 s clips (longer scenes loop). */
+export function clipLength(sceneSec: number): number {
+  return sceneSec <= 5 ? 5 : 10;
+}
+
+/**
+ * Estimates a brief without a vendor call: the offline writer sizes the plan (a cloud planner
+ * writes to the same targets), narration is sized from its length, and each provider stage is
+ * priced with the render's chains.
+ */
+export async function estimateBrief(brief: ResolvedBrief, providers: RenderProviders, prices: PriceList = {}, signal?: AbortSignal): Promise<Estimate> {
+  const offline = providers.plan.members[providers.plan.members.length - 1]?.provider;
+  if (!offline) throw new AppError('internal', 'the plan chain has no offline writer');
+  const { storyboard } = await offline.plan(brief, signal);
   const speech = new Map(
     storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * brief.speechRate)] as const),
   );
   const timeline = buildTimeline(storyboard, speech, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
-  const characters = storyboard.scenes.reduce((sum, scene) => sum + scene.narration.trim().length, 0);
-  const effects = brief.sfx === false ? 0 : placeEffects(storyboard, timeline).length;
   const total = timeline.totalSec;
 
-  const items: EstimateItem[] = [];
-  const add = (stage: string, provider: string, units: Record<string, number>): void => {
-    const unitPriceUsd = prices[provider] ?? 0;
-    const billed = Object.values(units)[0] ?? 0;
-    items.push({ stage, provider, units, unitPriceUsd, usd: round6(billed * unitPriceUsd) });
+  const items: EstimateItem[] = estimateProviderCosts(storyboard, timeline, brief, providers).map((line) => {
+    const first = Object.keys(line.usage)[0] as keyof Usage | undefined;
+    return { stage: line.stage, provider: line.provider, units: line.usage as Record<string, number>, unitPriceUsd: first ? (pricesFor(providers.prices, line.provider)?.[first] ?? 0) : 0, usd: line.usd };
+  });
+  const local = (stage: string, provider: string, units: Record<string, number>): void => {
+    items.push({ stage, provider, units, unitPriceUsd: 0, usd: 0 });
   };
-  add('plan', providers.script.id, { scenes: storyboard.scenes.length });
-  if (characters > 0) add('narrate', providers.tts.id, { characters });
-  add('visualize', 'ffmpeg-motion@1', { secondsRendered: total });
-  if (brief.music !== false) add('score', providers.music.id, { secondsOfMusic: total });
-  if (effects > 0) add('foley', providers.sfx.id, { effects });
-  add('mix', 'ffmpeg-mix@1', { secondsMixed: total });
-  add('compose', 'ffmpeg-compose@1', { outputs: brief.outputs.length });
-  add('qa', 'ffprobe-qa@1', { secondsAnalysed: total });
+  local('visualize', 'ffmpeg-motion@1', { secondsRendered: total });
+  local('mix', 'ffmpeg-mix@1', { secondsMixed: total });
+  local('compose', 'ffmpeg-compose@1', { outputs: brief.outputs.length });
+  local('qa', 'ffprobe-qa@1', { secondsAnalysed: total });
   // What the operator charges per minute of finished video (PRICE_PER_VIDEO_MINUTE_USD; 0 by default).
-  if (prices[RENDER_PRICE_ID]) add('render', RENDER_PRICE_ID, { videoMinutes: Math.round((total / 60) * 1000) / 1000 });
+  const perMinute = prices[RENDER_PRICE_ID];
+  if (perMinute) {
+    const videoMinutes = Math.round((total / 60) * 1000) / 1000;
+    items.push({ stage: 'render', provider: RENDER_PRICE_ID, units: { videoMinutes }, unitPriceUsd: perMinute, usd: round6(videoMinutes * perMinute) });
+  }
 
   const pixelShare = (brief.width * brief.height) / (1920 * 1080);
   const fpsShare = brief.fps / 30;
@@ -94,9 +181,10 @@ export async function estimateBrief(brief: ResolvedBrief, providers: Providers, 
     width: brief.width,
     height: brief.height,
     outputs: [...brief.outputs],
+    quality: providers.quality,
     renderSec: Math.round(renderSec),
     cost: { currency: 'USD', totalUsd: round6(items.reduce((s, i) => s + i.usd, 0)), items },
-    notes: [...storyboard.notes, ...timeline.notes],
+    notes: [...providers.notes, ...storyboard.notes, ...timeline.notes],
   };
 }
 

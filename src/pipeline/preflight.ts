@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
+import type { RenderProviders } from '../providers/registry.js';
 import type { Voice } from '../providers/tts/tts.port.js';
 import type { PipelineDeps } from './context.js';
 
@@ -36,9 +37,27 @@ async function checkMedia(items: { field: string; src: string; kind: 'image' | '
   }
 }
 
-/** Throws the first problem as a 4xx AppError listing all of them; returns the narration voice. */
-export async function preflight(brief: ResolvedBrief, baseDir: string, deps: PipelineDeps, signal?: AbortSignal): Promise<Voice> {
-  const voice = await deps.providers.tts.resolveVoice(brief.language, brief.voice);
+/**
+ * The brief's voice against the narrate chain: a cloud voice id (`elevenlabs:…`) needs its provider
+ * in the chain; the offline voice for the language must exist whatever the brief asks, since the
+ * offline synthesizer is the chain's last fallback. Returns the offline voice.
+ */
+export async function checkVoice(brief: Pick<ResolvedBrief, 'language' | 'voice'>, providers: RenderProviders): Promise<Voice> {
+  const members = providers.narrate.members;
+  const offline = members[members.length - 1];
+  if (!offline) throw new AppError('internal', 'the narrate chain is empty');
+  const prefix = brief.voice?.match(/^([a-z][a-z0-9-]*):/)?.[1];
+  if (prefix && !members.some((m) => m.name === prefix)) {
+    throw new AppError('unknown_voice', `voice: "${brief.voice}" is a ${prefix} voice, and ${prefix} is not available to this render`, {
+      details: [{ path: 'voice', message: `use a voice of an available provider (${members.map((m) => m.name).join(', ')}), or leave voice out for the language's default` }],
+    });
+  }
+  return offline.provider.resolveVoice(brief.language, prefix ? undefined : brief.voice);
+}
+
+/** Throws the first problem as a 4xx AppError listing all of them; returns the offline narration voice. */
+export async function preflight(brief: ResolvedBrief, baseDir: string, deps: PipelineDeps, providers: RenderProviders, signal?: AbortSignal): Promise<Voice> {
+  const voice = await checkVoice(brief, providers);
   const problems: ErrorDetail[] = [];
   const media: { field: string; src: string; kind: 'image' | 'video' }[] = [];
   if (brief.source.kind === 'scenes') {

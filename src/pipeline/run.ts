@@ -12,9 +12,13 @@ import { AppError } from '../contract/errors.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
 import type { Storyboard } from '../contract/storyboard.js';
 import { reapedChildrenCpuSec } from '../media/ffmpeg.js';
+import type { Usage } from '../providers/provider.js';
+import type { RenderProviders, RenderSelection } from '../providers/registry.js';
 import type { PipelineDeps, PipelineEvent, ProductionState, Stage, StageContext } from './context.js';
 import { CostLedger } from './cost.js';
+import { ESTIMATED_CHARS_PER_SEC, estimateProviderCosts } from './estimate.js';
 import { preflight } from './preflight.js';
+import { buildTimeline } from './timeline.js';
 import { allStages, PIPELINE } from './stages.js';
 
 export interface RenderOptions {
@@ -26,6 +30,8 @@ export interface RenderOptions {
   onEvent?: (event: PipelineEvent) => void;
   /** Stop after this stage (e.g. 'plan' for a production that waits for review). */
   stopAfter?: Stage['name'];
+  /** Whose render it is: the tenant's own provider keys and remaining budget (the brief gives tier and preferences). */
+  selection?: Pick<RenderSelection, 'tenantKeys' | 'budgetUsd'>;
 }
 
 export interface RenderResult {
@@ -57,10 +63,16 @@ export async function renderBrief(brief: ResolvedBrief, deps: PipelineDeps, opti
 
 async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions, signal: AbortSignal, lifetime: AbortController): Promise<RenderResult> {
   const emit = options.onEvent ?? (() => undefined);
-  const ledger = new CostLedger();
   const notes: string[] = [];
+  const note = (message: string): void => {
+    notes.push(message);
+    emit({ type: 'note', message });
+  };
+  const providers = await selectProviders(brief, deps, options);
+  for (const message of providers.notes) note(message);
+  const ledger = new CostLedger(providers.prices, providers.quality);
   const timings: Record<string, number> = {};
-  const voice = await preflight(brief, options.baseDir, deps, signal);
+  const voice = await preflight(brief, options.baseDir, deps, providers, signal);
   let state: ProductionState = { brief, baseDir: options.baseDir, voice, storyboard: options.storyboard };
 
   const runStage = async (stage: Stage, input: ProductionState): Promise<Partial<ProductionState>> => {
@@ -69,20 +81,23 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
     const cpuStart = cpuNow();
     let units = 0;
     let cached = 0;
-    const pending: { provider: string; units: Record<string, number>; price: number }[] = [];
+    const pending: { provider: string; units: Record<string, number>; usage?: Usage }[] = [];
     const ctx: StageContext = {
       deps,
+      providers,
       signal,
       progress: (fraction, detail) => emit({ type: 'stage-progress', stage: stage.name, fraction: Math.min(1, Math.max(0, fraction)), detail }),
       unit: (hit) => {
         units++;
         if (hit) cached++;
       },
-      note: (message) => {
-        notes.push(message);
-        emit({ type: 'note', message });
+      note,
+      record: (provider, recordUnits, usage) => pending.push({ provider, units: recordUnits, usage }),
+      fallback: (fallback) => {
+        ledger.addFallback(fallback);
+        emit({ type: 'fallback', fallback });
+        note(`${fallback.stage}: ${fallback.from} failed (${fallback.code}: ${fallback.reason})${fallback.to ? `; ${fallback.to} was used instead` : ''}`);
       },
-      record: (provider, recordUnits, price = 0) => pending.push({ provider, units: recordUnits, price }),
     };
     emit({ type: 'stage-start', stage: stage.name });
     const output = await stage.run(input, ctx);
@@ -90,7 +105,15 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
     timings[stage.name] = Math.round(wallSec * 1000) / 1000;
     const cpuSec = Math.round((cpuNow() - cpuStart) * 100) / 100;
     for (const p of pending) {
-      ledger.add({ stage: stage.name, provider: p.provider, units: p.units, unitPriceUsd: p.price, cpuSec, wallSec: timings[stage.name] ?? 0, cachedUnits: cached });
+      ledger.add({ stage: stage.name, provider: p.provider, units: p.units, usage: p.usage, cpuSec, wallSec: timings[stage.name] ?? 0, cachedUnits: cached });
+    }
+    if (output.attributions) ledger.addAttributions(output.attributions);
+    if (stage.name === 'plan' && output.storyboard) {
+      // The estimate, once the plan is known: what the rest of the render should cost on these chains.
+      const planned = output.storyboard;
+      const speech = new Map(planned.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * brief.speechRate)] as const));
+      const timeline = buildTimeline(planned, speech, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
+      ledger.setEstimate(estimateProviderCosts(planned, timeline, brief, providers, { planned: Boolean(options.storyboard) }));
     }
     emit({ type: 'stage-end', stage: stage.name, wallSec, cachedUnits: cached, totalUnits: units });
     return output;
@@ -132,6 +155,25 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
     if (options.stopAfter && ran.some((stage) => stage.name === options.stopAfter)) break;
   }
   return { state, cost: ledger.report(), notes, timings };
+}
+
+/**
+ * This render's chains: the brief's tier and preferences, the tenant's keys, and — when the tenant
+ * has a budget — the tier its remaining budget can pay for (sized with the offline plan, no vendor call).
+ */
+async function selectProviders(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions): Promise<RenderProviders> {
+  const selection: RenderSelection = { quality: brief.quality, prefer: brief.providers, ...options.selection };
+  if (selection.budgetUsd === undefined) return deps.providers.forRender(selection);
+  const sizing = deps.providers.forRender({ ...selection, budgetUsd: undefined });
+  const offline = sizing.plan.members[sizing.plan.members.length - 1]?.provider;
+  const storyboard = options.storyboard ?? (offline ? (await offline.plan(brief)).storyboard : undefined);
+  if (!storyboard) return sizing;
+  const speech = new Map(storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * brief.speechRate)] as const));
+  const timeline = buildTimeline(storyboard, speech, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
+  return deps.providers.forRender({
+    ...selection,
+    estimateUsd: (providers) => estimateProviderCosts(storyboard, timeline, brief, providers, { planned: Boolean(options.storyboard) }).reduce((sum, l) => sum + l.usd, 0),
+  });
 }
 
 /** Overall progress 0..1 from per-stage fractions, weighted by each stage's share. */

@@ -80,7 +80,8 @@ export class ProviderChain<P extends { readonly id: string }> {
           for (const f of pending) options.onFallback?.(f);
           throw failure;
         }
-        this.failed.add(member.provider.id);
+        // A refused prompt says nothing about the provider: it stays in the chain for the next request.
+        if (failure.code !== 'provider_refused') this.failed.add(member.provider.id);
         pending.push({ stage: this.stage, from: member.provider.id, code: failure.code, reason: failure.message, keySource: member.credentials?.source });
       }
     }

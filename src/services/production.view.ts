@@ -9,7 +9,12 @@ interface QaStored {
 }
 interface CostStored {
   totalUsd: number;
+  quality?: string;
   stages: Record<string, unknown>[];
+  estimate?: { totalUsd: number } | null;
+  varianceUsd?: number;
+  byStage?: Production['cost'] extends infer C ? (C extends { byStage: infer B } ? B : never) : never;
+  attributions?: { source: string; author?: string; url?: string; licence: string }[];
 }
 
 export function links(id: string): Production['links'] {
@@ -48,7 +53,18 @@ export function toProduction(row: ProductionRow, stages: StageRunRow[], outputs:
     })),
     outputs: outputs.map((o) => ({ name: o.name, kind: o.kind, mime: o.mime, bytes: o.bytes, durationSec: o.durationSec, url: o.url })),
     qa: qa ? { passed: qa.passed, failed: qa.checks.filter((c) => c.hard && !c.passed).map((c) => c.name), measurements: qa.measurements } : null,
-    cost: cost ? { totalUsd: cost.totalUsd, stages: cost.stages } : null,
+    cost: cost
+      ? {
+          totalUsd: cost.totalUsd,
+          estimatedUsd: cost.estimate?.totalUsd ?? null,
+          varianceUsd: cost.varianceUsd ?? 0,
+          ...(cost.quality ? { quality: cost.quality } : {}),
+          stages: cost.stages,
+          byStage: cost.byStage ?? [],
+          attributions: cost.attributions ?? [],
+        }
+      : null,
+    fallbacks: row.fallbacks ?? [],
     durationSec: row.durationSec,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

@@ -23,8 +23,12 @@ import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../queue/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
-import type { Providers } from '../pipeline/context.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
+import type { ProviderSource } from '../pipeline/context.js';
+import { checkVoice } from '../pipeline/preflight.js';
+import type { RenderProviders } from '../providers/registry.js';
+import type { TenantKeyName } from '../providers/provider.js';
+import type { ResolvedBrief } from '../contract/resolve.js';
 import { checkMediaUrls, isMediaUrl, type MediaFetchConfig } from '../pipeline/media-urls.js';
 import type { Storage } from '../storage/storage.port.js';
 import { compileAllowList, type AllowList } from '../net/url-policy.js';
@@ -38,14 +42,18 @@ const NO_ALLOW = compileAllowList();
 const NO_MEDIA_FETCH: MediaFetchConfig = { maxBytes: 0, timeoutMs: 0, allowHosts: [], allowCidrs: [] };
 
 
+type TenantKeys = Partial<Record<TenantKeyName, string>>;
+
 export interface ProductionsDeps {
   database: Database;
   /** Where status changes made here are announced, in their transaction (webhooks, through main/). */
   events?: ProductionEvents;
   queue: JobQueue;
   storage: Storage;
-  /** The providers a render would use: the script writer plans estimates, the TTS resolves voices. */
-  providers: Providers;
+  /** The provider chains a render would use (estimates price them; the narrate chain checks voices). */
+  providers: ProviderSource & { checkPreference?(prefer: ResolvedBrief['providers'], tenantKeys: TenantKeys): ErrorDetail[] };
+  /** A tenant's own provider keys (AccessService.providerKeys): its renders and estimates use them. */
+  providerKeys?: (tenantId: string) => Promise<TenantKeys>;
   /** Relative media paths in API briefs resolve here, and may not leave it. */
   assetsDir: string;
   signedUrlTtlSec: number;
@@ -116,8 +124,14 @@ export class ProductionsService {
     return this.deps.database.db;
   }
 
-  /** Schema, language and media checks: everything that can be refused before a job exists. */
-  async validate(body: unknown, prefix = ''): Promise<CreateProduction> {
+  /** The chains a tenant's render of this brief would use. */
+  private async chains(brief: ResolvedBrief, tenantId?: string): Promise<{ providers: RenderProviders; tenantKeys: TenantKeys }> {
+    const tenantKeys = tenantId && this.deps.providerKeys ? await this.deps.providerKeys(tenantId) : {};
+    return { providers: this.deps.providers.forRender({ quality: brief.quality, prefer: brief.providers, tenantKeys }), tenantKeys };
+  }
+
+  /** Schema, language, provider and media checks: everything that can be refused before a job exists. */
+  async validate(body: unknown, prefix = '', tenantId?: string): Promise<CreateProduction> {
     const parsed = createProductionSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error.issues, prefix);
     const { webhookUrl, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
@@ -125,7 +139,12 @@ export class ProductionsService {
     // names are resolved and checked at every delivery attempt.
     if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
     const resolved = resolveBrief(parseBrief(brief));
-    await this.deps.providers.tts.resolveVoice(resolved.language, resolved.voice).catch((error: unknown) => {
+    const { providers, tenantKeys } = await this.chains(resolved, tenantId);
+    const preference = this.deps.providers.checkPreference?.(resolved.providers, tenantKeys) ?? [];
+    if (preference[0]) {
+      throw new AppError('provider_not_configured', `${prefix}${preference[0].path}: ${preference[0].message}`, { details: preference.map((d) => ({ ...d, path: prefix + (d.path ?? '') })) });
+    }
+    await checkVoice(resolved, providers).catch((error: unknown) => {
       if (error instanceof AppError && prefix) {
         throw new AppError(error.code, `${prefix}${error.message}`, { details: error.details.map((d) => ({ ...d, path: prefix + (d.path ?? '') })) });
       }
@@ -161,15 +180,17 @@ export class ProductionsService {
   }
 
   /** Cost, length and render time of a brief, from its plan, without rendering it. */
-  async estimate(body: unknown, prefix = ''): Promise<Estimate> {
-    return (await this.validateAndEstimate(body, prefix)).estimate;
+  async estimate(body: unknown, prefix = '', tenantId?: string): Promise<Estimate> {
+    return (await this.validateAndEstimate(body, prefix, tenantId)).estimate;
   }
 
-  /** validate() and estimate() in one: the request as validated, and its estimate. */
-  async validateAndEstimate(body: unknown, prefix = ''): Promise<{ request: CreateProduction; estimate: Estimate }> {
-    const request = await this.validate(body, prefix);
+  /** validate() and estimate() in one: the request as validated, and its estimate (no vendor is called). */
+  async validateAndEstimate(body: unknown, prefix = '', tenantId?: string): Promise<{ request: CreateProduction; estimate: Estimate }> {
+    const request = await this.validate(body, prefix, tenantId);
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = request;
-    return { request, estimate: await estimateBrief(resolveBrief(parseBrief(brief)), this.deps.providers, this.deps.prices) };
+    const resolved = resolveBrief(parseBrief(brief));
+    const { providers } = await this.chains(resolved, tenantId);
+    return { request, estimate: await estimateBrief(resolved, providers, this.deps.prices) };
   }
 
   /** `maxPriority`: the tenant's tier cap (QuotaService); callers inside the service (CLI, operators) are not capped. */

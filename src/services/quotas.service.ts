@@ -9,7 +9,7 @@
  * its actual cost, when higher) in the calendar month (UTC) it was created; canceled and failed
  * productions count what they cost.
  */
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
 import { RUNNING_STATUSES } from '../contract/production.js';
 import type { AppDb } from '../db/database.js';
@@ -80,7 +80,7 @@ export class QuotaService {
     const invalid: ErrorDetail[] = [];
     for (const [i, request] of requests.entries()) {
       const at = pathOf(i);
-      const checked = await this.productionsService.validateAndEstimate(request, at).catch((error: unknown) => {
+      const checked = await this.productionsService.validateAndEstimate(request, at, tenantId).catch((error: unknown) => {
         // In a batch every bad item is reported, not only the first.
         if (!(error instanceof AppError) || requests.length === 1) throw error;
         invalid.push(...(error.details.length > 0 ? error.details : [{ path: at.slice(0, -1), message: error.message }]));
@@ -263,7 +263,18 @@ export class QuotaService {
     return Number(row?.n ?? 0);
   }
 
-  private async spentThisMonth(db: AppDb, tenantId: string): Promise<number> {
+  /**
+   * What a tenant may still spend this month on one production's render (its own estimate not
+   * counted against it); undefined when the tenant has no budget. The render steps down to a
+   * cheaper provider tier when its own estimate exceeds this (providers/registry.ts).
+   */
+  async remainingBudget(tenantId: string, productionId: string): Promise<number | undefined> {
+    const tenant = await this.tenant(tenantId);
+    if (tenant.monthlyBudgetUsd === null) return undefined;
+    return Math.max(0, round2(tenant.monthlyBudgetUsd - (await this.spentThisMonth(this.db, tenantId, productionId))));
+  }
+
+  private async spentThisMonth(db: AppDb, tenantId: string, excludeId?: string): Promise<number> {
     const now = new Date();
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const [row] = await db
@@ -273,7 +284,7 @@ export class QuotaService {
           else greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), coalesce(${productions.estimatedUsd}, 0)) end), 0)::float8`,
       })
       .from(productions)
-      .where(and(eq(productions.tenantId, tenantId), gte(productions.createdAt, monthStart)));
+      .where(and(eq(productions.tenantId, tenantId), gte(productions.createdAt, monthStart), ...(excludeId ? [ne(productions.id, excludeId)] : [])));
     return round2(Number(row?.usd ?? 0));
   }
 }

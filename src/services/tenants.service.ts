@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { TENANT_KEY_NAMES } from '../providers/provider.js';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
 import { tenants, type TenantBranding } from '../db/schema.js';
@@ -35,8 +36,8 @@ export const tenantInputSchema = z.strictObject({
 });
 export type TenantInput = z.input<typeof tenantInputSchema>;
 
-/** Cloud providers a tenant may bring its own key for (used instead of the operator's). */
-export const PROVIDER_KEY_NAMES = ['google_tts', 'elevenlabs', 'suno', 'freesound', 'runway', 'openai'] as const;
+/** Cloud providers a tenant may bring its own key for (used instead of the operator's for its renders; docs/providers.md). */
+export const PROVIDER_KEY_NAMES = TENANT_KEY_NAMES;
 export const providerKeysSchema = z
   .partialRecord(z.enum(PROVIDER_KEY_NAMES), z.string().trim().min(8).max(1000))
   .describe('The tenant\'s own provider keys; stored encrypted, never shown again (reads list only which are set). null removes them all.');

@@ -4,6 +4,7 @@
  * for readers in flight; it touches only the version the invalidating render used; a transient QA
  * failure (a stalled decode) invalidates nothing; prune leaves a unit a hit has just renewed.
  */
+import { createProviders, fixedProviders } from '../../src/main/container.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,11 +90,13 @@ test('a transient QA failure (a stalled decode) invalidates nothing; a hard one 
         },
       },
     } as unknown as StageContext['deps'],
+    providers: fixedProviders(createProviders()).forRender(),
     signal: lifetime.signal,
     progress: () => undefined,
     unit: () => undefined,
     note: () => undefined,
     record: () => undefined,
+    fallback: () => undefined,
   });
   await assert.rejects(qaStage.run(state, ctxFailingWith('ffmpeg_stalled')), (e: AppError) => e.code === 'ffmpeg_stalled');
   assert.equal(cache.stats().invalidated, 0);

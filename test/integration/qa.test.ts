@@ -30,7 +30,7 @@ test('an MP4 truncated to 40 % of its bytes fails QA on the decode check; the in
   const cut = join(tempDir('qa'), 'video.mp4');
   copyFileSync(file(delivered, 'video.mp4'), cut);
   truncateSync(cut, Math.floor(statSync(cut).size * 0.4));
-  const ctx: StageContext = { deps, progress: () => undefined, unit: () => undefined, note: () => undefined, record: () => undefined };
+  const ctx: StageContext = { deps, providers: deps.providers.forRender(), progress: () => undefined, unit: () => undefined, note: () => undefined, record: () => undefined, fallback: () => undefined };
   const outputs = (result.state.outputs ?? []).map((o) => (o.kind === 'mp4' ? { ...o, path: cut } : o));
   const { qa } = await qaStage.run({ ...result.state, outputs }, ctx);
   assert.equal(qa?.passed, false);

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEnv } from '../../src/config/env.js';
 import { ActiveRenders, handleRender, type RenderWorkerDeps } from '../../src/jobs/render.handler.js';
-import { createPipelineDeps } from '../../src/main/container.js';
+import { createPipelineDeps, createProviders, fixedProviders } from '../../src/main/container.js';
 import type { PipelineDeps } from '../../src/pipeline/context.js';
 import { RuleBasedWriter } from '../../src/providers/script/rule-based.adapter.js';
 import type { ScriptWriter } from '../../src/providers/script/script.port.js';
@@ -79,7 +79,7 @@ export class RaceRig {
       database: this.svc.database,
       storage: this.svc.storage,
       queue: this.svc.queue,
-      pipeline: { ...this.pipeline, providers: { ...this.pipeline.providers, script } },
+      pipeline: { ...this.pipeline, providers: fixedProviders({ ...createProviders(), script }) },
       workerId: `race-worker-${randomUUID().slice(0, 8)}`,
       assetsDir: join(this.svc.dataDir, 'assets'),
       tmpDir: join(this.svc.dataDir, 'tmp'),

@@ -25,6 +25,12 @@ const LEGACY_PRESETS: Record<string, keyof typeof PRESETS> = {
   brand_campaign: 'youtube_landscape',
   premium_spot: 'youtube_landscape',
 };
+/** The seed's presets were also spending levels: each maps onto a quality tier (docs/providers.md). */
+const LEGACY_QUALITY: Record<string, 'economy' | 'standard' | 'premium'> = {
+  quick_social: 'economy',
+  brand_campaign: 'standard',
+  premium_spot: 'premium',
+};
 const PRIORITY: Record<string, number> = { low: 0, normal: 5, medium: 5, high: 8, urgent: 10 };
 
 export const legacyRequestSchema = z
@@ -53,6 +59,7 @@ export function toBrief(request: LegacyRequest, path = ''): Record<string, unkno
     targetDurationSec: request.duration_sec,
     language: request.lang,
     ...(preset ? { preset } : {}),
+    ...(request.preset && LEGACY_QUALITY[request.preset] ? { quality: LEGACY_QUALITY[request.preset] } : {}),
     priority: PRIORITY[request.priority] ?? 0,
   };
 }
@@ -111,7 +118,7 @@ export const legacyRoutes = (deps: { productions: ProductionsService; quotas: Qu
   }, async (request, reply) => {
     const tenantId = principal(request).tenantId;
     const brief = toBrief(request.body);
-    const estimate = await productions.estimate(brief);
+    const estimate = await productions.estimate(brief, '', tenantId);
     const accepted = await deps.quotas.create(tenantId, brief, request.headers['idempotency-key'] as string | undefined);
     return reply.status(202).send({
       status: 'queued' as const,
@@ -204,7 +211,7 @@ export const legacyRoutes = (deps: { productions: ProductionsService; quotas: Qu
     },
   }, async (request) => {
     const { complexity: _complexity, ...rest } = request.body;
-    const estimate = await productions.estimate(toBrief({ ...rest, priority: rest.priority ?? 'low' }));
+    const estimate = await productions.estimate(toBrief({ ...rest, priority: rest.priority ?? 'low' }), '', principal(request).tenantId);
     return {
       aiprod_optimized: estimate.cost.totalUsd,
       currency: 'USD',

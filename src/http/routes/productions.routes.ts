@@ -59,11 +59,11 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     schema: {
       tags: ['productions'],
       summary: 'Estimate the cost, length and render time of a brief without rendering it',
-      description: 'Plans the storyboard exactly as a render would and prices the units each stage would bill. Nothing is stored.',
+      description: 'Sizes the storyboard with the offline writer (no vendor is called) and prices, in each vendor\'s units, what every stage would bill with the tenant\'s provider chains. Nothing is stored.',
       body: createProductionSchema,
       response: { 200: estimateSchema, ...errors },
     },
-  }, async (request) => productions.estimate(request.body));
+  }, async (request) => productions.estimate(request.body, '', principal(request).tenantId));
 
   app.post('/v1/productions/batch', {
     schema: {

@@ -37,14 +37,18 @@ export const foleyStage: Stage = {
     if (!storyboard || !timeline) throw new AppError('internal', 'foley needs a storyboard and a timeline');
     const effects = brief.sfx === false ? [] : placeEffects(storyboard, timeline);
     if (effects.length === 0) return { sfx: null };
-    const library = ctx.deps.providers.sfx;
     const request = { effects, durationSec: timeline.totalSec, seed: brief.seed };
-    const unit = await ctx.deps.cache.memo('foley', { provider: library.id, ...request }, (dir) =>
-      library.renderStem(request, join(dir, 'sfx.wav'), ctx.signal),
-    { signal: ctx.signal, note: (m) => ctx.note(m) });
+    const { value: unit, member } = await ctx.providers.foley.run(
+      (m, guarded) =>
+        ctx.deps.cache.memo('foley', { provider: m.provider.id, ...request }, (dir) =>
+          guarded((signal) => m.provider.renderStem(request, join(dir, 'sfx.wav'), signal)),
+        { signal: ctx.signal, note: (n) => ctx.note(n) }),
+      { signal: ctx.signal, onFallback: (f) => ctx.fallback(f) },
+    );
     ctx.unit(unit.hit);
     ctx.progress(1);
-    ctx.record(library.id, { effects: effects.length });
-    return { sfx: { path: unit.value.path, key: unit.key, effects } };
+    ctx.record(member.provider.id, { effects: effects.length }, unit.hit ? {} : unit.value.usage);
+    const credits = unit.value.attributions ?? [];
+    return { sfx: { path: unit.value.path, key: unit.key, effects }, ...(credits.length > 0 ? { attributions: credits } : {}) };
   },
 };

@@ -1,5 +1,9 @@
-/** plan: brief → storyboard, through the script-writer port; cached on the brief and writer. */
+/**
+ * plan: brief → storyboard, through the plan chain (an LLM planner when one is configured, the
+ * rule-based writer last); cached on the brief and the writer, so a re-render never pays twice.
+ */
 import { parseStoryboard, storyboardSchema } from '../../contract/storyboard.js';
+import type { Usage } from '../../providers/provider.js';
 import type { Stage } from '../context.js';
 import { mediaIdentity } from '../media-identity.js';
 
@@ -11,19 +15,27 @@ export const planStage: Stage = {
       // A reviewed or edited storyboard replaces planning; validate it like any input.
       return { storyboard: parseStoryboard(state.storyboard) };
     }
-    const writer = ctx.deps.providers.script;
     const { brief } = state;
     // Keyed on the brief's media by content: a URL's download lands on a new path every attempt.
     const media = await mediaIdentity(brief, state.baseDir);
-    const { value, hit } = await ctx.deps.cache.memo(
-      'plan',
-      { writer: writer.id, brief: media.keyed },
-      async () => storyboardSchema.parse((await writer.plan(brief, ctx.signal)).storyboard),
-      { signal: ctx.signal, note: (m) => ctx.note(m), refs: media.refs },
+    const { value: unit, member } = await ctx.providers.plan.run(
+      (m, guarded) =>
+        ctx.deps.cache.memo(
+          'plan',
+          { writer: m.provider.id, v: 2, brief: media.keyed },
+          async () => {
+            const result = await guarded((signal) => m.provider.plan(brief, signal));
+            return { storyboard: storyboardSchema.parse(result.storyboard), usage: result.usage };
+          },
+          { signal: ctx.signal, note: (n) => ctx.note(n), refs: media.refs },
+        ),
+      { signal: ctx.signal, onFallback: (f) => ctx.fallback(f) },
     );
-    ctx.unit(hit);
-    for (const note of value.notes) ctx.note(note);
-    ctx.record(writer.id, { scenes: value.scenes.length });
-    return { storyboard: value };
+    ctx.unit(unit.hit);
+    const { storyboard } = unit.value;
+    for (const note of storyboard.notes) ctx.note(note);
+    const usage: Usage = unit.hit ? {} : unit.value.usage;
+    ctx.record(member.provider.id, { scenes: storyboard.scenes.length }, usage);
+    return { storyboard };
   },
 };

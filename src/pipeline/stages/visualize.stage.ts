@@ -17,6 +17,7 @@ import { mediaName } from '../media-identity.js';
 import { resolveAsset } from '../preflight.js';
 import { captionStyle, safeArea, titleStyle, wrapText } from '../visual/layout.js';
 import { prepareLook } from '../visual/looks.js';
+import { fetchPictures } from '../visual/pictures.js';
 import { cutSegments, type SegmentCut } from '../visual/segments.js';
 
 /** A text layer before its text file exists: what goes into the cache key. */
@@ -87,10 +88,12 @@ export const visualizeStage: Stage = {
   async run(state, ctx) {
     const { brief, storyboard, timeline, captions = [], baseDir } = state;
     if (!storyboard || !timeline) throw new AppError('internal', 'visualize needs a storyboard and a timeline');
+    const provided = await fetchPictures(storyboard, timeline, brief, ctx);
     const looks: Awaited<ReturnType<typeof prepareLook>>[] = [];
     for (const [i, scene] of storyboard.scenes.entries()) {
-      const field = brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
-      looks.push(await prepareLook({ visual: scene.visual, field, sceneIndex: i, width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
+      const picture = provided.visuals[i];
+      const field = picture ? `pictures.${scene.id}` : brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
+      looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
     }
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
     const cuts = cutSegments(timeline, mode);
@@ -166,7 +169,7 @@ export const visualizeStage: Stage = {
       keys[index] = unit.key;
     }, ctx.signal);
     ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
-    return { video: { segments, keys } };
+    return { video: { segments, keys }, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
   },
 };
 

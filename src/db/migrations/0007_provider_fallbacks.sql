@@ -1,0 +1,1 @@
+ALTER TABLE "productions" ADD COLUMN "fallbacks" jsonb DEFAULT '[]'::jsonb NOT NULL;
