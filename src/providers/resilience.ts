@@ -114,21 +114,36 @@ export class ProviderGuard {
     const timeoutPolicy = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
     const policy = wrap(retryPolicy, entry.breaker, timeoutPolicy);
     const outer = signal ?? new AbortController().signal;
+    // cockatiel's wait between attempts does not listen to the signal: the race ends the call at
+    // once, and an attempt that wakes up after the cancel finds its signal aborted and calls nobody.
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new AppError('aborted', 'the render was cancelled', { cause: outer.reason }));
+      if (outer.aborted) onAbort();
+      else outer.addEventListener('abort', onAbort, { once: true });
+    });
+    cancelled.catch(() => undefined);
     try {
-      return await policy.execute(async ({ signal: attempt }) => {
-        try {
-          return await fn(attempt);
-        } catch (error) {
-          throw providerErrorFromNetwork(provider, error, attempt);
-        }
-      }, outer);
+      return await Promise.race([
+        policy.execute(async ({ signal: attempt }) => {
+          if (outer.aborted) throw new AppError('aborted', 'the render was cancelled');
+          try {
+            return await fn(attempt);
+          } catch (error) {
+            throw providerErrorFromNetwork(provider, error, attempt);
+          }
+        }, outer),
+        cancelled,
+      ]);
     } catch (error) {
-      if (outer.aborted) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+      if (outer.aborted) throw error instanceof AppError && error.code === 'aborted' ? error : new AppError('aborted', 'the render was cancelled', { cause: error });
       if (error instanceof BrokenCircuitError) {
         throw new ProviderError('provider_unavailable', provider, 'skipped: its circuit breaker is open after repeated failures', { cause: error });
       }
       if (error instanceof TaskCancelledError) throw new ProviderError('provider_timeout', provider, `no answer within ${Math.round(options.timeoutMs / 1000)} s`, { cause: error });
       throw error;
+    } finally {
+      if (onAbort) outer.removeEventListener('abort', onAbort);
     }
   }
 
