@@ -14,7 +14,8 @@ import { deliver } from '../pipeline/deliver.js';
 import { assertMediaUrls, localizeMedia } from '../pipeline/media-urls.js';
 import { renderBrief } from '../pipeline/run.js';
 import { registerAdminCommands } from './admin-cli.js';
-import { createPipelineDeps, mediaFetchConfig } from './container.js';
+import { createPipelineDeps, createProviderRegistry, lazyMediaTools, mediaFetchConfig } from './container.js';
+import { formatProviders, liveChecks, providersReport } from './providers-cli.js';
 import { runDoctor } from './doctor.js';
 import { createProgress } from './progress.js';
 import { runService } from './serve.js';
@@ -130,10 +131,29 @@ export function buildProgram(): Command {
     .command('doctor')
     .description('show which ffmpeg/ffprobe, filters, fonts and voices this machine gives AIPROD')
     .option('--voices', 'list every voice')
-    .action(async (flags: { voices?: boolean }) => {
-      const report = await runDoctor(loadEnv(), { allVoices: flags.voices === true });
+    .option('--live', 'also make one cheap authenticated call to each cloud provider whose key is set')
+    .action(async (flags: { voices?: boolean; live?: boolean }) => {
+      const env = loadEnv();
+      const report = await runDoctor(env, { allVoices: flags.voices === true });
       process.stdout.write(`${report.lines.join('\n')}\n`);
+      if (flags.live) {
+        const checks = await liveChecks(createProviderRegistry(env, lazyMediaTools(env)));
+        if (checks.length === 0) process.stdout.write('! no cloud provider key is set: every stage runs offline\n');
+        for (const c of checks) process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.stage} ${c.provider}: ${c.detail}\n`);
+        if (checks.some((c) => !c.ok)) report.ok = false;
+      }
       if (!report.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('providers')
+    .description('list each stage\'s provider chain: names, models, whether keys are set (never the keys), prices')
+    .option('--quality <tier>', 'economy, standard or premium', 'standard')
+    .option('--json', 'print as JSON')
+    .action((flags: { quality: string; json?: boolean }) => {
+      if (!['economy', 'standard', 'premium'].includes(flags.quality)) throw new AppError('invalid_request', `--quality: use economy, standard or premium, not "${flags.quality}"`);
+      const report = providersReport(loadEnv(), flags.quality as 'economy' | 'standard' | 'premium');
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatProviders(report)}\n`);
     });
 
   program
