@@ -38,6 +38,7 @@ function client(context: ProviderContext): GoogleGenAI {
  * invalid key is a 400 whose ErrorInfo reason is API_KEY_INVALID.
  */
 export function geminiError(error: unknown, signal: AbortSignal, apiKey: string): AppError {
+  if (error instanceof SyntaxError) return new ProviderError('provider_bad_response', NAME, `the answer is not JSON: ${error.message}`, { cause: error });
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status !== 'number' || !(error instanceof Error)) return redact(providerErrorFromSdk(NAME, error, signal), apiKey);
   const body = error.message;

@@ -9,6 +9,7 @@
  *   const { storyboard, usage } = await writer.plan(resolveBrief(parseBrief({ prompt: 'a 20-second ad for a bakery' })), signal);
  */
 import OpenAI from 'openai';
+import type { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import { providerErrorFromSdk } from '../http.js';
 import { ProviderError } from '../provider-error.js';
@@ -47,7 +48,7 @@ export class OpenAIScriptWriter implements ScriptWriter {
         { signal },
       );
     } catch (error) {
-      throw redact(providerErrorFromSdk(NAME, error, signal), this.context.credentials.apiKey);
+      throw sdkError(error, signal, this.context.credentials.apiKey);
     }
     const choice = completion.choices?.[0];
     if (!choice?.message) throw new ProviderError('provider_bad_response', NAME, 'the answer has no choice');
@@ -58,6 +59,12 @@ export class OpenAIScriptWriter implements ScriptWriter {
     if (!text) throw new ProviderError('provider_bad_response', NAME, 'the answer is empty');
     return { text, usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 } };
   }
+}
+
+/** What the SDK throws, as a ProviderError; a body that is not JSON reaches us as its SyntaxError. */
+function sdkError(error: unknown, signal: AbortSignal, apiKey: string): AppError {
+  if (error instanceof SyntaxError) return new ProviderError('provider_bad_response', NAME, `the answer is not JSON: ${error.message}`, { cause: error });
+  return redact(providerErrorFromSdk(NAME, error, signal), apiKey);
 }
 
 export const openaiPlanDescriptor: ProviderDescriptor<ScriptWriter> = {
@@ -80,7 +87,7 @@ export const openaiPlanDescriptor: ProviderDescriptor<ScriptWriter> = {
       const listed = page.data.some((m) => m.id === context.model);
       return `${page.data.length} models listed; ${context.model} ${listed ? 'is available' : 'is not listed (a compatible server may still serve it)'}`;
     } catch (error) {
-      throw redact(providerErrorFromSdk(NAME, error, signal), context.credentials.apiKey);
+      throw sdkError(error, signal, context.credentials.apiKey);
     }
   },
 };
