@@ -47,6 +47,21 @@ const googleError = (code: number, status: string, message: string, details?: un
   json: { error: { code, message, status, ...(details ? { details } : {}) } },
 });
 
+/** Scenarios every path acts out the same way (a hang is never answered: status -1). */
+const GENERIC_ANSWERS: Partial<Record<GeminiScenario, () => Answer>> = {
+  unauthorized: () => googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
+  rate_limited: () => ({
+    ...googleError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details.', [
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' },
+    ]),
+    headers: { 'retry-after': '1' },
+  }),
+  server_error: () => googleError(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'),
+  unavailable: () => googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
+  hang: () => ({ status: -1 }),
+  malformed: () => ({ status: 200, body: '{"candidates": [{"content": ' }),
+};
+
 export interface GenerateRecord {
   model: string;
   /** systemInstruction first (as role "system"), then the contents, roles as sent ("user", "model"). */
@@ -125,27 +140,8 @@ export class FakeGemini {
       ]);
     }
     const scenario = this.take();
-    switch (scenario) {
-      case 'unauthorized':
-        return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
-      case 'rate_limited':
-        return {
-          ...googleError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details.', [
-            { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' },
-          ]),
-          headers: { 'retry-after': '1' },
-        };
-      case 'server_error':
-        return googleError(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting');
-      case 'unavailable':
-        return googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.');
-      case 'hang':
-        return { status: -1 };
-      case 'malformed':
-        return { status: 200, body: '{"candidates": [{"content": ' };
-      default:
-        break;
-    }
+    const generic = scenario ? GENERIC_ANSWERS[scenario] : undefined;
+    if (generic) return generic();
     if (getModel) {
       const name = getModel[1] ?? '';
       if (!this.models.includes(name)) return googleError(404, 'NOT_FOUND', `models/${name} is not found for API version v1beta, or is not supported for generateContent.`);

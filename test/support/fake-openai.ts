@@ -43,7 +43,6 @@ export type OpenAIScenario =
   | 'invalid_storyboard'
   | (string & {});
 
-const GENERIC = new Set(['unauthorized', 'rate_limited', 'server_error', 'hang', 'malformed']);
 
 export interface FakeRequest {
   method: string;
@@ -78,6 +77,18 @@ export const openaiError = (status: number, message: string, type: string, code:
   status,
   json: { error: { message, type, param, code } },
 });
+
+/** Scenarios any route acts out the same way (a hang is never answered: status -1). */
+const GENERIC_ANSWERS: Record<string, () => FakeAnswer> = {
+  unauthorized: () => openaiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'),
+  rate_limited: () => ({
+    ...openaiError(429, 'Rate limit reached for requests. Please try again in 1s.', 'requests', 'rate_limit_exceeded'),
+    headers: { 'retry-after': '1', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' },
+  }),
+  server_error: () => openaiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error'),
+  hang: () => ({ status: -1 }),
+  malformed: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"id": "chatcmpl-1", "choices": [' }),
+};
 
 export class FakeOpenAI {
   url = '';
@@ -168,30 +179,15 @@ export class FakeOpenAI {
     if (!bearer) return openaiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", 'invalid_request_error');
     if (!this.keys.includes(bearer)) return openaiError(401, 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
     const scenario = this.take(path);
-    switch (scenario) {
-      case 'unauthorized':
-        return openaiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
-      case 'rate_limited':
-        return {
-          ...openaiError(429, 'Rate limit reached for requests. Please try again in 1s.', 'requests', 'rate_limit_exceeded'),
-          headers: { 'retry-after': '1', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' },
-        };
-      case 'server_error':
-        return openaiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
-      case 'hang':
-        return { status: -1 };
-      case 'malformed':
-        return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"id": "chatcmpl-1", "choices": [' };
-      default:
-        break;
-    }
+    const generic = scenario ? GENERIC_ANSWERS[scenario] : undefined;
+    if (generic) return generic();
     let json: unknown;
     try {
       json = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined;
     } catch {
       return openaiError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
     }
-    return handler({ method, path, query: target.searchParams, headers: req.headers, json, raw, scenario: scenario && !GENERIC.has(scenario) ? scenario : undefined }, this);
+    return handler({ method, path, query: target.searchParams, headers: req.headers, json, raw, scenario }, this);
   }
 }
 
@@ -237,19 +233,9 @@ const chatCompletions: FakeRoute = (request, fake) => {
   let content: string | null = JSON.stringify(request.scenario === 'invalid_storyboard' ? brokenPlan(messages) : fakePlan(messages));
   let refusal: string | null = null;
   let finish = 'stop';
-  switch (request.scenario) {
-    case 'refusal':
-      [content, refusal] = [null, "I'm sorry, but I can't help with that request."];
-      break;
-    case 'content_filter':
-      [content, finish] = [null, 'content_filter'];
-      break;
-    case 'length':
-      [content, finish] = [content.slice(0, 40), 'length'];
-      break;
-    default:
-      break;
-  }
+  if (request.scenario === 'refusal') [content, refusal] = [null, "I'm sorry, but I can't help with that request."];
+  if (request.scenario === 'content_filter') [content, finish] = [null, 'content_filter'];
+  if (request.scenario === 'length') [content, finish] = [(content ?? '').slice(0, 40), 'length'];
   const prompt = tokens(messages.map((m) => m.content).join('\n'));
   const completion = tokens(content ?? refusal ?? '');
   return {
