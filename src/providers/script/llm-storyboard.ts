@@ -54,6 +54,12 @@ function strictSubset(node: unknown): unknown {
     if (!KEPT.has(key)) continue;
     out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strictSubset(v)])) : strictSubset(value);
   }
+  // Nullable as a type union (`["string", "null"]`), which both vendors read, rather than anyOf.
+  const options = out.anyOf as Record<string, unknown>[] | undefined;
+  if (options?.every((o) => Object.keys(o).length === 1 && typeof o.type === 'string')) {
+    out.type = options.map((o) => o.type);
+    delete out.anyOf;
+  }
   // Strict mode: every property required (optional ones are nullable), nothing else allowed.
   if (out.type === 'object' && out.properties) {
     out.required = Object.keys(out.properties);
