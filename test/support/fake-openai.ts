@@ -8,7 +8,7 @@
  * - `POST /v1/chat/completions` with `response_format: {type:"json_schema", json_schema:{name, strict, schema}}`:
  *   a strict schema is checked as OpenAI checks it (every object lists all its properties in
  *   `required` and sets `additionalProperties: false`; else 400 invalid_request_error, param
- *   response_format). The answer is a `chat.completion` object (choices[0].message {role, content,
+ *   response_format); reasoning models (o1…, gpt-5…) refuse a temperature other than 1. The answer is a `chat.completion` object (choices[0].message {role, content,
  *   refusal}, finish_reason, usage {prompt_tokens, completion_tokens, total_tokens}); its content is
  *   written by the deterministic planner model of fake-planner-model.ts from the request's messages.
  * - `GET /v1/models`: `{object:"list", data:[{id, object:"model", created, owned_by}]}`.
@@ -221,6 +221,9 @@ const chatCompletions: FakeRoute = (request, fake) => {
   const messages = Array.isArray(body.messages) ? (body.messages as FakeChatMessage[]) : [];
   if (!model) return openaiError(400, 'you must provide a model parameter', 'invalid_request_error', null, 'model');
   if (messages.length === 0) return openaiError(400, "[] is too short - 'messages'", 'invalid_request_error', null, 'messages');
+  if (/^(?:o\d|gpt-5)/.test(model) && body.temperature !== undefined && body.temperature !== 1) {
+    return openaiError(400, `Unsupported value: 'temperature' does not support ${String(body.temperature)} with this model. Only the default (1) value is supported.`, 'invalid_request_error', 'unsupported_value', 'temperature');
+  }
   const format = body.response_format as { type?: string; json_schema?: { name?: string; strict?: boolean; schema?: unknown } } | undefined;
   if (format?.type === 'json_schema') {
     const name = format.json_schema?.name ?? '';

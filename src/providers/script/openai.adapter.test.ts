@@ -59,6 +59,7 @@ test('a prompt brief goes out as a strict json_schema request and comes back as 
   assert.ok(chat);
   assert.equal(chat.model, 'gpt-4o-mini');
   assert.equal(chat.body.seed, 5);
+  assert.equal(chat.body.temperature, 0.8);
   const format = chat.body.response_format as { type: string; json_schema: { name: string; strict: boolean } };
   assert.equal(format.type, 'json_schema');
   assert.equal(format.json_schema.strict, true);
@@ -79,6 +80,14 @@ test('a prompt brief goes out as a strict json_schema request and comes back as 
   assert.match(storyboard.style ?? '', /#112233/);
   assert.ok((usage.inputTokens ?? 0) > 0 && (usage.outputTokens ?? 0) > 0);
   assert.deepEqual(Object.keys(usage).sort(), ['inputTokens', 'outputTokens']);
+});
+
+test('a reasoning model pinned by the operator gets no temperature (it accepts only its default)', async () => {
+  fake.models.push('o4-mini');
+  const reasoning = openaiPlanDescriptor.create(await providerContext({ baseUrl: `${fake.url}/v1`, apiKey: KEY, model: 'o4-mini' }));
+  await reasoning.plan(brief({ script: SCRIPT }));
+  assert.equal(fake.chats.at(-1)?.model, 'o4-mini');
+  assert.equal('temperature' in (fake.chats.at(-1)?.body ?? {}), false);
 });
 
 test('a script brief keeps the user\'s words, segmented into scenes', async () => {

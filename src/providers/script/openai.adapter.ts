@@ -19,6 +19,7 @@ import { LLM_STORYBOARD_JSON_SCHEMA, LLM_STORYBOARD_NAME } from './llm-storyboar
 import type { PlanResult, ScriptWriter } from './script.port.js';
 
 const NAME = 'openai';
+const REASONING_MODEL = /^(?:o\d|gpt-5)/;
 
 export class OpenAIScriptWriter implements ScriptWriter {
   readonly id: string;
@@ -42,7 +43,8 @@ export class OpenAIScriptWriter implements ScriptWriter {
           model: this.context.model,
           messages,
           response_format: { type: 'json_schema', json_schema: { name: LLM_STORYBOARD_NAME, strict: true, schema: LLM_STORYBOARD_JSON_SCHEMA } },
-          temperature: planTemperature(brief),
+          // Reasoning models (o1…, gpt-5…) accept only their default temperature.
+          ...(REASONING_MODEL.test(this.context.model) ? {} : { temperature: planTemperature(brief) }),
           seed: brief.seed,
         },
         { signal },
