@@ -84,6 +84,11 @@ test('a script answer that rewrites the words is refused; one that only segments
   assert.ok('errors' in rewritten && /exact words/.test(rewritten.errors[0] ?? ''));
   const fenced = readAnswer(b, text, '```json\n' + JSON.stringify(plan([scene('The tide turns twice a day. The moon pulls it.')])) + '\n```');
   assert.ok('plan' in fenced, 'a markdown fence around the JSON is tolerated');
+  const curly = brief({ script: "It's the tide's hour - \"now\".\n\nThe moon pulls it." });
+  const curled = readAnswer(curly, briefText(curly), JSON.stringify(plan([scene('It’s the tide’s hour – “now”.'), scene('The moon pulls it.')])));
+  assert.ok('plan' in curled, 'curled quotes and dashes are not a rewrite');
+  const board = toStoryboard(curly, briefText(curly), curled.plan);
+  assert.deepEqual(board.scenes.map((s) => s.narration), ["It's the tide's hour - \"now\".", 'The moon pulls it.'], 'the narration is the script as written');
   const scenes = brief({ scenes: [{ narration: 'a' }, { narration: 'b' }] });
   const short = readAnswer(scenes, briefText(scenes), JSON.stringify(plan([scene('a')])));
   assert.ok('errors' in short && /exactly 2/.test(short.errors[0] ?? ''));

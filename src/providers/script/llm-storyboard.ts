@@ -74,8 +74,31 @@ export const LLM_STORYBOARD_JSON_SCHEMA = strictSubset(z.toJSONSchema(llmStorybo
 /** Primary language subtag, lower case: "pt-BR" → "pt". */
 export const primaryLanguage = (tag: string): string => tag.trim().toLowerCase().split(/[-_]/)[0] ?? '';
 
-/** Text with every space removed, for comparing a script with its segmentation (CJK joins without spaces). */
-const squash = (text: string): string => text.normalize('NFC').replace(/\s+/g, '');
+/**
+ * Text with every space removed and typographic quotes and dashes folded, for comparing a script
+ * with its segmentation (CJK joins without spaces; models like to curl quotes). Every fold maps
+ * one code point to one, so positions in the squashed text map back to the script (`recut`).
+ */
+const squash = (text: string): string =>
+  text.normalize('NFC').replace(/\s+/g, '').replace(/[‘’ʼ]/g, "'").replace(/[“”„]/g, '"').replace(/[‐‑‒–—]/g, '-');
+
+/**
+ * The script cut where the model cut it: each part takes as many visible characters of the
+ * script as the model's part has, so the narration is the user's text exactly as written.
+ */
+function recut(script: string, parts: readonly string[]): string[] {
+  const chars = [...script.normalize('NFC')];
+  let at = 0;
+  return parts.map((part, i) => {
+    const start = at;
+    let need = [...squash(part)].length;
+    while (at < chars.length && need > 0) {
+      if (!/\s/.test(chars[at] as string)) need--;
+      at++;
+    }
+    return chars.slice(start, i === parts.length - 1 ? chars.length : at).join('').trim();
+  });
+}
 
 /** What the brief's own text is once cleaned the way the rule-based writer cleans it. */
 export interface BriefText {
@@ -126,7 +149,7 @@ export function briefViolations(brief: ResolvedBrief, text: BriefText, plan: Llm
       let at = 0;
       while (at < expected.length && expected[at] === got[at]) at++;
       problems.push(
-        `scenes[].narration, joined in order, must be the script's exact words (segmented, not rewritten, nothing left out); they differ from character ${at}: ` +
+        `scenes[].narration, joined in order, must be the script's exact words (segmented, not rewritten, nothing left out); with spaces ignored, they differ from character ${at}: ` +
           `expected "${expected.slice(at, at + 40)}", got "${got.slice(at, at + 40)}"`,
       );
     }
@@ -166,10 +189,11 @@ export function toStoryboard(brief: ResolvedBrief, text: BriefText, plan: LlmSto
     if (seconds > brief.targetDurationSec * 1.15) notes.push(`the script takes about ${seconds} s to speak, longer than the ${brief.targetDurationSec} s target; nothing was cut`);
   }
 
+  const kept = brief.source.kind === 'script' && !isTranslation(brief, plan) ? recut(text.script ?? '', plan.scenes.map((s) => s.narration)) : undefined;
   const scenes: StoryboardScene[] = plan.scenes.map((s, i) => {
     const user = userScenes?.[i];
     const own = text.scenes?.[i];
-    const narration = own?.narration ?? cleanText(s.narration).text;
+    const narration = own?.narration ?? kept?.[i] ?? cleanText(s.narration).text;
     const title = own?.title ?? (s.title ? cleanText(s.title).text : undefined);
     const durationSec = user?.durationSec ?? s.durationSec ?? undefined;
     const sfx: SfxKind[] = user?.sfx ?? (autoSfx ? [...new Set(s.sfx)].slice(0, 8) : []);
