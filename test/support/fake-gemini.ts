@@ -17,7 +17,8 @@
  * Scenarios, queued with `fail(scenario, times)`: unauthorized (401 UNAUTHENTICATED),
  * rate_limited, server_error (500 INTERNAL), unavailable (503), hang, malformed, blocked
  * (promptFeedback.blockReason SAFETY, no candidates), safety (finishReason SAFETY, no text),
- * max_tokens, invalid_storyboard. Unknown requests answer 404 NOT_FOUND and are recorded in `unexpected`.
+ * max_tokens, invalid_storyboard. Requests the fake does not implement answer 501 UNIMPLEMENTED and are
+ * recorded in `unexpected`; an unknown model is 404 NOT_FOUND, as Google answers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,7 +132,7 @@ export class FakeGemini {
     const known = (method === 'POST' && generate) || (method === 'GET' && (getModel || path === '/v1beta/models'));
     if (!known) {
       this.unexpected.push(`${method} ${path}`);
-      return googleError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
+      return googleError(501, 'UNIMPLEMENTED', `The fake does not implement ${method} ${path}.`);
     }
     if (!key) return googleError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
     if (!this.keys.includes(key)) {

@@ -123,6 +123,11 @@ test('vendor failures come out as ProviderError codes', async () => {
   assert.equal((limited as ProviderError).retryAfterMs, 1000, 'the wait comes from RetryInfo');
 });
 
+test('a model the API does not serve (404 NOT_FOUND) is provider_failed', async () => {
+  const unknown = geminiPlanDescriptor.create(await providerContext({ baseUrl: fake.url, apiKey: KEY, model: 'gemini-0-nonexistent' }));
+  await rejects(unknown.plan(brief({ prompt: 'A teaser for a night market' })), 'provider_failed');
+});
+
 test('an invalid key (Google answers 400 API_KEY_INVALID) is provider_auth', async () => {
   const wrong = geminiPlanDescriptor.create(await providerContext({ baseUrl: fake.url, apiKey: 'gm-wrong-key-0000', model: 'gemini-2.5-flash' }));
   const error = await rejects(wrong.plan(brief({ prompt: 'A teaser for a night market' })), 'provider_auth');
