@@ -4,6 +4,7 @@
  * Deterministic for a brief and seed.
  */
 import type { Mood, SfxKind, Visual } from '../../contract/brief.js';
+import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
@@ -27,7 +28,9 @@ interface Draft extends DraftScene {
 export class RuleBasedWriter implements ScriptWriter {
   readonly id = 'rule-based@1';
 
-  async plan(brief: ResolvedBrief): Promise<PlanResult> {
+  async plan(brief: ResolvedBrief, signal?: AbortSignal): Promise<PlanResult> {
+    // A cancelled render plans nothing, whichever writer of the chain it reached.
+    if (signal?.aborted) throw new AppError('aborted', 'the render was cancelled');
     return { storyboard: this.write(brief), usage: {} };
   }
 
