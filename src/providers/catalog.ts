@@ -4,9 +4,11 @@
  * Registering a provider is one line here, next to its adapter file.
  */
 import type { Catalog } from './registry.js';
+import { geminiPlanDescriptor } from './script/gemini.adapter.js';
+import { openaiPlanDescriptor } from './script/openai.adapter.js';
 
 export const CATALOG: Catalog = {
-  plan: [],
+  plan: [openaiPlanDescriptor, geminiPlanDescriptor],
   narrate: [],
   score: [],
   foley: [],
