@@ -63,6 +63,8 @@ export interface RenderWorkerDeps {
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Whose render it is: the tenant's own provider keys and what is left of its budget (the service wires these). */
   renderSelection?: (tenantId: string, productionId: string) => Promise<RenderOptions['selection']>;
+  /** Told of every provider fallback (metrics). */
+  onFallback?: (fallback: { stage: string; from: string; code: string }) => void;
 }
 
 class LeaseLost extends Error {}
@@ -216,6 +218,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
             // The production's events carry each fallback as it happens; cost.json has them all at the end.
             fallbacks.push({ stage: event.fallback.stage, from: event.fallback.from, to: event.fallback.to, code: event.fallback.code, reason: publicMessage(event.fallback.reason, [deps.assetsDir]) });
             write({ fallbacks: [...fallbacks] }, true);
+            deps.onFallback?.(event.fallback);
+            deps.log('warn', 'provider fallback', { productionId: id, stage: event.fallback.stage, from: event.fallback.from, to: event.fallback.to, code: event.fallback.code });
             break;
         }
       },

@@ -35,6 +35,7 @@ import { DEFAULT_TENANT, ensureDefaultTenant } from '../services/tenants.service
 import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
+import { sharedGuard } from '../providers/resilience.js';
 import { createWebhookMetrics } from '../webhooks/metrics.js';
 import { createPipelineDeps, createProviderRegistry, createProviders, lazyMediaTools, mediaFetchConfig } from './container.js';
 
@@ -135,6 +136,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
+    // A provider skipped by its breaker is reported: a gauge per provider and key owner, and a log line on each change.
+    const unwatchBreakers = sharedGuard.onStateChange((s) => {
+      metrics.providerBreakerOpen.set({ provider: s.provider, source: s.source }, s.state === 'open' ? 1 : 0);
+      log(s.state === 'open' ? 'warn' : 'info', `provider circuit breaker ${s.state}`, { provider: s.provider, keySource: s.source });
+    });
+    stops.push(async () => {
+      unwatchBreakers();
+    });
     await queue.work('render', concurrency, async (job) => {
       metrics.workersBusy.inc();
       metrics.workersIdle.dec();
@@ -150,6 +159,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           webhooks: webhooks.emitter,
           mediaFetch,
           log,
+          onFallback: (f) => metrics.providerFallbacks.inc({ stage: f.stage, provider: f.from.split(':')[0] ?? f.from, code: f.code }),
           renderSelection: async (tenantId, productionId) => ({
             tenantKeys: await access.providerKeys(tenantId),
             budgetUsd: await quotas.remainingBudget(tenantId, productionId),

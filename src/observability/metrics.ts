@@ -11,6 +11,10 @@ export interface Metrics {
   queueOldestSec: Gauge;
   workersBusy: Gauge;
   workersIdle: Gauge;
+  /** 1 while a provider's circuit breaker (for the operator's or a tenant's key) is open. */
+  providerBreakerOpen: Gauge<'provider' | 'source'>;
+  /** Provider fallbacks taken by renders in this process, by stage, failed provider and reason. */
+  providerFallbacks: Counter<'stage' | 'provider' | 'code'>;
 }
 
 export function createMetrics(): Metrics {
@@ -37,5 +41,7 @@ export function createMetrics(): Metrics {
     queueOldestSec: new Gauge({ name: 'aiprod_queue_oldest_waiting_seconds', help: 'Age of the oldest waiting render job', registers: [registry] }),
     workersBusy: new Gauge({ name: 'aiprod_worker_slots_busy', help: 'Render slots of this process rendering now', registers: [registry] }),
     workersIdle: new Gauge({ name: 'aiprod_worker_slots_idle', help: 'Render slots of this process waiting for work', registers: [registry] }),
+    providerBreakerOpen: new Gauge({ name: 'aiprod_provider_breaker_open', help: 'Cloud providers skipped by an open circuit breaker (1) in this process', labelNames: ['provider', 'source'], registers: [registry] }),
+    providerFallbacks: new Counter({ name: 'aiprod_provider_fallbacks_total', help: 'Provider failures a render fell back from, by stage, provider and error code', labelNames: ['stage', 'provider', 'code'], registers: [registry] }),
   };
 }
