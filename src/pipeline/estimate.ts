@@ -85,14 +85,16 @@ export function estimateProviderCosts(
 ): EstimateLine[] {
   const lines: EstimateLine[] = [];
   const narrationChars = storyboard.scenes.reduce((sum, scene) => sum + scene.narration.trim().length, 0);
-  const add = (stage: ProviderStage, candidate: Usage): void => {
+  // `work` is what an offline provider would do, shown so a paid one can be priced from the same numbers.
+  const add = (stage: ProviderStage, candidate: Usage, work: Usage): void => {
     const member = providers[stage].current;
     const listed = member.offline ? undefined : pricesFor(providers.prices, member.provider.id);
     const usage: Usage = {};
     for (const [unit, amount] of Object.entries(candidate) as [keyof Usage, number][]) {
       if (listed && unit in listed && amount > 0) usage[unit] = Math.round(amount * 1000) / 1000;
     }
-    lines.push({ stage, provider: member.provider.id, usage, usd: costOf(providers.prices, member.provider.id, usage) });
+    const shown = Object.keys(usage).length > 0 || listed ? usage : work;
+    lines.push({ stage, provider: member.provider.id, usage: shown, usd: costOf(providers.prices, member.provider.id, usage) });
   };
   if (!options.planned) {
     const briefChars = JSON.stringify(brief.source).length;
@@ -100,13 +102,13 @@ export function estimateProviderCosts(
       inputTokens: Math.ceil((PLAN_PROMPT_CHARS + briefChars) * TOKENS_PER_CHAR),
       outputTokens: Math.ceil((narrationChars + storyboard.scenes.length * PLAN_SCENE_CHARS) * TOKENS_PER_CHAR),
       requests: 1,
-    });
+    }, {});
   }
-  if (narrationChars > 0) add('narrate', { characters: narrationChars, requests: storyboard.scenes.length });
-  if (brief.music !== false) add('score', { secondsOfAudio: timeline.totalSec, generations: 1, requests: 1 });
+  if (narrationChars > 0) add('narrate', { characters: narrationChars, requests: storyboard.scenes.length }, { characters: narrationChars });
+  if (brief.music !== false) add('score', { secondsOfAudio: timeline.totalSec, generations: 1, requests: 1 }, { secondsOfAudio: Math.round(timeline.totalSec * 1000) / 1000 });
   const effects = brief.sfx === false ? [] : placeEffects(storyboard, timeline);
   const kinds = new Set(effects.map((e) => e.kind)).size;
-  if (kinds > 0) add('foley', { secondsOfAudio: kinds * EFFECT_SEC, generations: kinds, requests: kinds });
+  if (kinds > 0) add('foley', { secondsOfAudio: kinds * EFFECT_SEC, generations: kinds, requests: kinds }, { generations: effects.length });
   const pictured = storyboard.scenes.filter((scene) => wantsPicture(scene));
   if (pictured.length > 0) {
     const clipSec = pictured.reduce((sum, scene) => sum + clipLength(timeline.scenes.find((s) => s.id === scene.id)?.durationSec ?? 5), 0);
@@ -115,7 +117,7 @@ export function estimateProviderCosts(
       images: pictured.length,
       ...(prefer === 'video' ? { secondsOfVideo: clipSec } : {}),
       requests: pictured.length,
-    });
+    }, {});
   }
   return lines;
 }
