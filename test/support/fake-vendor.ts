@@ -70,7 +70,7 @@ export abstract class FakeVendor {
   private readonly media = new Map<string, { bytes: Buffer; type: string }>();
   private readonly server: Server;
 
-  protected constructor(protected readonly apiKey: string) {
+  protected constructor(readonly apiKey: string) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 

@@ -10,11 +10,11 @@
  */
 import RunwayML from '@runwayml/sdk';
 import { AppError } from '../../contract/errors.js';
-import { pollTask, providerErrorFromSdk } from '../http.js';
+import { pollTask } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf } from './visual-media.js';
+import { NEVER, clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
 
 const NAME = 'runway';
 const IMAGE_MODEL = 'gen4_image';
@@ -89,7 +89,7 @@ export class RunwayVisuals implements VisualProvider {
     try {
       return await fn(signal);
     } catch (error) {
-      throw providerErrorFromSdk(NAME, error, signal);
+      throw sdkError(NAME, error, signal);
     }
   }
 }
@@ -140,7 +140,7 @@ export const runwayDescriptor: ProviderDescriptor<VisualProvider> = {
       const org = await client.organization.retrieve({ signal });
       return `organization reachable, ${org.creditBalance} credits`;
     } catch (error) {
-      throw providerErrorFromSdk(NAME, error, signal);
+      throw sdkError(NAME, error, signal);
     }
   },
 };

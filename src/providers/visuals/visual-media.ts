@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { AspectRatio } from '../../contract/brief.js';
+import { providerErrorFromSdk } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import type { DownloadKind, ProviderContext } from '../provider.js';
 import type { VisualRequest } from './visual.port.js';
@@ -127,3 +128,9 @@ function downloadError(provider: string, error: unknown, signal: AbortSignal): A
 
 /** A signal that never fires, for callers that pass none. */
 export const NEVER: AbortSignal = new AbortController().signal;
+
+/** An SDK's failure as a ProviderError; an answer that is not JSON is the vendor's bad response, not a network fault. */
+export function sdkError(provider: string, error: unknown, signal: AbortSignal): AppError {
+  if (error instanceof SyntaxError) return new ProviderError('provider_bad_response', provider, `the answer is not JSON: ${error.message}`, { cause: error });
+  return providerErrorFromSdk(provider, error, signal);
+}
