@@ -65,6 +65,8 @@ export abstract class FakeVendor {
   readonly unexpected: string[] = [];
   /** Every key a request carried, in order (undefined: none). */
   readonly keysSeen: Array<string | undefined> = [];
+  /** Media paths downloaded (`/media/<id>`), in order. */
+  readonly downloads: string[] = [];
   /** Task/operation checks answered "still running" before one finishes. */
   runningPolls = 1;
   private readonly media = new Map<string, { bytes: Buffer; type: string }>();
@@ -128,6 +130,7 @@ export abstract class FakeVendor {
     if (this.isPublic(target.pathname)) {
       const file = method === 'GET' ? this.media.get(target.pathname.slice('/media/'.length)) : undefined;
       if (!file) return send(res, { status: 404, raw: 'not found' });
+      this.downloads.push(target.pathname);
       return send(res, { status: 200, headers: { 'content-type': file.type }, raw: file.bytes });
     }
     const key = this.keyOf(req, target.searchParams);

@@ -3,6 +3,8 @@
  * ProviderError code, cancellation, a 429 with Retry-After retried by the chain's guard after the
  * time asked, and a failing provider replaced by the offline one.
  *
+ * `options.cases`: the scenarios the vendor has, with the code each maps to (default: all five).
+ *
  * @example
  *   visualFailureCases('runway', async () => { const fake = await FakeRunway.start(); return { fake, make: (ctx) => new RunwayVisuals(ctx, { pollIntervalMs: 5 }), model: 'gen4_image' }; });
  */
@@ -51,7 +53,7 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'aiprod-visual-'));
 }
 
-export function visualFailureCases(name: string, start: () => Promise<VisualSetup>): void {
+export function visualFailureCases(name: string, start: () => Promise<VisualSetup>, options: { cases?: Array<[Scenario, string]> } = {}): void {
   describe(`${name}: failures, cancellation and the chain`, () => {
     let setup: VisualSetup;
     let dir: string;
@@ -75,7 +77,8 @@ export function visualFailureCases(name: string, start: () => Promise<VisualSetu
       ['refused', 'provider_refused'],
       ['task_failed', 'provider_failed'],
     ];
-    for (const [scenario, code] of cases) {
+    // Registered before `setup` exists, so the list is the default or one given to the function.
+    for (const [scenario, code] of options.cases ?? cases) {
       test(`${scenario} → ${code}`, async () => {
         setup.fake.scenario = scenario;
         try {
