@@ -47,6 +47,8 @@ export interface VisualSetup {
   /** The request the cases send (default: visualRequest()). */
   request?: VisualRequest;
   settings?: Record<string, string | undefined>;
+  /** Appended to the fake's URL for the base URL (OpenAI's includes /v1). */
+  basePath?: string;
 }
 
 export async function tempDir(): Promise<string> {
@@ -58,7 +60,7 @@ export function visualFailureCases(name: string, start: () => Promise<VisualSetu
     let setup: VisualSetup;
     let dir: string;
     const context = (apiKey?: string): Promise<ProviderContext> =>
-      providerContext({ baseUrl: setup.fake.url, apiKey: apiKey ?? setup.fake.apiKey, model: setup.model, settings: setup.settings });
+      providerContext({ baseUrl: `${setup.fake.url}${setup.basePath ?? ''}`, apiKey: apiKey ?? setup.fake.apiKey, model: setup.model, settings: setup.settings });
     const request = (): VisualRequest => setup.request ?? visualRequest();
 
     before(async () => {
