@@ -135,7 +135,8 @@ function outputOf(prediction: Prediction): string | undefined {
       throw new ProviderError(REFUSED.test(error) ? 'provider_refused' : 'provider_failed', NAME, `prediction ${prediction.id} failed: ${error.slice(0, 300)}`);
     }
     case 'canceled':
-      throw new ProviderError('provider_failed', NAME, `prediction ${prediction.id} was canceled`);
+    case 'aborted':
+      throw new ProviderError('provider_failed', NAME, `prediction ${prediction.id} was ${prediction.status}`);
     default:
       throw new ProviderError('provider_bad_response', NAME, `prediction ${prediction.id} has an unknown status ${String(prediction.status)}`);
   }
