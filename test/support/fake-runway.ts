@@ -7,6 +7,7 @@
  *   `{ model, promptImage, promptText?, ratio, duration?, seed? }` answer `{ id }`;
  * - GET /v1/tasks/{id}: `{ id, status: PENDING|THROTTLED|RUNNING|SUCCEEDED|FAILED, createdAt,
  *   output: [url] (succeeded), failure, failureCode (failed) }`;
+ * - DELETE /v1/tasks/{id}: cancels (or deletes) the task, 204;
  * - GET /v1/organization: `{ creditBalance, tier, usage }`;
  * - errors `{ "error": "message" }`; 429 with Retry-After.
  * Scenario `refused` makes the task fail with failureCode SAFETY.INPUT.TEXT; `task_failed` with
@@ -31,6 +32,8 @@ interface Task {
 
 export class FakeRunway extends FakeVendor {
   readonly tasks = new Map<string, Task>();
+  /** Tasks cancelled with DELETE /v1/tasks/{id}. */
+  readonly cancelled: string[] = [];
   /** Bodies of the create calls, in order. */
   readonly created: Array<{ path: string; body: Record<string, unknown> }> = [];
 
@@ -59,6 +62,11 @@ export class FakeRunway extends FakeVendor {
     if (method === 'POST' && (path === '/v1/text_to_image' || path === '/v1/image_to_video')) return this.create(input);
     const task = /^\/v1\/tasks\/([\w-]+)$/.exec(path);
     if (method === 'GET' && task) return this.poll(task[1] ?? '');
+    if (method === 'DELETE' && task) {
+      if (!this.tasks.delete(task[1] ?? '')) return { status: 404, json: { error: 'Task not found' } };
+      this.cancelled.push(task[1] ?? '');
+      return { status: 204 };
+    }
     if (method === 'GET' && path === '/v1/organization') {
       return { status: 200, json: { creditBalance: 1200, tier: { maxMonthlyCreditSpend: 10000, models: {} }, usage: { models: {} } } };
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AppError } from '../../contract/errors.js';
 import { FakeRunway } from '../../../test/support/fake-runway.js';
 import { providerContext } from '../../../test/support/provider-context.js';
 import { tempDir, visualFailureCases, visualRequest } from '../../../test/support/visual-cases.js';
@@ -72,6 +73,21 @@ describe('runway adapter', () => {
     const result = await (await adapter('gen4_turbo')).generate(visualRequest({ prefer: 'image' }), dir);
     assert.equal(result.kind, 'image');
     assert.deepEqual(result.usage, { images: 1 });
+  });
+
+  test('a cancelled render cancels its running task at Runway', async () => {
+    fake.runningPolls = 1_000_000;
+    try {
+      const controller = new AbortController();
+      const pending = (await adapter('gen4_image')).generate(visualRequest(), dir, controller.signal);
+      setTimeout(() => controller.abort(), 100);
+      const error = await pending.catch((e: unknown) => e);
+      assert.ok(error instanceof AppError && error.code === 'aborted');
+      for (let i = 0; i < 100 && fake.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(fake.cancelled.length, 1);
+    } finally {
+      fake.runningPolls = 1;
+    }
   });
 
   test('the id is runway:<model>, and probe reads the organization', async () => {

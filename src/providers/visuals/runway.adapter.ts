@@ -6,7 +6,8 @@
  * Both are tasks: create, then `tasks.retrieve` until SUCCEEDED or FAILED. The SDK's
  * `waitForTaskOutput` sleeps 6 s between checks on timers no signal reaches, so the adapter polls
  * with pollTask and the render's signal instead. A FAILED task whose `failureCode` starts with
- * SAFETY is a refusal; any other failure is `provider_failed`.
+ * SAFETY is a refusal; any other failure is `provider_failed`. A cancelled render cancels its
+ * running task (DELETE /v1/tasks/{id}).
  */
 import RunwayML from '@runwayml/sdk';
 import { AppError } from '../../contract/errors.js';
@@ -80,7 +81,11 @@ export class RunwayVisuals implements VisualProvider {
         { intervalMs: interval, maxIntervalMs: interval * 4, signal },
       );
     } catch (error) {
-      if (signal.aborted && !(error instanceof ProviderError)) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+      if (signal.aborted) {
+        // Cancel the task (Runway stops it and does not charge for unfinished work); best effort.
+        this.client.tasks.delete(taskId, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+        if (!(error instanceof ProviderError)) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+      }
       throw error;
     }
   }
