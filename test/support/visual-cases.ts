@@ -107,6 +107,13 @@ export function visualFailureCases(name: string, start: () => Promise<VisualSetu
       assert.ok(setup.fake.keysSeen.includes('wrong-key-123456'));
     });
 
+    test('a vendor that cannot be reached → provider_unavailable', async () => {
+      const ctx = await providerContext({ baseUrl: `http://127.0.0.1:1${setup.basePath ?? ''}`, apiKey: setup.fake.apiKey, model: setup.model, settings: setup.settings });
+      const error = await setup.make(ctx).generate(request(), dir).catch((e: unknown) => e);
+      assert.ok(error instanceof ProviderError, String(error));
+      assert.equal(error.code, 'provider_unavailable');
+    });
+
     test('429 → provider_rate_limited with the Retry-After', async () => {
       setup.fake.next.push('rate_limited');
       const adapter = setup.make(await context());

@@ -9,34 +9,50 @@
  * to 60 s) and `predictions.get` is polled with the render's signal; `useFileOutput` only shapes
  * what `replicate.run` returns, so the output here is the plain URL(s) the API gives.
  *
- * The SDK retries a 429 (and a 5xx on GET) by itself, up to five times, with no way to turn that
- * off. Our guard does the retrying (honouring Retry-After), so the SDK is handed a fetch that
- * gives it those answers with a status it does not retry, the real one kept in a header the
- * error mapping reads back.
+ * The SDK retries a 429 (and a 5xx on GET, and a request that got no answer) by itself, up to
+ * five times, with no way to turn that off. Our guard does the retrying (honouring Retry-After),
+ * so the SDK is handed a fetch that gives it those outcomes as an answer it does not retry, the
+ * real one kept aside for the error mapping.
  */
 import Replicate, { type Prediction } from 'replicate';
 import { AppError } from '../../contract/errors.js';
 import { pollTask, providerErrorFromSdk } from '../http.js';
-import { ProviderError, providerErrorFromHttp } from '../provider-error.js';
+import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
 import { NEVER, downloadVisual, generationPrompt } from './visual-media.js';
 
 const NAME = 'replicate';
-const REAL_STATUS = 'x-aiprod-vendor-status';
 const FLUX = /^black-forest-labs\/flux-/;
 /** Words Replicate models use when their safety checker rejects a prompt or an output. */
 const REFUSED = /nsfw|safety|sensitive|content (policy|moderation)|flagged/i;
 
-/** A fetch for the SDK that keeps its automatic retries from ever firing (see the header). */
+/** What really happened behind a stand-in answer given to the SDK (see noRetryFetch). */
+type Hidden = { kind: 'http'; status: number; headers: Headers; body: string } | { kind: 'network'; error: unknown };
+const hidden = new WeakMap<Response, Hidden>();
+
+/**
+ * A fetch for the SDK that keeps its automatic retries from ever firing: an answer it would retry
+ * (429, a 5xx on GET) or a request that never got one (which it retries too) is handed to it as a
+ * plain 400, which it throws at once as an ApiError holding that Response; the real outcome is
+ * kept beside the Response for `replicateError`.
+ */
 const noRetryFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init);
+  let response: Response;
+  try {
+    response = await fetch(input, init);
+  } catch (error) {
+    const standIn = new Response('{}', { status: 400 });
+    hidden.set(standIn, { kind: 'network', error });
+    return standIn;
+  }
   const method = (init?.method ?? 'GET').toUpperCase();
   const sdkWouldRetry = response.status === 429 || (method === 'GET' && response.status >= 500);
   if (!sdkWouldRetry) return response;
-  const headers = new Headers(response.headers);
-  headers.set(REAL_STATUS, String(response.status));
-  return new Response(await response.arrayBuffer(), { status: 400, statusText: 'Vendor failure', headers });
+  const body = await response.text().catch(() => '');
+  const standIn = new Response('{}', { status: 400 });
+  hidden.set(standIn, { kind: 'http', status: response.status, headers: response.headers, body });
+  return standIn;
 };
 
 function client(context: ProviderContext): Replicate {
@@ -45,14 +61,10 @@ function client(context: ProviderContext): Replicate {
 
 function replicateError(error: unknown, signal: AbortSignal): AppError {
   if (error instanceof SyntaxError) return new ProviderError('provider_bad_response', NAME, `the answer is not JSON: ${error.message}`, { cause: error });
-  const response = (error as { response?: unknown }).response;
-  const real = response instanceof Response ? response.headers.get(REAL_STATUS) : null;
-  if (response instanceof Response && real) {
-    // The SDK's message is "Request to <url> failed with status 400 Vendor failure: <body>."; the body is what counts.
-    const message = error instanceof Error ? error.message : '';
-    const body = /Vendor failure: ([\s\S]*)\.$/.exec(message)?.[1] ?? message;
-    return providerErrorFromHttp(NAME, Number(real), response.headers, body);
-  }
+  const response = (error as { response?: unknown } | undefined)?.response;
+  const real = response instanceof Response ? hidden.get(response) : undefined;
+  if (real?.kind === 'http') return providerErrorFromHttp(NAME, real.status, real.headers, real.body);
+  if (real?.kind === 'network') return providerErrorFromNetwork(NAME, real.error, signal);
   return providerErrorFromSdk(NAME, error, signal, (status, body) => status < 500 && /nsfw/i.test(body));
 }
 
