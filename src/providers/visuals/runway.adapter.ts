@@ -5,8 +5,8 @@
  *
  * Both are tasks: create, then `tasks.retrieve` until SUCCEEDED or FAILED. The SDK's
  * `waitForTaskOutput` sleeps 6 s between checks on timers no signal reaches, so the adapter polls
- * with pollTask and the render's signal instead. A FAILED task whose `failureCode` starts with
- * SAFETY is a refusal; any other failure is `provider_failed`. A cancelled render cancels its
+ * with pollTask and the render's signal instead. A FAILED task whose `failureCode`
+ * names SAFETY is a refusal; any other failure is `provider_failed`. A cancelled render cancels its
  * running task (DELETE /v1/tasks/{id}).
  */
 import RunwayML from '@runwayml/sdk';
@@ -113,7 +113,8 @@ function outputOf(task: Task): string | undefined {
     }
     case 'FAILED': {
       const code = task.failureCode ?? '';
-      const refused = /^(SAFETY|CONTENT_MODERATION)/i.test(code);
+      // SAFETY.INPUT.TEXT, SAFETY.OUTPUT.VIDEO, INPUT_PREPROCESSING.SAFETY.TEXT …
+      const refused = /(^|\.)SAFETY(\.|$)/i.test(code);
       return fail(refused ? 'provider_refused' : 'provider_failed', `task ${task.id} failed${code ? ` (${code})` : ''}: ${task.failure}`);
     }
     case 'CANCELLED':

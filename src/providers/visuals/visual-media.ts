@@ -3,7 +3,7 @@
  * clip length, and turning a vendor's file (a URL downloaded through `context.download`, or bytes)
  * into a port result checked with ffprobe.
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { AspectRatio } from '../../contract/brief.js';
@@ -92,7 +92,9 @@ export async function saveVisual(
   signal: AbortSignal,
 ): Promise<VisualFile> {
   const path = join(dir, fileName);
-  await writeFile(path, bytes);
+  // Written aside, then renamed: a reader never sees half a picture.
+  await writeFile(`${path}.part`, bytes);
+  await rename(`${path}.part`, path);
   return describeVisual(provider, context, path, 'image', signal);
 }
 
