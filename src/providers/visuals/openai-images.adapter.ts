@@ -13,7 +13,7 @@ import { providerId, type ProviderContext, type ProviderDescriptor } from '../pr
 import { providerErrorFromSdk } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, closestShape, generationPrompt, ratioOf, saveVisual } from './visual-media.js';
+import { closestShape, generationPrompt, ratioOf, saveVisual } from './visual-media.js';
 
 const NAME = 'openai-images';
 const SIZES = ['1536x1024', '1024x1536', '1024x1024'] as const;
@@ -35,7 +35,7 @@ export class OpenAiImages implements VisualProvider {
     this.client = client(context);
   }
 
-  async generate(request: VisualRequest, dir: string, signal: AbortSignal = NEVER): Promise<VisualResult> {
+  async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const size = closestShape(request.aspectRatio, SIZES, ratioOf);
     let b64: string | undefined;
     try {

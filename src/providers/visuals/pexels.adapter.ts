@@ -15,7 +15,7 @@ import { requestJson } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import type { Attribution, VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, downloadVisual } from './visual-media.js';
+import { downloadVisual } from './visual-media.js';
 
 const NAME = 'pexels';
 const PER_PAGE = 15;
@@ -70,7 +70,7 @@ export class PexelsVisuals implements VisualProvider {
     this.id = providerId(NAME, context.model);
   }
 
-  async generate(request: VisualRequest, dir: string, signal: AbortSignal = NEVER): Promise<VisualResult> {
+  async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const query = searchWords(request);
     let requests = 0;
     if (request.prefer === 'video') {

@@ -20,7 +20,7 @@ import { pollTask, providerErrorFromSdk } from '../http.js';
 import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, downloadVisual, generationPrompt } from './visual-media.js';
+import { downloadVisual, generationPrompt } from './visual-media.js';
 
 const NAME = 'replicate';
 const FLUX = /^black-forest-labs\/flux-/;
@@ -85,7 +85,7 @@ export class ReplicateVisuals implements VisualProvider {
     this.client = client(context);
   }
 
-  async generate(request: VisualRequest, dir: string, signal: AbortSignal = NEVER): Promise<VisualResult> {
+  async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const videoModel = this.context.settings.REPLICATE_VIDEO_MODEL?.trim();
     const video = request.prefer === 'video' && !!videoModel;
     const model = video ? (videoModel as string) : this.context.settings.REPLICATE_IMAGE_MODEL?.trim() || this.context.model;

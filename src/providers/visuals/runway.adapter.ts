@@ -15,7 +15,7 @@ import { pollTask } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
+import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
 
 const NAME = 'runway';
 const IMAGE_MODEL = 'gen4_image';
@@ -48,7 +48,7 @@ export class RunwayVisuals implements VisualProvider {
     this.client = new RunwayML({ apiKey: context.credentials.apiKey, baseURL: context.credentials.baseUrl, maxRetries: 0 });
   }
 
-  async generate(request: VisualRequest, dir: string, signal: AbortSignal = NEVER): Promise<VisualResult> {
+  async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const promptText = generationPrompt(request).slice(0, PROMPT_MAX);
     const seed = request.seed >>> 0;
     const imageRatio = closestShape(request.aspectRatio, IMAGE_RATIOS, ratioOf);

@@ -22,7 +22,7 @@ import { pollTask } from '../http.js';
 import { ProviderError, providerErrorFromHttp } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { NEVER, clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
+import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
 
 const NAME = 'veo';
 const GOOGLE_HOST = 'generativelanguage.googleapis.com';
@@ -62,7 +62,7 @@ export class VeoVisuals implements VisualProvider {
     this.ai = client(context);
   }
 
-  async generate(request: VisualRequest, dir: string, signal: AbortSignal = NEVER): Promise<VisualResult> {
+  async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const durationSeconds = clipSeconds(SECONDS, request.durationSec);
     const aspectRatio = closestShape(request.aspectRatio, RATIOS, ratioOf);
     const started = await this.call(signal, () =>

@@ -128,9 +128,6 @@ function downloadError(provider: string, error: unknown, signal: AbortSignal): A
   return new ProviderError('provider_unavailable', provider, `the media download failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
-/** A signal that never fires, for callers that pass none. */
-export const NEVER: AbortSignal = new AbortController().signal;
-
 /** An SDK's failure as a ProviderError; an answer that is not JSON is the vendor's bad response, not a network fault. */
 export function sdkError(provider: string, error: unknown, signal: AbortSignal): AppError {
   if (error instanceof SyntaxError) return new ProviderError('provider_bad_response', provider, `the answer is not JSON: ${error.message}`, { cause: error });
