@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fakeClip, fakeImage } from './fake-media.js';
 
 export type Scenario =
   | 'ok'
@@ -77,6 +78,8 @@ export abstract class FakeVendor {
   }
 
   protected async listen(): Promise<void> {
+    // The media every answer is cut from, made now so the first answer is not slow.
+    await Promise.all([fakeImage('png', 1024, 576), fakeImage('jpg', 1024, 576), fakeClip(1280, 720)]);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }

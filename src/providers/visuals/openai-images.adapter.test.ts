@@ -47,6 +47,21 @@ describe('openai-images adapter', () => {
     }
   });
 
+  test("the operator's OPENAI_ORG_ID / OPENAI_PROJECT_ID are not sent with the context's key", async () => {
+    process.env.OPENAI_ORG_ID = 'org-operator';
+    process.env.OPENAI_PROJECT_ID = 'proj-operator';
+    try {
+      await (await adapter()).generate(visualRequest(), dir);
+    } finally {
+      delete process.env.OPENAI_ORG_ID;
+      delete process.env.OPENAI_PROJECT_ID;
+    }
+    const headers = fake.requests.at(-1)?.headers ?? {};
+    assert.equal(headers['openai-organization'], undefined);
+    assert.equal(headers['openai-project'], undefined);
+    assert.equal(headers.authorization, `Bearer ${fake.apiKey}`);
+  });
+
   test('the id and the probe (models.list)', async () => {
     assert.equal((await adapter()).id, 'openai-images:gpt-image-1');
     const ctx = await providerContext({ baseUrl: `${fake.url}/v1`, apiKey: fake.apiKey, model: 'gpt-image-1' });

@@ -24,7 +24,9 @@ function sdkFailure(error: unknown, signal: AbortSignal): Error {
   return providerErrorFromSdk(NAME, error, signal, refused);
 }
 
-const client = (context: ProviderContext): OpenAI => new OpenAI({ apiKey: context.credentials.apiKey, baseURL: context.credentials.baseUrl, maxRetries: 0 });
+/** The SDK fills organization, project and an admin key from OPENAI_* variables when not given: a tenant's key must not carry the operator's. */
+const client = (context: ProviderContext): OpenAI =>
+  new OpenAI({ apiKey: context.credentials.apiKey, baseURL: context.credentials.baseUrl, maxRetries: 0, organization: null, project: null, adminAPIKey: null });
 
 export class OpenAiImages implements VisualProvider {
   readonly id: string;
