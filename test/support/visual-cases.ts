@@ -3,7 +3,8 @@
  * ProviderError code, cancellation, a 429 with Retry-After retried by the chain's guard after the
  * time asked, and a failing provider replaced by the offline one.
  *
- * `options.cases`: the scenarios the vendor has, with the code each maps to (default: all five).
+ * `options.cases`: the scenarios the vendor has, with the code each maps to (default: all five);
+ * `options.longTasks`: the vendor runs tasks that are polled (default true).
  *
  * @example
  *   visualFailureCases('runway', async () => { const fake = await FakeRunway.start(); return { fake, make: (ctx) => new RunwayVisuals(ctx, { pollIntervalMs: 5 }), model: 'gen4_image' }; });
@@ -55,7 +56,7 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'aiprod-visual-'));
 }
 
-export function visualFailureCases(name: string, start: () => Promise<VisualSetup>, options: { cases?: Array<[Scenario, string]> } = {}): void {
+export function visualFailureCases(name: string, start: () => Promise<VisualSetup>, options: { cases?: Array<[Scenario, string]>; longTasks?: boolean } = {}): void {
   describe(`${name}: failures, cancellation and the chain`, () => {
     let setup: VisualSetup;
     let dir: string;
@@ -138,6 +139,23 @@ export function visualFailureCases(name: string, start: () => Promise<VisualSetu
         setup.fake.scenario = 'ok';
       }
     });
+
+    if (options.longTasks ?? true) {
+      test("a task still running when the guard's timeout ends the attempt → provider_timeout", async () => {
+        setup.fake.runningPolls = 1_000_000;
+        try {
+          const adapter = setup.make(await context());
+          const ctx = await context();
+          const error = await new ProviderGuard()
+            .run(name, ctx.credentials, { timeoutMs: 300, maxAttempts: 1 }, undefined, (signal) => adapter.generate(request(), dir, signal))
+            .catch((e: unknown) => e);
+          assert.ok(error instanceof ProviderError, String(error));
+          assert.equal(error.code, 'provider_timeout');
+        } finally {
+          setup.fake.runningPolls = 1;
+        }
+      });
+    }
 
     test('cancellation → aborted', async () => {
       setup.fake.scenario = 'hang';

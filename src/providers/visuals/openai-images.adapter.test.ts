@@ -73,4 +73,4 @@ visualFailureCases('openai-images', async () => {
   const fake = await FakeOpenAiImages.start();
   // OPENAI_BASE_URL is the API root with /v1.
   return { fake, model: 'gpt-image-1', basePath: '/v1', make: (ctx) => new OpenAiImages(ctx) };
-});
+}, { longTasks: false });

@@ -114,6 +114,7 @@ visualFailureCases(
     return { fake, model: 'stock', make: (ctx) => new PexelsVisuals(ctx) };
   },
   {
+    longTasks: false,
     cases: [
       ['unauthorized', 'provider_auth'],
       ['server_error', 'provider_unavailable'],

@@ -20,7 +20,7 @@ import { pollTask, providerErrorFromSdk } from '../http.js';
 import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { downloadVisual, generationPrompt } from './visual-media.js';
+import { downloadVisual, generationPrompt, stoppedError } from './visual-media.js';
 
 const NAME = 'replicate';
 const FLUX = /^black-forest-labs\/flux-/;
@@ -93,7 +93,7 @@ export class ReplicateVisuals implements VisualProvider {
     if (!video) input.seed = request.seed >>> 0;
     if (FLUX.test(model)) input.output_format = 'png';
     const [name, version] = model.split(':');
-    const created = await this.call(signal, () => this.client.predictions.create({ ...(version ? { version } : { model: name }), input, signal }));
+    const created = await this.call(signal, (s) => this.client.predictions.create({ ...(version ? { version } : { model: name }), input, signal: s }));
     const url = await this.waitForOutput(created, signal);
     if (!video) {
       const file = await downloadVisual(NAME, this.context, url, 'image', dir, signal);
@@ -108,22 +108,23 @@ export class ReplicateVisuals implements VisualProvider {
     const interval = this.options.pollIntervalMs ?? 2000;
     try {
       return await pollTask(
-        async () => outputOf(created.status === 'succeeded' ? created : await this.call(signal, () => this.client.predictions.get(created.id, { signal }))),
+        async () => outputOf(created.status === 'succeeded' ? created : await this.call(signal, (s) => this.client.predictions.get(created.id, { signal: s }))),
         { intervalMs: interval, maxIntervalMs: interval * 4, signal },
       );
     } catch (error) {
       if (signal.aborted) {
         // Stop the prediction (and its billing); best effort, the render is going anyway.
         this.client.predictions.cancel(created.id, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-        if (!(error instanceof ProviderError)) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+        if (!(error instanceof ProviderError)) throw stoppedError(NAME, signal, error);
       }
       throw error;
     }
   }
 
-  private async call<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  /** One SDK call, on a child of the signal (so nothing the SDK hangs on it outlives the call). */
+  private async call<T>(signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await fn(AbortSignal.any([signal]));
     } catch (error) {
       throw replicateError(error, signal);
     }

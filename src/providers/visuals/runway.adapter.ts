@@ -10,12 +10,11 @@
  * running task (DELETE /v1/tasks/{id}).
  */
 import RunwayML from '@runwayml/sdk';
-import { AppError } from '../../contract/errors.js';
 import { pollTask } from '../http.js';
 import { ProviderError } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
+import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError, stoppedError } from './visual-media.js';
 
 const NAME = 'runway';
 const IMAGE_MODEL = 'gen4_image';
@@ -84,15 +83,16 @@ export class RunwayVisuals implements VisualProvider {
       if (signal.aborted) {
         // Cancel the task (Runway stops it and does not charge for unfinished work); best effort.
         this.client.tasks.delete(taskId, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-        if (!(error instanceof ProviderError)) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+        if (!(error instanceof ProviderError)) throw stoppedError(NAME, signal, error);
       }
       throw error;
     }
   }
 
+  /** One SDK call, on a child of the signal (the SDK leaves a listener on each signal it is given). */
   private async call<T>(signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await fn(signal);
+      return await fn(AbortSignal.any([signal]));
     } catch (error) {
       throw sdkError(NAME, error, signal);
     }

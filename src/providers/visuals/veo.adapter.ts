@@ -17,12 +17,11 @@
  * downloader's messages drop a URL's query, so the key never reaches an error.
  */
 import { GoogleGenAI, type GenerateVideosOperation } from '@google/genai';
-import { AppError } from '../../contract/errors.js';
 import { pollTask } from '../http.js';
 import { ProviderError, providerErrorFromHttp } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
-import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError } from './visual-media.js';
+import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError, stoppedError } from './visual-media.js';
 
 const NAME = 'veo';
 const GOOGLE_HOST = 'generativelanguage.googleapis.com';
@@ -65,11 +64,11 @@ export class VeoVisuals implements VisualProvider {
   async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const durationSeconds = clipSeconds(SECONDS, request.durationSec);
     const aspectRatio = closestShape(request.aspectRatio, RATIOS, ratioOf);
-    const started = await this.call(signal, () =>
+    const started = await this.call(signal, (s) =>
       this.ai.models.generateVideos({
         model: this.context.model,
         source: { prompt: generationPrompt(request) },
-        config: { aspectRatio, durationSeconds, numberOfVideos: 1, abortSignal: signal },
+        config: { aspectRatio, durationSeconds, numberOfVideos: 1, abortSignal: s },
       }),
     );
     const interval = this.options.pollIntervalMs ?? 10_000;
@@ -77,13 +76,13 @@ export class VeoVisuals implements VisualProvider {
     try {
       done = await pollTask(
         async () => {
-          const operation = await this.call(signal, () => this.ai.operations.getVideosOperation({ operation: started, config: { abortSignal: signal } }));
+          const operation = await this.call(signal, (s) => this.ai.operations.getVideosOperation({ operation: started, config: { abortSignal: s } }));
           return operation.done ? operation : undefined;
         },
         { intervalMs: interval, maxIntervalMs: interval * 3, signal },
       );
     } catch (error) {
-      if (signal.aborted && !(error instanceof ProviderError)) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+      if (signal.aborted && !(error instanceof ProviderError)) throw stoppedError(NAME, signal, error);
       throw error;
     }
     const uri = videoUri(done);
@@ -107,9 +106,10 @@ export class VeoVisuals implements VisualProvider {
     return url.toString();
   }
 
-  private async call<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  /** One SDK call, on a child of the signal (the SDK leaves a listener on each signal it is given). */
+  private async call<T>(signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await fn(AbortSignal.any([signal]));
     } catch (error) {
       throw sdkError(NAME, error, signal);
     }

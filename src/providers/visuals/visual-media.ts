@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { AspectRatio } from '../../contract/brief.js';
 import { providerErrorFromSdk } from '../http.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError, providerErrorFromNetwork } from '../provider-error.js';
 import type { DownloadKind, ProviderContext } from '../provider.js';
 import type { VisualRequest } from './visual.port.js';
 
@@ -103,7 +103,7 @@ async function describeVisual(provider: string, context: ProviderContext, path: 
   try {
     probe = await context.media.probe(path, signal);
   } catch (error) {
-    if (signal.aborted) throw new AppError('aborted', 'the render was cancelled', { cause: error });
+    if (signal.aborted) throw stoppedError(provider, signal, error);
     throw new ProviderError('provider_bad_response', provider, `the ${kind} it returned cannot be read`, { cause: error });
   }
   const width = probe.video?.width ?? 0;
@@ -114,9 +114,17 @@ async function describeVisual(provider: string, context: ProviderContext, path: 
   return { path, width, height, durationSec: probe.durationSec };
 }
 
+/**
+ * The error for work stopped by its signal: `aborted` when the render was cancelled,
+ * `provider_timeout` when the guard's per-attempt timeout ended it.
+ */
+export function stoppedError(provider: string, signal: AbortSignal, cause: unknown): AppError {
+  return providerErrorFromNetwork(provider, cause instanceof AppError ? new Error(cause.message, { cause }) : cause, signal);
+}
+
 /** A failed download in the project's terms (the downloader's messages never show a URL's query, so no key). */
 function downloadError(provider: string, error: unknown, signal: AbortSignal): AppError {
-  if (signal.aborted) return new AppError('aborted', 'the render was cancelled', { cause: error });
+  if (signal.aborted) return stoppedError(provider, signal, error);
   if (error instanceof AppError) {
     if (error.code === 'aborted') return error;
     if (error.code === 'media_fetch_failed') {
