@@ -6,11 +6,17 @@
 import type { Catalog } from './registry.js';
 import { geminiPlanDescriptor } from './script/gemini.adapter.js';
 import { openaiPlanDescriptor } from './script/openai.adapter.js';
+import { openAiImagesDescriptor } from './visuals/openai-images.adapter.js';
+import { pexelsDescriptor } from './visuals/pexels.adapter.js';
+import { replicateDescriptor } from './visuals/replicate.adapter.js';
+import { runwayDescriptor } from './visuals/runway.adapter.js';
+import { veoDescriptor } from './visuals/veo.adapter.js';
 
 export const CATALOG: Catalog = {
   plan: [openaiPlanDescriptor, geminiPlanDescriptor],
   narrate: [],
   score: [],
   foley: [],
-  visualize: [],
+  // Generated pictures first (clips at premium), then stock.
+  visualize: [runwayDescriptor, veoDescriptor, openAiImagesDescriptor, replicateDescriptor, pexelsDescriptor],
 };
