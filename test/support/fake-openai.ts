@@ -68,6 +68,8 @@ export interface FakeAnswer {
 export type FakeRoute = (request: FakeRequest, fake: FakeOpenAI) => FakeAnswer | Promise<FakeAnswer>;
 
 export interface ChatRecord {
+  /** The key the request carried. */
+  key?: string;
   model: string;
   messages: FakeChatMessage[];
   body: Record<string, unknown>;
@@ -231,7 +233,7 @@ const chatCompletions: FakeRoute = (request, fake) => {
     const breach = format.json_schema?.strict ? strictSchemaError(format.json_schema.schema) : undefined;
     if (breach) return openaiError(400, `Invalid schema for response_format '${name}': ${breach}`, 'invalid_request_error', null, 'response_format');
   }
-  fake.chats.push({ model, messages, body });
+  fake.chats.push({ key: /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1], model, messages, body });
 
   let content: string | null = JSON.stringify(request.scenario === 'invalid_storyboard' ? brokenPlan(messages) : fakePlan(messages));
   let refusal: string | null = null;

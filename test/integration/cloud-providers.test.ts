@@ -1,0 +1,104 @@
+/**
+ * End to end on fake cloud providers: a brief rendered with every stage's preferred provider on a
+ * local fake speaking its vendor's wire format, then again with those providers failing — the
+ * render succeeds on the fallbacks and cost.json says what happened. No real network anywhere.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { CostReport } from '../../src/pipeline/cost.js';
+import { FakeOpenAI } from '../support/fake-openai.js';
+import { FakePexels } from '../support/fake-pexels.js';
+import { FakeRunway } from '../support/fake-runway.js';
+import { file, render, tempDir } from './harness.js';
+
+let openai: FakeOpenAI;
+let runway: FakeRunway;
+let pexels: FakePexels;
+
+before(async () => {
+  [openai, runway, pexels] = await Promise.all([FakeOpenAI.start({ apiKey: 'sk-operator-0001' }), FakeRunway.start('key_runway_operator'), FakePexels.start('pexels-operator')]);
+});
+after(async () => {
+  await Promise.all([openai?.close(), runway?.close(), pexels?.close()]);
+});
+
+const cloudEnv = (): Record<string, string> => ({
+  OPENAI_API_KEY: 'sk-operator-0001',
+  OPENAI_BASE_URL: `${openai.url}/v1`,
+  RUNWAYML_API_SECRET: 'key_runway_operator',
+  RUNWAY_BASE_URL: runway.url,
+  PEXELS_API_KEY: 'pexels-operator',
+  PEXELS_BASE_URL: pexels.url,
+  // Each stage's chain named: the OpenAI key would otherwise bring OpenAI's voices and images in too.
+  AIPROD_PLAN_PROVIDERS: 'openai',
+  AIPROD_VISUAL_PROVIDERS: 'runway,pexels',
+  AIPROD_TTS_PROVIDERS: 'offline',
+  AIPROD_MUSIC_PROVIDERS: 'offline',
+  AIPROD_SFX_PROVIDERS: 'offline',
+  PROVIDER_MAX_ATTEMPTS: '2',
+});
+
+const brief = { prompt: 'a 12 second ad for Nimbus, a solar backpack that charges your phone on the trail', targetDurationSec: 12, resolution: '480p', sfx: true };
+
+test('with keys set, the storyboard, the pictures and the cost come from the cloud providers', async () => {
+  const cacheDir = tempDir('cloud-cache');
+  const { result, delivered } = await render(brief, { env: cloudEnv(), cacheDir });
+  const cost = JSON.parse(readFileSync(file(delivered, 'cost.json'), 'utf8')) as CostReport;
+  assert.equal(result.state.qa?.passed, true, JSON.stringify(result.state.qa?.checks.filter((c) => !c.passed)));
+  // Plan: the LLM wrote it, and the brief reached it.
+  const plan = cost.stages.find((s) => s.stage === 'plan');
+  assert.equal(plan?.provider, 'openai:gpt-4o-mini');
+  assert.ok((plan?.usage.inputTokens ?? 0) > 0 && (plan?.usage.outputTokens ?? 0) > 0, JSON.stringify(plan));
+  assert.ok((plan?.usd ?? 0) > 0);
+  assert.ok(openai.chats.some((c) => JSON.stringify(c.messages).includes('Nimbus')), 'the prompt was sent to the planner');
+  // Pictures: every planned scene shows a Runway still.
+  const scenes = result.state.storyboard?.scenes ?? [];
+  assert.ok(scenes.length >= 2);
+  const pictures = Object.values(result.state.pictures ?? {});
+  assert.equal(pictures.length, scenes.length, JSON.stringify(result.state.pictures));
+  assert.ok(pictures.every((p) => p.provider === 'runway:gen4_image' && p.kind === 'image'));
+  const visual = cost.stages.find((s) => s.stage === 'visualize' && s.provider === 'runway:gen4_image');
+  assert.equal(visual?.usage.images, scenes.length);
+  assert.equal(visual?.usd, Math.round(0.08 * scenes.length * 1e6) / 1e6);
+  // Real USD, the estimate and its variance.
+  assert.ok(cost.totalUsd > 0.08, String(cost.totalUsd));
+  assert.ok(cost.estimate && cost.estimate.totalUsd > 0, JSON.stringify(cost.estimate));
+  assert.ok(cost.byStage.some((s) => s.stage === 'visualize' && s.estimatedUsd > 0 && s.actualUsd > 0));
+  assert.equal(cost.varianceUsd, Math.round((cost.totalUsd - cost.estimate.totalUsd) * 1e6) / 1e6);
+  assert.deepEqual(cost.fallbacks, []);
+
+  // The same brief again is all cache: no vendor is asked or paid twice.
+  const chats = openai.chats.length;
+  const tasks = runway.created.length;
+  const again = await render(brief, { env: cloudEnv(), cacheDir });
+  assert.equal(openai.chats.length, chats);
+  assert.equal(runway.created.length, tasks);
+  const twice = JSON.parse(readFileSync(file(again.delivered, 'cost.json'), 'utf8')) as CostReport;
+  assert.equal(twice.totalUsd, 0, JSON.stringify(twice.stages));
+  assert.equal(twice.stages.find((s) => s.stage === 'plan')?.provider, 'openai:gpt-4o-mini');
+});
+
+test('with the preferred providers failing, the render succeeds on the fallbacks and cost.json says why', async () => {
+  openai.fail('server_error', 1000);
+  runway.scenario = 'server_error';
+  try {
+    const { result, delivered } = await render(brief, { env: cloudEnv() });
+    const cost = JSON.parse(readFileSync(file(delivered, 'cost.json'), 'utf8')) as CostReport;
+    assert.equal(result.state.qa?.passed, true);
+    const byStage = Object.fromEntries(cost.fallbacks.map((f) => [f.stage, f]));
+    assert.equal(byStage.plan?.from, 'openai:gpt-4o-mini');
+    assert.equal(byStage.plan?.to, 'rule-based@1');
+    assert.equal(byStage.plan?.code, 'provider_unavailable');
+    assert.equal(byStage.visualize?.from, 'runway:gen4_image');
+    assert.equal(byStage.visualize?.to, 'pexels:stock');
+    assert.equal(cost.stages.find((s) => s.stage === 'plan')?.provider, 'rule-based@1');
+    const pictures = Object.values(result.state.pictures ?? {});
+    assert.ok(pictures.length > 0 && pictures.every((p) => p.provider === 'pexels:stock'));
+    assert.ok(cost.attributions.some((a) => a.source === 'Pexels'), 'stock media is credited');
+    assert.ok(result.notes.some((n) => /plan: openai:gpt-4o-mini failed \(provider_unavailable/.test(n)), result.notes.join('\n'));
+  } finally {
+    // The queued failures outlive this test: it is the file's last.
+    runway.scenario = 'ok';
+  }
+});
