@@ -38,8 +38,8 @@ export interface TestService extends Service {
   dataDir: string;
   key: string;
   auth: { authorization: string };
-  /** Resolves with the production once `done(p)` holds (checked at every change notification). */
-  waitFor(id: string, done: (p: Production) => boolean, timeoutMs?: number): Promise<Production>;
+  /** Resolves with the production (of `tenantId`, default the default tenant) once `done(p)` holds (checked at every change notification). */
+  waitFor(id: string, done: (p: Production) => boolean, timeoutMs?: number, tenantId?: string): Promise<Production>;
 }
 
 /** A fresh PostgreSQL database on the server of TEST_DATABASE_URL, dropped by the returned cleanup. */
@@ -90,8 +90,8 @@ export async function startTestService(options: { role?: Role; databaseUrl?: str
     },
     key,
     auth: { authorization: `Bearer ${key}` },
-    async waitFor(id, done, timeoutMs = 120_000) {
-      const read = async (): Promise<Production> => service.productions.get('default', id);
+    async waitFor(id, done, timeoutMs = 120_000, tenantId = 'default') {
+      const read = async (): Promise<Production> => service.productions.get(tenantId, id);
       return new Promise((resolve, reject) => {
         let stop: (() => Promise<void>) | undefined;
         const finish = (error?: Error, value?: Production): void => {
