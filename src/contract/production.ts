@@ -284,6 +284,7 @@ export const estimateSchema = z
     cost: z.object({
       currency: z.literal('USD'),
       totalUsd: z.number(),
+      minimumUsd: z.number().describe('The least the render can cost (every stage offline). A tenant budget between this and totalUsd is accepted: the render steps down to a tier the budget can pay for.'),
       items: z.array(
         z.object({ stage: z.string(), provider: z.string(), units: z.record(z.string(), z.number()), unitPriceUsd: z.number(), usd: z.number() }),
       ),
@@ -305,6 +306,7 @@ export const estimateSchema = z
         cost: {
           currency: 'USD',
           totalUsd: 0,
+          minimumUsd: 0,
           items: [
             { stage: 'plan', provider: 'rule-based@1', units: { scenes: 5 }, unitPriceUsd: 0, usd: 0 },
             { stage: 'narrate', provider: 'espeak-ng@1', units: { characters: 281 }, unitPriceUsd: 0, usd: 0 },

@@ -52,7 +52,13 @@ export interface Estimate {
   quality: string;
   /** Wall time of a render on one worker slot of a 2-core machine, from measured throughput. */
   renderSec: number;
-  cost: { currency: 'USD'; totalUsd: number; items: EstimateItem[] };
+  cost: {
+    currency: 'USD';
+    totalUsd: number;
+    /** The least the render can cost: every stage offline (the operator's own charge only). A budget between the two steps the render down a tier. */
+    minimumUsd: number;
+    items: EstimateItem[];
+  };
   notes: string[];
 }
 
@@ -185,7 +191,12 @@ export async function estimateBrief(brief: ResolvedBrief, providers: RenderProvi
     outputs: [...brief.outputs],
     quality: providers.quality,
     renderSec: Math.round(renderSec),
-    cost: { currency: 'USD', totalUsd: round6(items.reduce((s, i) => s + i.usd, 0)), items },
+    cost: {
+      currency: 'USD',
+      totalUsd: round6(items.reduce((s, i) => s + i.usd, 0)),
+      minimumUsd: round6(items.filter((i) => i.provider === RENDER_PRICE_ID).reduce((s, i) => s + i.usd, 0)),
+      items,
+    },
     notes: [...providers.notes, ...storyboard.notes, ...timeline.notes],
   };
 }

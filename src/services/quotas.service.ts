@@ -1,7 +1,9 @@
 /**
  * Tier quotas, checked before productions are created: the longest video, the highest resolution,
  * how many productions may be unfinished at once, the batch size, and the monthly budget (a brief
- * whose estimate exceeds what is left of it is refused with 402 and the numbers).
+ * whose estimate exceeds what is left of it is accepted when an offline render fits — the render
+ * then steps down to a provider tier the budget pays for — and refused with 402 and the numbers
+ * when not even that does).
  *
  * For limited tenants the checks of what is left (unfinished productions, budget) run inside the
  * create's transaction under a per-tenant advisory lock, and each production's estimate is written
@@ -132,7 +134,9 @@ export class QuotaService {
       const spent = await this.spentThisMonth(db, tenantId);
       const wanted = round2(estimates.reduce((s, e) => s + e.cost.totalUsd, 0));
       const left = round2(tenant.monthlyBudgetUsd - spent);
-      if (wanted > left) {
+      // Over the estimate but not the floor: accepted, and the render steps down to a tier the budget pays for.
+      const floor = round2(estimates.reduce((s, e) => s + (e.cost.minimumUsd ?? 0), 0));
+      if (wanted > left && floor > left) {
         throw new AppError('budget_exceeded', `this would cost about $${wanted}, and $${left} of the $${tenant.monthlyBudgetUsd} monthly budget is left ($${spent} used this month)`, {
           details: [
             { path: 'monthlyBudgetUsd', message: String(tenant.monthlyBudgetUsd) },
