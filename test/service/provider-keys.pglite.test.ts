@@ -24,6 +24,8 @@ before(async () => {
       AIPROD_TTS_PROVIDERS: 'offline',
       AIPROD_VISUAL_PROVIDERS: 'offline',
       PROVIDER_MAX_ATTEMPTS: '1',
+      // Dear tokens, so that a budget test can afford the offline render and not the planner.
+      AIPROD_PRICES: '{"openai:gpt-4o-mini":{"inputTokens":0.001,"outputTokens":0.001}}',
     },
   });
 });
@@ -103,4 +105,22 @@ test('a provider failing mid-render shows in the production view and its events,
   assert.deepEqual(view.body.fallbacks, done.fallbacks);
   const cost = view.body.cost as { byStage: Json[]; estimatedUsd: number | null };
   assert.ok(cost.byStage.some((s) => s.stage === 'plan'), JSON.stringify(cost));
+});
+
+test('a budget that cannot pay for the cloud planner renders offline instead of refusing; below the floor it is a 402', async () => {
+  assert.equal((await call('POST', '/v1/tenants', svc.key, { id: 'thrifty', name: 'Thrifty', tier: 'pro', monthlyBudgetUsd: 1 })).status, 201);
+  const created = await call('POST', '/v1/api-keys', svc.key, { name: 'thrifty key', scopes: ['admin'], tenantId: 'thrifty' });
+  const key = created.body.key as string;
+  const estimate = await call('POST', '/v1/estimate', key, brief('thrifty budgets'));
+  const cost = estimate.body.cost as { totalUsd: number; minimumUsd: number };
+  assert.ok(cost.totalUsd > 1, `the planner alone is over the budget: ${JSON.stringify(cost)}`);
+  assert.equal(cost.minimumUsd, 0);
+  const chats = openai.chats.length;
+  const res = await call('POST', '/v1/productions', key, brief('thrifty budgets'));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const done = await svc.waitFor(res.body.id as string, (p) => p.status === 'succeeded' || p.status === 'failed', 180_000, 'thrifty');
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+  assert.equal((done.cost?.stages as Json[]).find((s) => s.stage === 'plan')?.provider, 'rule-based@1');
+  assert.equal(done.cost?.totalUsd, 0);
+  assert.equal(openai.chats.length, chats, 'the planner was not called');
 });
