@@ -5,9 +5,11 @@
  *
  * - `POST /v1/music[?output_format=…]` with JSON `{ prompt, music_length_ms, model_id, force_instrumental }`
  *   → 200 `audio/mpeg` bytes. A prompt the service will not compose (copyrighted material, by the
- *   music guide) → 400 `{ detail: { status: "bad_prompt", message, data: { prompt_suggestion } } }`.
+ *   music guide) → `{ detail: { status: "bad_prompt", message, data: { prompt_suggestion } } }`; the
+ *   guide names the error, not its HTTP status: the fake answers 400.
  * - `POST /v1/sound-generation[?output_format=…]` with `{ text, duration_seconds, prompt_influence, model_id }`
- *   → 200 `audio/mpeg` bytes.
+ *   → 200 `audio/mpeg` bytes. Its refusal shape is not documented; the fake answers 400 with
+ *   `detail.status` "content_against_policy" in the same error shape.
  * - `GET /v1/user` → the user's subscription JSON.
  * - Auth: the `xi-api-key` header; a wrong or missing one → 401
  *   `{ detail: { status: "invalid_api_key", message: "Invalid API key" } }`.

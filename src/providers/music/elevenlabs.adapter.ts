@@ -31,8 +31,11 @@ const TIMEOUT_MS = 300_000;
 export const MUSIC_MIN_MS = 10_000;
 export const MUSIC_MAX_MS = 300_000;
 
-/** A prompt the service will not compose (its music guide: `bad_prompt`, `bad_composition_plan`). */
-const refusedWhen = (status: number, body: string): boolean => status === 400 && /bad_prompt|bad_composition_plan|content_against_policy/.test(body);
+/**
+ * A prompt the service will not compose: its music guide names the errors `bad_prompt` (with a
+ * `prompt_suggestion`) and `bad_composition_plan`, not their HTTP status, so any 4xx carrying them.
+ */
+const refusedWhen = (status: number, body: string): boolean => status >= 400 && status < 500 && /bad_prompt|bad_composition_plan|content_against_policy/.test(body);
 
 export function requestedLengthMs(durationSec: number): number {
   return Math.min(MUSIC_MAX_MS, Math.max(MUSIC_MIN_MS, Math.round(durationSec * 1000)));

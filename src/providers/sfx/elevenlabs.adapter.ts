@@ -34,7 +34,7 @@ export const ELEVENLABS_EFFECTS: Record<SfxKind, { text: string; seconds: number
   swell: { text: 'A warm orchestral swell rising and fading, no percussion', seconds: 2.5 },
 };
 
-const refusedWhen = (status: number, body: string): boolean => status === 400 && /content_against_policy|bad_prompt|policy/.test(body);
+const refusedWhen = (status: number, body: string): boolean => status >= 400 && status < 500 && /content_against_policy|bad_prompt|policy/.test(body);
 
 export class ElevenLabsSfxLibrary extends VendorSfxLibrary {
   readonly id: string;
