@@ -22,7 +22,7 @@ musicConformance({ name: 'procedural', create: () => new ProceduralComposer() })
 
 musicConformance({
   name: 'elevenlabs-music',
-  create: () => new ElevenLabsComposer(elevenlabsContext),
+  create: () => new ElevenLabsComposer(elevenlabsContext, { sdkTimeoutMs: 2000 }),
   apiKey: 'xi-conformance',
   reset: () => {
     elevenlabs.scenario = 'ok';

@@ -38,7 +38,7 @@ sfxConformance({
 
 sfxConformance({
   name: 'elevenlabs-sfx',
-  create: () => new ElevenLabsSfxLibrary(elevenlabsContext),
+  create: () => new ElevenLabsSfxLibrary(elevenlabsContext, { sdkTimeoutMs: 2000 }),
   apiKey: 'xi-conformance',
   reset: () => {
     elevenlabs.scenario = 'ok';

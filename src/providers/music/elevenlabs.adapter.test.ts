@@ -10,7 +10,7 @@ import { readWav } from '../../media/wav.js';
 import { ProviderChain, type Fallback } from '../chain.js';
 import type { ProviderContext } from '../provider.js';
 import { ProviderGuard } from '../resilience.js';
-import { elevenLabsMusicDescriptor, MUSIC_MIN_MS, requestedLengthMs } from './elevenlabs.adapter.js';
+import { ElevenLabsComposer, elevenLabsMusicDescriptor, MUSIC_MIN_MS, requestedLengthMs } from './elevenlabs.adapter.js';
 import type { MusicComposer } from './music.port.js';
 import { ProceduralComposer } from './procedural.adapter.js';
 
@@ -93,7 +93,8 @@ test('failures map to ProviderError codes', async () => {
 });
 
 test('a hang ends at the timeout; cancellation is "aborted"', async () => {
-  const composer = elevenLabsMusicDescriptor.create(context);
+  // A short SDK timeout: the SDK keeps its timer running after a cancelled request.
+  const composer = new ElevenLabsComposer(context, { sdkTimeoutMs: 2000 });
   fake.scenario = 'hang';
   await assert.rejects(composer.compose(request, out(), AbortSignal.timeout(300)), code('provider_timeout'));
   const controller = new AbortController();

@@ -45,14 +45,18 @@ export class ElevenLabsComposer implements MusicComposer {
   readonly id: string;
   private readonly client: ElevenLabsClient;
 
-  constructor(private readonly context: ProviderContext) {
+  /**
+   * `sdkTimeoutMs`: the SDK's own per-request limit, the provider's timeout by default so it never
+   * cuts in before the guard's. (SDK 2.73 leaves that timer running when a request is cancelled, so
+   * a cancelled call keeps the process alive this long; tests pass a short one.)
+   */
+  constructor(private readonly context: ProviderContext, options: { sdkTimeoutMs?: number } = {}) {
     this.id = providerId(NAME, context.model);
     this.client = new ElevenLabsClient({
       apiKey: context.credentials.apiKey,
       baseUrl: context.credentials.baseUrl,
       maxRetries: 0,
-      // The provider's timeout is the guard's; the SDK's own (4 min) must not cut in first.
-      timeoutInSeconds: TIMEOUT_MS / 1000,
+      timeoutInSeconds: (options.sdkTimeoutMs ?? TIMEOUT_MS) / 1000,
     });
   }
 

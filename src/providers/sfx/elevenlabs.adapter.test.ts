@@ -10,7 +10,7 @@ import { readWav } from '../../media/wav.js';
 import { ProviderChain, type Fallback } from '../chain.js';
 import type { ProviderContext } from '../provider.js';
 import { ProviderGuard } from '../resilience.js';
-import { ELEVENLABS_EFFECTS, elevenLabsSfxDescriptor } from './elevenlabs.adapter.js';
+import { ELEVENLABS_EFFECTS, ElevenLabsSfxLibrary, elevenLabsSfxDescriptor } from './elevenlabs.adapter.js';
 import { ProceduralSfxLibrary } from './procedural.adapter.js';
 import type { SoundEffectsLibrary } from './sfx.port.js';
 
@@ -71,7 +71,8 @@ test('failures map to ProviderError codes', async () => {
 });
 
 test('a hang ends at the timeout; cancellation is "aborted"; renderEffect writes one sound', async () => {
-  const library = elevenLabsSfxDescriptor.create(context);
+  // A short SDK timeout: the SDK keeps its timer running after a cancelled request.
+  const library = new ElevenLabsSfxLibrary(context, { sdkTimeoutMs: 2000 });
   fake.scenario = 'hang';
   await assert.rejects(library.renderStem(stem, out(), AbortSignal.timeout(300)), code('provider_timeout'));
   const controller = new AbortController();

@@ -43,11 +43,12 @@ export class ElevenLabsSfxLibrary extends VendorSfxLibrary {
   protected readonly timeoutMs = TIMEOUT_MS;
   private readonly client: ElevenLabsClient;
 
-  constructor(private readonly context: ProviderContext) {
+  /** `sdkTimeoutMs`: as for ElevenLabsComposer (music/elevenlabs.adapter.ts). */
+  constructor(private readonly context: ProviderContext, options: { sdkTimeoutMs?: number } = {}) {
     super();
     this.id = providerId(NAME, context.model);
     this.media = context.media;
-    this.client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: TIMEOUT_MS / 1000 });
+    this.client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: (options.sdkTimeoutMs ?? TIMEOUT_MS) / 1000 });
   }
 
   protected async fetchEffect(kind: SfxKind, _seed: number, dir: string, signal: AbortSignal): Promise<FetchedEffect> {
