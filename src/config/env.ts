@@ -212,6 +212,10 @@ export const envSchema = z.object({
   /** Suno through a Suno API gateway (sunoapi.org's task API). */
   SUNO_API_KEY: optionalPath,
   SUNO_BASE_URL: baseUrl,
+  /** Where the Suno gateway may post its task callback (it requires one; AIPROD polls and never needs it). */
+  SUNO_CALLBACK_URL: baseUrl,
+  /** Milliseconds between polls of a Suno task (default 5000). */
+  SUNO_POLL_INTERVAL_MS: optionalPath,
   /** Freesound APIv2 (sound effects under Creative Commons licences). */
   FREESOUND_API_KEY: optionalPath,
   FREESOUND_BASE_URL: baseUrl,

@@ -20,8 +20,9 @@ export function wavArgs(input: string, output: string, format: WavFormat): strin
   const raw = format.rawInput ? ['-f', format.rawInput.format, '-ar', String(format.rawInput.sampleRate), '-ac', String(format.rawInput.channels)] : [];
   const filters: string[] = [];
   if (format.exactSec !== undefined) {
+    // Resampled first: the trim counts frames at the rate it sees, and -ar applies after the filters.
     const frames = Math.round(format.exactSec * format.sampleRate);
-    filters.push(`apad=whole_len=${frames}`, `atrim=end_sample=${frames}`);
+    filters.push(`aresample=${format.sampleRate}`, `apad=whole_len=${frames}`, `atrim=end_sample=${frames}`);
   }
   return [
     '-hide_banner', '-nostdin', '-y',
