@@ -7,20 +7,30 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { CostReport } from '../../src/pipeline/cost.js';
+import { FakeFreesound } from '../support/fake-freesound.js';
 import { FakeOpenAI } from '../support/fake-openai.js';
 import { FakePexels } from '../support/fake-pexels.js';
 import { FakeRunway } from '../support/fake-runway.js';
+import { FakeSuno } from '../support/fake-suno.js';
 import { file, render, tempDir } from './harness.js';
 
 let openai: FakeOpenAI;
 let runway: FakeRunway;
 let pexels: FakePexels;
+let suno: FakeSuno;
+let freesound: FakeFreesound;
 
 before(async () => {
-  [openai, runway, pexels] = await Promise.all([FakeOpenAI.start({ apiKey: 'sk-operator-0001' }), FakeRunway.start('key_runway_operator'), FakePexels.start('pexels-operator')]);
+  [openai, runway, pexels, suno, freesound] = await Promise.all([
+    FakeOpenAI.start({ apiKey: 'sk-operator-0001' }),
+    FakeRunway.start('key_runway_operator'),
+    FakePexels.start('pexels-operator'),
+    FakeSuno.start({ apiKey: 'suno-operator' }),
+    FakeFreesound.start({ apiKey: 'freesound-operator' }),
+  ]);
 });
 after(async () => {
-  await Promise.all([openai?.close(), runway?.close(), pexels?.close()]);
+  await Promise.all([openai?.close(), runway?.close(), pexels?.close(), suno?.close(), freesound?.close()]);
 });
 
 const cloudEnv = (): Record<string, string> => ({
@@ -30,12 +40,17 @@ const cloudEnv = (): Record<string, string> => ({
   RUNWAY_BASE_URL: runway.url,
   PEXELS_API_KEY: 'pexels-operator',
   PEXELS_BASE_URL: pexels.url,
+  SUNO_API_KEY: 'suno-operator',
+  SUNO_BASE_URL: suno.url,
+  SUNO_POLL_INTERVAL_MS: '50',
+  FREESOUND_API_KEY: 'freesound-operator',
+  FREESOUND_BASE_URL: `${freesound.url}/apiv2`,
   // Each stage's chain named: the OpenAI key would otherwise bring OpenAI's voices and images in too.
   AIPROD_PLAN_PROVIDERS: 'openai',
   AIPROD_VISUAL_PROVIDERS: 'runway,pexels',
   AIPROD_TTS_PROVIDERS: 'offline',
-  AIPROD_MUSIC_PROVIDERS: 'offline',
-  AIPROD_SFX_PROVIDERS: 'offline',
+  AIPROD_MUSIC_PROVIDERS: 'suno',
+  AIPROD_SFX_PROVIDERS: 'freesound',
   PROVIDER_MAX_ATTEMPTS: '2',
 });
 
@@ -61,6 +76,11 @@ test('with keys set, the storyboard, the pictures and the cost come from the clo
   const visual = cost.stages.find((s) => s.stage === 'visualize' && s.provider === 'runway:gen4_image');
   assert.equal(visual?.usage.images, scenes.length);
   assert.equal(visual?.usd, Math.round(0.08 * scenes.length * 1e6) / 1e6);
+  // Music: the composed track; effects: recorded sounds, credited.
+  assert.equal(cost.stages.find((s) => s.stage === 'score')?.provider, 'suno:V4_5');
+  assert.equal(cost.stages.find((s) => s.stage === 'score')?.usd, 0.06);
+  assert.equal(cost.stages.find((s) => s.stage === 'foley')?.provider, 'freesound:apiv2');
+  assert.ok(cost.attributions.some((a) => a.source === 'Freesound' && a.licence.length > 0), JSON.stringify(cost.attributions));
   // Real USD, the estimate and its variance.
   assert.ok(cost.totalUsd > 0.08, String(cost.totalUsd));
   assert.ok(cost.estimate && cost.estimate.totalUsd > 0, JSON.stringify(cost.estimate));
@@ -82,6 +102,7 @@ test('with keys set, the storyboard, the pictures and the cost come from the clo
 test('with the preferred providers failing, the render succeeds on the fallbacks and cost.json says why', async () => {
   openai.fail('server_error', 1000);
   runway.scenario = 'server_error';
+  suno.scenario = 'server-error';
   try {
     const { result, delivered } = await render(brief, { env: cloudEnv() });
     const cost = JSON.parse(readFileSync(file(delivered, 'cost.json'), 'utf8')) as CostReport;
@@ -92,6 +113,8 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
     assert.equal(byStage.plan?.code, 'provider_unavailable');
     assert.equal(byStage.visualize?.from, 'runway:gen4_image');
     assert.equal(byStage.visualize?.to, 'pexels:stock');
+    assert.equal(byStage.score?.from, 'suno:V4_5');
+    assert.equal(byStage.score?.to, 'procedural@1');
     assert.equal(cost.stages.find((s) => s.stage === 'plan')?.provider, 'rule-based@1');
     const pictures = Object.values(result.state.pictures ?? {});
     assert.ok(pictures.length > 0 && pictures.every((p) => p.provider === 'pexels:stock'));
@@ -100,5 +123,6 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
   } finally {
     // The queued failures outlive this test: it is the file's last.
     runway.scenario = 'ok';
+    suno.scenario = 'ok';
   }
 });
