@@ -162,7 +162,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     // Stage runs a dead worker left "running" belong to an earlier attempt: this claim ended them.
     await repo.failRunningStageRuns(db, id, { before: attempt });
     // Canceled (or taken over) between the claim and now: stop before doing any work.
-    if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0 }))) controller.abort(new RenderStopped('lease_lost'));
+    // An attempt starts with no fallbacks: the view shows this attempt's, like its cost.json.
+    if (!(await repo.updateOwned(db, id, workerId, { status, stage: 'plan', progress: 0, fallbacks: [] }))) controller.abort(new RenderStopped('lease_lost'));
     controller.signal.throwIfAborted();
     await notify();
     // Media linked by URL is downloaded into the work directory first (SSRF-safe, size and type checked).

@@ -118,7 +118,7 @@ export function estimateProviderCosts(
   const pictured = storyboard.scenes.filter((scene) => wantsPicture(scene));
   if (pictured.length > 0) {
     const clipSec = pictured.reduce((sum, scene) => sum + clipLength(timeline.scenes.find((s) => s.id === scene.id)?.durationSec ?? 5), 0);
-    const prefer = pictureKind(brief.quality);
+    const prefer = pictureKind(providers.quality);
     add('visualize', {
       images: pictured.length,
       ...(prefer === 'video' ? { secondsOfVideo: clipSec } : {}),

@@ -21,6 +21,12 @@ export interface ChainMember<P> {
   /** Cloud members only. */
   credentials?: Credentials;
   resilience?: ResilienceOptions;
+  /**
+   * Whose work a cached result is, for cache keys (cloud members only): results made with a
+   * tenant's own key are that key's alone, and a base URL change (another backend behind the same
+   * model name) makes new ones. Undefined for offline members, whose keys it leaves unchanged.
+   */
+  scope?: string;
 }
 
 export interface Fallback {
@@ -40,9 +46,17 @@ export type Guarded = <R>(fn: (signal: AbortSignal) => Promise<R>) => Promise<R>
 
 /** Failures that no other provider would fix: the render is stopping or the machine is out of room. */
 const NO_FALLBACK = new Set(['aborted', 'resource_exhausted', 'insufficient_storage']);
+/**
+ * Failures that say the provider cannot serve this render (its key, its health): it is skipped for
+ * the rest of the render and reported once. Others (a refused prompt, a search with no match, one
+ * failed task) concern one request: the next request tries the provider again.
+ */
+const STICKY = new Set(['provider_auth', 'provider_unavailable', 'provider_timeout', 'provider_rate_limited', 'provider_bad_response', 'provider_not_configured']);
 
 export class ProviderChain<P extends { readonly id: string }> {
   private readonly failed = new Set<string>();
+  /** Providers whose sticky failure was reported (scenes in flight at once fail together, and say so once). */
+  private readonly reported = new Set<string>();
 
   constructor(
     readonly stage: ProviderStage,
@@ -80,9 +94,12 @@ export class ProviderChain<P extends { readonly id: string }> {
           for (const f of pending) options.onFallback?.(f);
           throw failure;
         }
-        // A refused prompt says nothing about the provider: it stays in the chain for the next request.
-        if (failure.code !== 'provider_refused') this.failed.add(member.provider.id);
-        pending.push({ stage: this.stage, from: member.provider.id, code: failure.code, reason: failure.message, keySource: member.credentials?.source });
+        const sticky = STICKY.has(failure.code) || !failure.code.startsWith('provider_');
+        if (sticky) this.failed.add(member.provider.id);
+        if (!sticky || !this.reported.has(member.provider.id)) {
+          if (sticky) this.reported.add(member.provider.id);
+          pending.push({ stage: this.stage, from: member.provider.id, code: failure.code, reason: failure.message, keySource: member.credentials?.source });
+        }
       }
     }
     throw new AppError('internal', `${this.stage}: every provider of the chain has failed in this render`);

@@ -40,7 +40,8 @@ async function send(provider: string, request: VendorRequest): Promise<Response>
       headers,
       body: request.json === undefined ? undefined : JSON.stringify(request.json),
       signal: request.signal,
-      redirect: 'follow',
+      // A vendor's API answers where it is asked: a redirect could carry the key to another host.
+      redirect: 'error',
     });
   } catch (error) {
     throw providerErrorFromNetwork(provider, error, request.signal);

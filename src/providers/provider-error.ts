@@ -30,17 +30,52 @@ export class ProviderError extends AppError {
   /** The vendor's HTTP status, when there was one. */
   readonly httpStatus?: number;
 
-  constructor(code: ProviderErrorCode, provider: string, message: string, options: { retryAfterMs?: number; httpStatus?: number; cause?: unknown } = {}) {
-    super(code, `${provider}: ${message}`, { cause: options.cause });
+  /** The message without the provider's prefix. */
+  readonly detail: string;
+  private readonly vendorFault?: boolean;
+
+  constructor(
+    code: ProviderErrorCode,
+    provider: string,
+    message: string,
+    options: { retryAfterMs?: number; httpStatus?: number; cause?: unknown; retryable?: boolean; vendorFault?: boolean } = {},
+  ) {
+    super(code, `${provider}: ${message}`, { cause: options.cause, retryable: options.retryable });
     this.name = 'ProviderError';
     this.provider = provider;
+    this.detail = message;
     this.retryAfterMs = options.retryAfterMs;
     this.httpStatus = options.httpStatus;
+    this.vendorFault = options.vendorFault;
   }
 
   /** Failures that say the vendor is unwell (count towards its circuit breaker). */
   get countsAgainstVendor(): boolean {
+    if (this.vendorFault !== undefined) return this.vendorFault;
     return this.code === 'provider_rate_limited' || this.code === 'provider_unavailable' || this.code === 'provider_timeout' || this.code === 'provider_bad_response';
+  }
+}
+
+/**
+ * For failures after a paid task was started (a poll, a download): the same error, not retried —
+ * retrying the whole call would start and pay for a second task — so the chain moves on instead.
+ */
+export function afterSpend(error: unknown): unknown {
+  if (!(error instanceof ProviderError) || !error.retryable) return error;
+  return new ProviderError(error.code as ProviderErrorCode, error.provider, error.detail, {
+    cause: error,
+    httpStatus: error.httpStatus,
+    retryable: false,
+    vendorFault: error.countsAgainstVendor,
+  });
+}
+
+/** Runs the part of a call that follows a paid task's creation under `afterSpend`. */
+export async function spent<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw afterSpend(error);
   }
 }
 

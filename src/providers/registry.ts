@@ -12,6 +12,7 @@
  * - Budget: when the tenant's remaining budget cannot pay for the tier, the render steps down a
  *   tier (and to offline only, at the bottom), and says so in its notes.
  */
+import { createHash } from 'node:crypto';
 import type { ProviderStageName, QualityTier } from '../contract/brief.js';
 import type { ErrorDetail } from '../contract/errors.js';
 import { ProviderChain, type ChainMember } from './chain.js';
@@ -139,6 +140,8 @@ export class ProviderRegistry {
       if (!descriptor) problems.push({ path: `providers.${stage}`, message: `"${name}" is not a ${stage} provider; use one of ${known}` });
       else if (!this.credentials(descriptor, tenantKeys)) {
         problems.push({ path: `providers.${stage}`, message: `"${name}" has no key on this server: set ${descriptor.keyEnv}, store the tenant's own "${descriptor.tenantKey}" key, or choose another provider` });
+      } else if (!this.order(stage, tenantKeys, false).includes(name) && !tenantKeys[descriptor.tenantKey]?.trim()) {
+        problems.push({ path: `providers.${stage}`, message: `"${name}" is not in this server's ${stage} chain (${CHAIN_ENV[stage]}); choose one of ${this.order(stage, tenantKeys, false).join(', ')}, or store the tenant's own "${descriptor.tenantKey}" key` });
       }
     }
     return problems;
@@ -188,6 +191,7 @@ export class ProviderRegistry {
         const descriptor = this.options.catalog[stage].find((d) => d.name === name) as ProviderDescriptor<StagePorts[S]>;
         const credentials = this.credentials(descriptor, selection.tenantKeys ?? {});
         const model = this.model(descriptor, quality);
+        if (credentials && !model && name === selection.prefer?.[stage]) notes.push(`providers.${stage}: "${name}" has no model at the ${quality} tier; the tier's chain was used`);
         if (!credentials || !model) continue;
         members.push({
           name,
@@ -195,6 +199,7 @@ export class ProviderRegistry {
           offline: false,
           credentials,
           resilience: { timeoutMs: descriptor.timeoutMs, ...this.options.resilience },
+          scope: `${credentials.source === 'tenant' ? `tenant-${createHash('sha256').update(credentials.apiKey).digest('hex').slice(0, 16)}` : 'operator'}@${credentials.baseUrl}`,
         });
       }
       return new ProviderChain(stage, members, this.guard);
@@ -218,7 +223,9 @@ export class ProviderRegistry {
     let names = listed ?? catalog.filter((d) => all || this.credentials(d, tenantKeys)).map((d) => d.name);
     if (listed && !all) names = names.filter((n) => n === OFFLINE || catalog.some((d) => d.name === n && this.credentials(d, tenantKeys)));
     if (prefer && prefer !== OFFLINE) {
-      const usable = catalog.some((d) => d.name === prefer && this.credentials(d, tenantKeys));
+      // Only a provider the operator's chain already has, or one the tenant brings its own key for:
+      // a brief never brings in a provider the operator left out of AIPROD_<STAGE>_PROVIDERS.
+      const usable = names.includes(prefer) || catalog.some((d) => d.name === prefer && Boolean(tenantKeys[d.tenantKey]?.trim()));
       if (usable) names = [prefer, ...names.filter((n) => n !== prefer)];
       else notes.push(`providers.${stage}: "${prefer}" is not available on this server; the configured chain was used`);
     } else if (prefer === OFFLINE) names = [OFFLINE];

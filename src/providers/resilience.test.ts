@@ -115,3 +115,18 @@ test('the render\'s cancellation ends the call and any wait between attempts as 
   await assert.rejects(run, (e: AppError) => e.code === 'aborted');
   assert.equal(calls, 1);
 });
+
+test('a vendor that hangs is retried like any outage, and opens its breaker', async () => {
+  const guard = new ProviderGuard();
+  let calls = 0;
+  const hang = (): Promise<never> => {
+    calls++;
+    return new Promise(() => undefined);
+  };
+  const options = { timeoutMs: 50, baseDelayMs: 1, maxAttempts: 2, breakerThreshold: 2, halfOpenAfterMs: 60_000 };
+  await assert.rejects(guard.run('slow', operator, options, undefined, hang), (e: AppError) => e.code === 'provider_timeout');
+  assert.equal(calls, 2, 'the timed-out attempt was retried');
+  assert.equal(guard.isOpen('slow', operator), true, 'two timeouts in a row open the breaker');
+  await assert.rejects(guard.run('slow', operator, options, undefined, hang), (e: AppError) => e.code === 'provider_unavailable');
+  assert.equal(calls, 2, 'an open breaker does not wait on the vendor again');
+});

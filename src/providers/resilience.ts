@@ -112,7 +112,18 @@ export class ProviderGuard {
       { maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1), backoff: new RetryAfterBackoff(options.baseDelayMs ?? 500, maxRetryAfterMs) },
     );
     const timeoutPolicy = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
-    const policy = wrap(retryPolicy, entry.breaker, timeoutPolicy);
+    // A timed-out attempt becomes provider_timeout inside the breaker, so both the breaker and the
+    // retry see it as the vendor failure it is (cockatiel's own TaskCancelledError is neither's).
+    const timed = {
+      execute: <T>(inner: (context: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> =>
+        timeoutPolicy.execute(inner, signal).catch((error: unknown) => {
+          if (error instanceof TaskCancelledError && !signal?.aborted) {
+            throw new ProviderError('provider_timeout', provider, `no answer within ${Math.round(options.timeoutMs / 1000)} s`, { cause: error });
+          }
+          throw error;
+        }),
+    };
+    const policy = wrap(retryPolicy, entry.breaker);
     const outer = signal ?? new AbortController().signal;
     // cockatiel's wait between attempts does not listen to the signal: the race ends the call at
     // once, and an attempt that wakes up after the cancel finds its signal aborted and calls nobody.
@@ -125,14 +136,16 @@ export class ProviderGuard {
     cancelled.catch(() => undefined);
     try {
       return await Promise.race([
-        policy.execute(async ({ signal: attempt }) => {
-          if (outer.aborted) throw new AppError('aborted', 'the render was cancelled');
-          try {
-            return await fn(attempt);
-          } catch (error) {
-            throw providerErrorFromNetwork(provider, error, attempt);
-          }
-        }, outer),
+        policy.execute(({ signal: attemptSignal }) =>
+          timed.execute(async ({ signal: attempt }) => {
+            if (outer.aborted) throw new AppError('aborted', 'the render was cancelled');
+            try {
+              return await fn(attempt);
+            } catch (error) {
+              throw providerErrorFromNetwork(provider, error, attempt);
+            }
+          }, attemptSignal),
+        outer),
         cancelled,
       ]);
     } catch (error) {

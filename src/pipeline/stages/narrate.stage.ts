@@ -33,7 +33,7 @@ export const narrateStage: Stage = {
           }
           const unit = await ctx.deps.cache.memo(
             'narrate',
-            { provider: tts.id, text, voice: voice.id, rate: brief.speechRate },
+            { provider: tts.id, scope: m.scope, text, voice: voice.id, rate: brief.speechRate },
             async (dir) => {
               const result = await guarded((signal) => tts.synthesize({ text, voiceId: voice.id, rate: brief.speechRate }, join(dir, 'speech.wav'), signal));
               return { path: result.path, durationSec: result.durationSec, words: result.words, usage: result.usage ?? (m.offline ? {} : { characters: result.characters }) };

@@ -22,7 +22,7 @@ export const planStage: Stage = {
       (m, guarded) =>
         ctx.deps.cache.memo(
           'plan',
-          { writer: m.provider.id, v: 2, brief: media.keyed },
+          { writer: m.provider.id, scope: m.scope, v: 2, brief: media.keyed },
           async () => {
             const result = await guarded((signal) => m.provider.plan(brief, signal));
             return { storyboard: storyboardSchema.parse(result.storyboard), usage: result.usage };

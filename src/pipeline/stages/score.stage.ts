@@ -19,7 +19,7 @@ export const scoreStage: Stage = {
     const { value: unit, member } = await ctx.providers.score.run(
       (m, guarded) => {
         const request = m.offline ? base : { ...base, brief: about };
-        return ctx.deps.cache.memo('score', { provider: m.provider.id, ...request }, (dir) =>
+        return ctx.deps.cache.memo('score', { provider: m.provider.id, scope: m.scope, ...request }, (dir) =>
           guarded((signal) => m.provider.compose(request, join(dir, 'music.wav'), signal)),
         { signal: ctx.signal, note: (n) => ctx.note(n) });
       },

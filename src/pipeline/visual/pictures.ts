@@ -53,11 +53,12 @@ export async function fetchPictures(storyboard: Storyboard, timeline: Timeline, 
       height: brief.height,
       aspectRatio: brief.aspectRatio,
       seed: deriveSeed(brief.seed, 'picture', index),
-      prefer: pictureKind(brief.quality),
+      // The tier the render runs at (a budget may have stepped it down from the brief's).
+      prefer: pictureKind(ctx.providers.quality),
     };
     const { value: unit, member } = await chain.run(
       (m, guarded) =>
-        ctx.deps.cache.memo('picture', { provider: m.provider.id, ...request }, (dir) => guarded((attempt) => m.provider.generate(request, dir, attempt)), {
+        ctx.deps.cache.memo('picture', { provider: m.provider.id, scope: m.scope, variant: m.provider.variant, ...request }, (dir) => guarded((attempt) => m.provider.generate(request, dir, attempt)), {
           signal,
           note: (n) => ctx.note(n),
         }),

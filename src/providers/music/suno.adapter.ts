@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.js';
 import { pollTask, requestJson, type VendorRequest } from '../http.js';
-import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork } from '../provider-error.js';
+import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork, spent } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import { downloadAudio, fitVendorTrack } from './fit.js';
 import type { MusicComposer, MusicRequest, MusicResult } from './music.port.js';
@@ -79,6 +79,11 @@ export class SunoComposer implements MusicComposer {
       model: this.context.model,
       callBackUrl: this.context.settings.SUNO_CALLBACK_URL ?? SUNO_PLACEHOLDER_CALLBACK,
     } }, createdSchema);
+    // From here the generation is paid for: a failure falls back rather than starting another.
+    return spent(() => this.finish(taskId, request, outPath, signal));
+  }
+
+  private async finish(taskId: string, request: MusicRequest, outPath: string, signal: AbortSignal): Promise<MusicResult> {
     const songs = await this.waitFor(taskId, signal);
     const song = songs[request.seed % songs.length] as Song;
     const work = await mkdtemp(join(dirname(outPath), '.suno-'));

@@ -169,7 +169,8 @@ export async function planWithModel(provider: string, brief: ResolvedBrief, ask:
     usage = addUsage(usage, second.usage);
     read = readAnswer(brief, text, second.text);
     if ('errors' in read) {
-      throw new ProviderError('provider_bad_response', provider, `the storyboard did not fit its schema after one repair: ${read.errors.slice(0, 3).join('; ')}`);
+      // Asked twice already: another try would pay twice again, and one brief the model cannot fit says nothing about the vendor's health.
+      throw new ProviderError('provider_bad_response', provider, `the storyboard did not fit its schema after one repair: ${read.errors.slice(0, 3).join('; ')}`, { retryable: false, vendorFault: false });
     }
   }
   return { storyboard: toStoryboard(brief, text, read.plan), usage };

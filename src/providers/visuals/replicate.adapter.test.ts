@@ -51,9 +51,12 @@ describe('replicate adapter', () => {
     assert.ok(result.height! > result.width!);
   });
 
-  test('REPLICATE_IMAGE_MODEL overrides the model; owner/name:version goes by version', async () => {
+  test('a pinned model (REPLICATE_IMAGE_MODEL, through the registry) names the id; owner/name:version goes by version', async () => {
+    assert.equal(replicateDescriptor.modelEnv, 'REPLICATE_IMAGE_MODEL');
     const version = '5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637';
-    await (await adapter(PRO, { REPLICATE_IMAGE_MODEL: `${SCHNELL}:${version}` })).generate(visualRequest(), dir);
+    const pinned = await adapter(`${SCHNELL}:${version}`);
+    assert.equal(pinned.id, `replicate:${SCHNELL}:${version}`);
+    await pinned.generate(visualRequest(), dir);
     const last = fake.requests.filter((r) => r.method === 'POST').at(-1);
     assert.equal(last?.path, '/v1/predictions');
     assert.equal((last?.body as Record<string, unknown>).version, version);

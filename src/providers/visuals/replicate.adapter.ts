@@ -17,7 +17,7 @@
 import Replicate, { type Prediction } from 'replicate';
 import { AppError } from '../../contract/errors.js';
 import { pollTask, providerErrorFromSdk } from '../http.js';
-import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork } from '../provider-error.js';
+import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork, spent } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
 import { downloadVisual, generationPrompt, stoppedError } from './visual-media.js';
@@ -82,26 +82,33 @@ export class ReplicateVisuals implements VisualProvider {
     private readonly options: ReplicateOptions = {},
   ) {
     this.id = providerId(NAME, context.model);
+    // Clips come from another model: it is part of what a cached picture was made with.
+    this.variant = context.settings.REPLICATE_VIDEO_MODEL?.trim() || undefined;
     this.client = client(context);
   }
+
+  readonly variant: string | undefined;
 
   async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const videoModel = this.context.settings.REPLICATE_VIDEO_MODEL?.trim();
     const video = request.prefer === 'video' && !!videoModel;
-    const model = video ? (videoModel as string) : this.context.settings.REPLICATE_IMAGE_MODEL?.trim() || this.context.model;
+    const model = video ? (videoModel as string) : this.context.model;
     const input: Record<string, unknown> = { prompt: generationPrompt(request), aspect_ratio: request.aspectRatio };
     if (!video) input.seed = request.seed >>> 0;
     if (FLUX.test(model)) input.output_format = 'png';
     const [name, version] = model.split(':');
     const created = await this.call(signal, (s) => this.client.predictions.create({ ...(version ? { version } : { model: name }), input, signal: s }));
-    const url = await this.waitForOutput(created, signal);
-    if (!video) {
-      const file = await downloadVisual(NAME, this.context, url, 'image', dir, signal);
-      return { kind: 'image', ...file, usage: { images: 1 } };
-    }
-    const file = await downloadVisual(NAME, this.context, url, 'video', dir, signal);
-    const usage: Usage = { secondsOfVideo: Math.round((file.durationSec ?? 0) * 10) / 10 };
-    return { kind: 'video', ...file, usage };
+    // From here the prediction is paid for: a failure falls back rather than starting another.
+    return spent(async () => {
+      const url = await this.waitForOutput(created, signal);
+      if (!video) {
+        const file = await downloadVisual(NAME, this.context, url, 'image', dir, signal);
+        return { kind: 'image', ...file, usage: { images: 1 } };
+      }
+      const file = await downloadVisual(NAME, this.context, url, 'video', dir, signal);
+      const usage: Usage = { secondsOfVideo: Math.round((file.durationSec ?? 0) * 10) / 10 };
+      return { kind: 'video', ...file, usage };
+    });
   }
 
   private async waitForOutput(created: Prediction, signal: AbortSignal): Promise<string> {
@@ -164,6 +171,8 @@ export const replicateDescriptor: ProviderDescriptor<VisualProvider> = {
   baseUrlEnv: 'REPLICATE_BASE_URL',
   defaultBaseUrl: 'https://api.replicate.com',
   models: { economy: 'black-forest-labs/flux-schnell', standard: 'black-forest-labs/flux-schnell', premium: 'black-forest-labs/flux-1.1-pro' },
+  // The operator's image model replaces the tier's, and so names the provider id its pictures are cached and priced under.
+  modelEnv: 'REPLICATE_IMAGE_MODEL',
   settings: ['REPLICATE_IMAGE_MODEL', 'REPLICATE_VIDEO_MODEL'],
   timeoutMs: 300_000,
   sends: "each scene's picture prompt and the storyboard's shared style words, the frame's aspect ratio and (for stills) a seed, to the model chosen",

@@ -11,7 +11,7 @@
  */
 import RunwayML from '@runwayml/sdk';
 import { pollTask } from '../http.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError, spent } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type Usage } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
 import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError, stoppedError } from './visual-media.js';
@@ -52,7 +52,12 @@ export class RunwayVisuals implements VisualProvider {
     const seed = request.seed >>> 0;
     const imageRatio = closestShape(request.aspectRatio, IMAGE_RATIOS, ratioOf);
     const imageTask = await this.call(signal, (s) => this.client.textToImage.create({ model: IMAGE_MODEL, promptText, ratio: imageRatio, seed }, { signal: s }));
-    const imageUrl = await this.waitForOutput(imageTask.id, signal);
+    // From here a task is paid for: a failure falls back rather than starting (and paying for) another.
+    return spent(() => this.fromImageTask(imageTask.id, request, promptText, seed, dir, signal));
+  }
+
+  private async fromImageTask(imageTaskId: string, request: VisualRequest, promptText: string, seed: number, dir: string, signal: AbortSignal): Promise<VisualResult> {
+    const imageUrl = await this.waitForOutput(imageTaskId, signal);
     if (this.context.model !== VIDEO_MODEL || request.prefer !== 'video') {
       const file = await downloadVisual(NAME, this.context, imageUrl, 'image', dir, signal);
       return { kind: 'image', ...file, usage: { images: 1 } };

@@ -18,7 +18,7 @@
  */
 import { GoogleGenAI, type GenerateVideosOperation } from '@google/genai';
 import { pollTask } from '../http.js';
-import { ProviderError, providerErrorFromHttp } from '../provider-error.js';
+import { ProviderError, providerErrorFromHttp, spent } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import type { VisualProvider, VisualRequest, VisualResult } from './visual.port.js';
 import { clipSeconds, closestShape, downloadVisual, generationPrompt, ratioOf, sdkError, stoppedError } from './visual-media.js';
@@ -71,6 +71,11 @@ export class VeoVisuals implements VisualProvider {
         config: { aspectRatio, durationSeconds, numberOfVideos: 1, abortSignal: s },
       }),
     );
+    // From here the operation is paid for: a failure falls back rather than starting another.
+    return spent(() => this.finish(started, durationSeconds, dir, signal));
+  }
+
+  private async finish(started: GenerateVideosOperation, durationSeconds: number, dir: string, signal: AbortSignal): Promise<VisualResult> {
     const interval = this.options.pollIntervalMs ?? 10_000;
     let done: GenerateVideosOperation;
     try {

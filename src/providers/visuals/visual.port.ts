@@ -62,5 +62,7 @@ export type VisualResult =
 export interface VisualProvider {
   /** Provider id recorded in cost reports and cache keys, e.g. "runway:gen4_turbo". */
   readonly id: string;
+  /** Anything else that changes what it makes (a second model for clips), for cache keys. */
+  readonly variant?: string;
   generate(request: VisualRequest, dir: string, signal?: AbortSignal): Promise<VisualResult>;
 }
