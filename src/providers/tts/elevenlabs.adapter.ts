@@ -115,6 +115,7 @@ export const elevenLabsTtsDescriptor: ProviderDescriptor<SpeechSynthesizer> = {
   baseUrlEnv: 'ELEVENLABS_BASE_URL',
   defaultBaseUrl: 'https://api.elevenlabs.io',
   models: { economy: 'eleven_flash_v2_5', standard: 'eleven_multilingual_v2', premium: 'eleven_multilingual_v2' },
+  modelEnv: 'ELEVENLABS_TTS_MODEL',
   timeoutMs: 120_000,
   sends: 'each scene\'s narration text, the voice id, the model and the speaking speed',
   create: (context) => new ElevenLabsSynthesizer(context),

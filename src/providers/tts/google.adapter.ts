@@ -201,6 +201,7 @@ export const googleTtsDescriptor: ProviderDescriptor<SpeechSynthesizer> = {
   baseUrlEnv: 'GOOGLE_TTS_BASE_URL',
   defaultBaseUrl: 'https://texttospeech.googleapis.com',
   models: { economy: 'standard', standard: 'wavenet', premium: 'neural2' },
+  modelEnv: 'GOOGLE_TTS_FAMILY',
   timeoutMs: 60_000,
   sends: 'each scene\'s narration text (as SSML with word marks), the voice name and the speaking rate',
   create: (context) => new GoogleTtsSynthesizer(context),

@@ -115,6 +115,7 @@ export const openAiTtsDescriptor: ProviderDescriptor<SpeechSynthesizer> = {
   baseUrlEnv: 'OPENAI_BASE_URL',
   defaultBaseUrl: 'https://api.openai.com/v1',
   models: { economy: 'tts-1', standard: 'tts-1', premium: 'tts-1-hd' },
+  modelEnv: 'OPENAI_TTS_MODEL',
   timeoutMs: 120_000,
   sends: 'each scene\'s narration text, the voice name, the model and the speaking speed',
   create: (context) => new OpenAiTtsSynthesizer(context),
