@@ -9,8 +9,8 @@
  * - `GET /v1/voices?languageCode=` → `{ voices: [{ languageCodes, name, ssmlGender, naturalSampleRateHertz }] }`.
  * - API key in `x-goog-api-key` or `?key=`; none → 403 PERMISSION_DENIED; a wrong one → 400
  *   INVALID_ARGUMENT with reason API_KEY_INVALID (Google's behaviour, not 401).
- * - Errors: `{ error: { code, message, status, details? } }`; malformed SSML and unknown voices are
- *   400 INVALID_ARGUMENT; 429 RESOURCE_EXHAUSTED (with Retry-After here); 500 INTERNAL.
+ * - Errors: `{ error: { code, message, status, details? } }`; malformed SSML, input over 5,000 bytes
+ *   and unknown voices are 400 INVALID_ARGUMENT; 429 RESOURCE_EXHAUSTED (with Retry-After here); 500 INTERNAL.
  *
  * Speech comes from eSpeak (fake-speech.ts); each mark's time is the start of the word eSpeak
  * speaks at the mark's position, so `truth` holds the timings an adapter should find. Google has
@@ -113,6 +113,8 @@ export class FakeGoogleTts {
     const name = body.voice?.name ?? '';
     const voice = VOICE_NAME.exec(name);
     if (!voice || voice[1] !== body.voice?.languageCode) return googleError(res, 400, 'INVALID_ARGUMENT', `Voice '${name}' does not exist. Is it misspelled?`);
+    const input = body.input?.ssml ?? body.input?.text ?? '';
+    if (Buffer.byteLength(input) > 5000) return googleError(res, 400, 'INVALID_ARGUMENT', 'Either `input.text` or `input.ssml` is longer than the limit of 5000 bytes.');
     let parsed: { text: string; marks: { name: string; at: number }[] };
     if (body.input?.ssml !== undefined) {
       const ssml = parseSsml(body.input.ssml);

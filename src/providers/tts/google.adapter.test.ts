@@ -11,7 +11,7 @@ import { ProviderChain } from '../chain.js';
 import { ProviderError } from '../provider-error.js';
 import { ProviderGuard } from '../resilience.js';
 import { EspeakSynthesizer } from './espeak.adapter.js';
-import { googleTtsDescriptor, markedSsml } from './google.adapter.js';
+import { googleTtsDescriptor, markedSsml, ssmlPieces } from './google.adapter.js';
 import type { SpeechSynthesizer } from './tts.port.js';
 
 const KEY = 'AIza-test-key';
@@ -35,6 +35,34 @@ test('SSML: a mark before each word, the text XML-escaped', () => {
   const { ssml, words } = markedSsml('Fish & chips <today>, "ok"?');
   assert.equal(ssml, '<speak><mark name="w0"/>Fish &amp; <mark name="w1"/>chips &lt;<mark name="w2"/>today&gt;, &quot;<mark name="w3"/>ok&quot;?</speak>');
   assert.deepEqual(words.map((w) => w.text), ['Fish', 'chips', 'today', 'ok']);
+});
+
+test('a long text is cut into SSML pieces under the limit, after sentences, marks numbered across pieces', () => {
+  const text = 'One two three. Four five six seven. Eight & nine.';
+  const pieces = ssmlPieces(text, 120);
+  assert.ok(pieces.length > 1);
+  for (const p of pieces) assert.ok(Buffer.byteLength(p.ssml) <= 120, p.ssml);
+  assert.equal(pieces[0]!.ssml, '<speak><mark name="w0"/>One <mark name="w1"/>two <mark name="w2"/>three. </speak>');
+  assert.deepEqual(pieces.flatMap((p) => p.words.map((w) => w.text)), ['One', 'two', 'three', 'Four', 'five', 'six', 'seven', 'Eight', 'nine']);
+  assert.deepEqual(pieces.map((p) => p.first), [0, 3, 7]);
+  assert.equal(pieces.map((p) => p.ssml.replace(/<[^>]+>/g, '')).join('').replace(/&amp;/g, '&'), text);
+});
+
+test('a narration longer than one request is spoken in pieces, joined, with timings across them', async () => {
+  const sentence = 'Keep a balance of green and brown material, turn the pile every week, and keep it damp. ';
+  const text = sentence.repeat(14).trim();
+  const requests = fake.bodies.length;
+  const result = await tts.synthesize({ text, voiceId: 'google-tts:en-US-Neural2-F', rate: 1.5 }, out());
+  assert.ok(fake.bodies.length - requests >= 2, 'several requests');
+  const words = result.words;
+  assert.equal(words.length, 17 * 14);
+  for (const [i, w] of words.entries()) {
+    assert.equal(text.slice(w.charStart, w.charEnd), w.text);
+    if (i > 0) assert.ok(w.startSec > words[i - 1]!.startSec, `${i} ${w.text}`);
+  }
+  assert.ok(words.at(-1)!.endSec <= result.durationSec);
+  const wav = readWav(result.path);
+  assert.ok(Math.abs(wav.samples.length / wav.sampleRate - result.durationSec) < 0.01);
 });
 
 test('speech with mark timepoints: word starts are the marks, the last word ends with the speech', async () => {

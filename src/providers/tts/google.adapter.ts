@@ -7,18 +7,20 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.js';
-import { readWav } from '../../media/wav.js';
+import { readWav, writePcm16Wav } from '../../media/wav.js';
 import { toWav } from '../audio-files.js';
 import { requestJson } from '../http.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError, providerErrorFromNetwork } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
 import { cancelled, ownVoiceId, primaryLanguage, unsupportedLanguage } from './cloud-voices.js';
 import { speechActivity } from './speech-timing.js';
-import { clampTimings, splitWords } from './speech-words.js';
+import { clampTimings, splitWords, type TextWord } from './speech-words.js';
 import type { SpeechRequest, SpeechResult, SpeechSynthesizer, Voice, WordTiming } from './tts.port.js';
 
 const NAME = 'google-tts';
 const SAMPLE_RATE = 24_000;
+/** Google's limit is 5,000 bytes of SSML per request; some room is kept. */
+const SSML_MAX_BYTES = 4_800;
 
 type Family = 'standard' | 'wavenet' | 'neural2';
 const FAMILIES: readonly Family[] = ['standard', 'wavenet', 'neural2'];
@@ -86,16 +88,46 @@ function localeFor(language: string): string | undefined {
 /** The locale inside a Google voice name: "en-US-Neural2-F" → "en-US", "cmn-CN-Wavenet-A" → "cmn-CN". */
 export const languageCodeOf = (voiceName: string): string => voiceName.split('-').slice(0, 2).join('-');
 
-/** SSML with a mark before each word; the text XML-escaped. */
-export function markedSsml(text: string): { ssml: string; words: ReturnType<typeof splitWords> } {
-  const words = splitWords(text);
+/** SSML with a mark before each word; the text XML-escaped. A range of the text gives one piece of it (mark names stay global). */
+export function markedSsml(text: string, range: { from: number; to: number; words: TextWord[]; first: number } = { from: 0, to: text.length, words: splitWords(text), first: 0 }): { ssml: string; words: TextWord[] } {
   let ssml = '<speak>';
-  let at = 0;
-  for (const [i, w] of words.entries()) {
-    ssml += `${escapeXml(text.slice(at, w.charStart))}<mark name="w${i}"/>${escapeXml(w.text)}`;
+  let at = range.from;
+  for (const [i, w] of range.words.entries()) {
+    ssml += `${escapeXml(text.slice(at, w.charStart))}<mark name="w${range.first + i}"/>${escapeXml(w.text)}`;
     at = w.charEnd;
   }
-  return { ssml: `${ssml}${escapeXml(text.slice(at))}</speak>`, words };
+  return { ssml: `${ssml}${escapeXml(text.slice(at, range.to))}</speak>`, words: range.words };
+}
+
+/**
+ * The text as SSML pieces of at most `maxBytes` (Google accepts 5,000 bytes of input per request,
+ * and the marks take room), cut after sentences where possible, else between words.
+ */
+export function ssmlPieces(text: string, maxBytes = SSML_MAX_BYTES): { ssml: string; words: TextWord[]; first: number }[] {
+  const words = splitWords(text);
+  const whole = markedSsml(text);
+  if (Buffer.byteLength(whole.ssml) <= maxBytes || words.length <= 1) return [{ ...whole, first: 0 }];
+  const pieces: { ssml: string; words: TextWord[]; first: number }[] = [];
+  let first = 0;
+  let from = 0;
+  while (first < words.length) {
+    let end = first;
+    let lastSentenceEnd = -1;
+    // Grow the piece word by word while it fits; remember the last sentence end inside it.
+    while (end + 1 < words.length) {
+      const to = (words[end + 1] as TextWord).charStart;
+      const candidate = markedSsml(text, { from, to, words: words.slice(first, end + 2), first });
+      if (Buffer.byteLength(candidate.ssml) > maxBytes) break;
+      end++;
+      if (/[.!?…]/.test(text.slice((words[end - 1] as TextWord).charEnd, (words[end] as TextWord).charStart))) lastSentenceEnd = end - 1;
+    }
+    if (end + 1 < words.length && lastSentenceEnd >= first) end = lastSentenceEnd;
+    const to = end + 1 < words.length ? (words[end + 1] as TextWord).charStart : text.length;
+    pieces.push({ ...markedSsml(text, { from, to, words: words.slice(first, end + 1), first }), first });
+    first = end + 1;
+    from = to;
+  }
+  return pieces;
 }
 
 const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -126,7 +158,36 @@ export class GoogleTtsSynthesizer implements SpeechSynthesizer {
     if (signal?.aborted) throw cancelled();
     const name = ownVoiceId(NAME, request.voiceId);
     if (!name) throw new AppError('unknown_voice', `${NAME}: "${request.voiceId}" is not a Google voice id; resolve the voice first`);
-    const { ssml, words } = markedSsml(request.text);
+    const rate = Math.min(4, Math.max(0.25, request.rate));
+    const chunks: Int16Array[] = [];
+    const timings: WordTiming[] = [];
+    let offsetSec = 0;
+    let billed = 0;
+    for (const [index, piece] of ssmlPieces(request.text).entries()) {
+      const { samples, marks, speechEnd } = await this.speak(piece.ssml, name, rate, `${outPath}.${index}`, signal);
+      const pieceTimings = piece.words.map((w, i) => ({ ...w, startSec: offsetSec + (marks.get(`w${piece.first + i}`) ?? Number.NaN), endSec: Number.NaN }));
+      // A word ends where the next starts; a piece's last word where its speech ends.
+      for (const [i, t] of pieceTimings.entries()) t.endSec = pieceTimings[i + 1]?.startSec ?? offsetSec + Math.max(speechEnd, t.startSec - offsetSec + 0.05);
+      timings.push(...pieceTimings);
+      chunks.push(Int16Array.from(samples, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768)))));
+      offsetSec += samples.length / SAMPLE_RATE;
+      // Google bills SSML characters, tags included, except <mark>.
+      billed += piece.ssml.replace(/<mark name="w\d+"\/>/g, '').length;
+    }
+    writePcm16Wav(outPath, chunks, { sampleRate: SAMPLE_RATE, channels: 1 });
+    const durationSec = offsetSec;
+    return {
+      path: outPath,
+      durationSec,
+      sampleRate: SAMPLE_RATE,
+      words: clampTimings(timings, durationSec),
+      characters: request.text.length,
+      usage: { characters: billed },
+    };
+  }
+
+  /** One request: the piece's samples (24 kHz mono), its mark times and where its speech ends. */
+  private async speak(ssml: string, name: string, rate: number, tempBase: string, signal?: AbortSignal): Promise<{ samples: Float32Array; marks: Map<string, number>; speechEnd: number }> {
     const { data } = await requestJson(
       NAME,
       {
@@ -136,7 +197,7 @@ export class GoogleTtsSynthesizer implements SpeechSynthesizer {
         json: {
           input: { ssml },
           voice: { languageCode: languageCodeOf(name), name },
-          audioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: SAMPLE_RATE, speakingRate: Math.min(4, Math.max(0.25, request.rate)) },
+          audioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: SAMPLE_RATE, speakingRate: rate },
           enableTimePointing: ['SSML_MARK'],
         },
         signal: signal ?? new AbortController().signal,
@@ -145,31 +206,21 @@ export class GoogleTtsSynthesizer implements SpeechSynthesizer {
     ).catch((error: unknown) => {
       throw authFromBadKey(error);
     });
-    const vendorPath = `${outPath}.vendor.wav`;
+    const vendorPath = `${tempBase}.vendor.wav`;
+    const piecePath = `${tempBase}.wav`;
     writeFileSync(vendorPath, Buffer.from(data.audioContent, 'base64'));
-    let durationSec: number;
     try {
-      ({ durationSec } = await toWav(this.context.media, vendorPath, outPath, { channels: 1, sampleRate: SAMPLE_RATE }, signal));
+      await toWav(this.context.media, vendorPath, piecePath, { channels: 1, sampleRate: SAMPLE_RATE }, signal);
+      const { samples } = readWav(piecePath);
+      const marks = new Map((data.timepoints ?? []).map((t) => [t.markName, t.timeSeconds ?? 0]));
+      return { samples, marks, speechEnd: speechActivity(samples, SAMPLE_RATE).speechEnd };
     } catch (error) {
-      if (signal?.aborted) throw cancelled();
+      if (signal?.aborted) throw providerErrorFromNetwork(NAME, error, signal);
       throw new ProviderError('provider_bad_response', NAME, `the audio cannot be read: ${(error as Error).message.slice(0, 200)}`, { cause: error });
     } finally {
       rmSync(vendorPath, { force: true });
+      rmSync(piecePath, { force: true });
     }
-    const marks = new Map((data.timepoints ?? []).map((t) => [t.markName, t.timeSeconds ?? 0]));
-    const wav = readWav(outPath);
-    const { speechEnd } = speechActivity(wav.samples, wav.sampleRate);
-    const timings: WordTiming[] = words.map((w, i) => ({ ...w, startSec: marks.get(`w${i}`) ?? Number.NaN, endSec: Number.NaN }));
-    for (const [i, t] of timings.entries()) t.endSec = timings[i + 1]?.startSec ?? Math.max(speechEnd, t.startSec + 0.05);
-    return {
-      path: outPath,
-      durationSec,
-      sampleRate: SAMPLE_RATE,
-      words: clampTimings(timings, durationSec),
-      characters: request.text.length,
-      // Google bills SSML characters, tags included, except <mark>.
-      usage: { characters: ssml.replace(/<mark name="w\d+"\/>/g, '').length },
-    };
   }
 
   private pick(byFamily: Partial<Record<Family, string>>): string {
