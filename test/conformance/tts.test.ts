@@ -2,7 +2,7 @@
  * The SpeechSynthesizer conformance suite against the offline voice and each cloud voice on its fake.
  */
 import { after } from 'node:test';
-import { elevenLabsTtsDescriptor } from '../../src/providers/tts/elevenlabs.adapter.js';
+import { ElevenLabsSynthesizer } from '../../src/providers/tts/elevenlabs.adapter.js';
 import { EspeakSynthesizer } from '../../src/providers/tts/espeak.adapter.js';
 import { googleTtsDescriptor } from '../../src/providers/tts/google.adapter.js';
 import { openAiTtsDescriptor } from '../../src/providers/tts/openai.adapter.js';
@@ -28,7 +28,8 @@ ttsConformance('espeak', once(async () => ({ tts: new EspeakSynthesizer(), ownVo
 ttsConformance('elevenlabs', once(async () => {
   const fake = await FakeElevenLabs.start({ apiKey: 'xi-key' });
   closers.push(() => fake.close());
-  const tts = elevenLabsTtsDescriptor.create(await providerContext({ baseUrl: fake.url, apiKey: 'xi-key', model: 'eleven_multilingual_v2' }));
+  // A short SDK timeout: the SDK keeps its timer after an aborted call, which would hold the process open.
+  const tts = new ElevenLabsSynthesizer(await providerContext({ baseUrl: fake.url, apiKey: 'xi-key', model: 'eleven_multilingual_v2' }), { sdkTimeoutSec: 3 });
   return { tts, ownVoice: 'elevenlabs:pNInz6obpgDQGcFmaJgB', foreignVoice: 'gmw/en-US', hangNext: () => fake.fail('hang', 1), failNext: () => fake.fail('server_error', 1) };
 }));
 

@@ -15,6 +15,7 @@ import type { SpeechRequest, SpeechResult, SpeechSynthesizer, Voice } from './tt
 
 const NAME = 'elevenlabs';
 const SAMPLE_RATE = 24_000;
+const TIMEOUT_MS = 120_000;
 
 /** Languages of eleven_multilingual_v2; eleven_flash_v2_5 adds Hungarian, Norwegian and Vietnamese. */
 const MULTILINGUAL_V2 = ['en', 'ja', 'zh', 'de', 'hi', 'fr', 'ko', 'pt', 'it', 'es', 'id', 'nl', 'tr', 'fil', 'pl', 'sv', 'bg', 'ro', 'ar', 'cs', 'el', 'fi', 'hr', 'ms', 'sk', 'da', 'ta', 'uk', 'ru'];
@@ -36,9 +37,22 @@ export class ElevenLabsSynthesizer implements SpeechSynthesizer {
   private readonly client: ElevenLabsClient;
   private readonly languages: readonly string[];
 
-  constructor(private readonly context: ProviderContext) {
+  /**
+   * `sdkTimeoutSec`: the SDK's own per-request limit, a backstop behind the guard's timeout. The SDK
+   * does not clear its timer when a request is aborted, so each cancelled call keeps a timer this
+   * long (tests shorten it).
+   */
+  constructor(
+    private readonly context: ProviderContext,
+    options: { sdkTimeoutSec?: number } = {},
+  ) {
     this.id = providerId(NAME, context.model);
-    this.client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: 600 });
+    this.client = new ElevenLabsClient({
+      apiKey: context.credentials.apiKey,
+      baseUrl: context.credentials.baseUrl,
+      maxRetries: 0,
+      timeoutInSeconds: options.sdkTimeoutSec ?? TIMEOUT_MS / 1000 + 5,
+    });
     this.languages = context.model.startsWith('eleven_flash_v2_5') || context.model.startsWith('eleven_turbo_v2_5') ? FLASH_V2_5 : MULTILINGUAL_V2;
   }
 
@@ -116,11 +130,11 @@ export const elevenLabsTtsDescriptor: ProviderDescriptor<SpeechSynthesizer> = {
   defaultBaseUrl: 'https://api.elevenlabs.io',
   models: { economy: 'eleven_flash_v2_5', standard: 'eleven_multilingual_v2', premium: 'eleven_multilingual_v2' },
   modelEnv: 'ELEVENLABS_TTS_MODEL',
-  timeoutMs: 120_000,
+  timeoutMs: TIMEOUT_MS,
   sends: 'each scene\'s narration text, the voice id, the model and the speaking speed',
   create: (context) => new ElevenLabsSynthesizer(context),
   async probe(context, signal) {
-    const client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0 });
+    const client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: 30 });
     try {
       const models = await client.models.list({ abortSignal: signal, maxRetries: 0 });
       return `${models.length} models available; ${context.model} ${models.some((m) => m.modelId === context.model) ? 'is' : 'is NOT'} among them`;
