@@ -5,7 +5,6 @@
  * or an eSpeak id falls back to this provider's default for the language).
  */
 import { AppError } from '../../contract/errors.js';
-import type { Voice } from './tts.port.js';
 
 /** The vendor's own id inside a prefixed voice id, when the id belongs to `provider`. */
 export function ownVoiceId(provider: string, voice: string | undefined): string | undefined {
@@ -24,5 +23,3 @@ export function unsupportedLanguage(provider: string, language: string, spoken: 
 export const primaryLanguage = (tag: string): string => (tag.toLowerCase().split(/[-_]/)[0] ?? '').trim();
 
 export const cancelled = (): AppError => new AppError('aborted', 'speech synthesis was cancelled');
-
-export type { Voice };
