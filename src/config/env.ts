@@ -200,15 +200,21 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: baseUrl,
   /** The chat model every tier of the OpenAI-compatible planner uses (default: gpt-4o-mini, premium gpt-4o). */
   AIPROD_LLM_MODEL: optionalPath,
+  /** Pins the OpenAI voice model for every tier (tts-1 or tts-1-hd). */
+  OPENAI_TTS_MODEL: optionalPath,
   /** Google Gemini (planner) and Veo (video). */
   GEMINI_API_KEY: optionalPath,
   GEMINI_BASE_URL: baseUrl,
   /** ElevenLabs (voices, music, sound effects). */
   ELEVENLABS_API_KEY: optionalPath,
   ELEVENLABS_BASE_URL: baseUrl,
+  /** Pins the ElevenLabs voice model for every tier (e.g. eleven_turbo_v2_5). */
+  ELEVENLABS_TTS_MODEL: optionalPath,
   /** Google Cloud Text-to-Speech (an API key of a project with the API enabled). */
   GOOGLE_TTS_API_KEY: optionalPath,
   GOOGLE_TTS_BASE_URL: baseUrl,
+  /** Pins the Google voice family for every tier: standard, wavenet or neural2. */
+  GOOGLE_TTS_FAMILY: optionalPath,
   /** Suno through a Suno API gateway (sunoapi.org's task API). */
   SUNO_API_KEY: optionalPath,
   SUNO_BASE_URL: baseUrl,

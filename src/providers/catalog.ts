@@ -9,6 +9,9 @@ import type { Catalog } from './registry.js';
 import { geminiPlanDescriptor } from './script/gemini.adapter.js';
 import { openaiPlanDescriptor } from './script/openai.adapter.js';
 import { elevenLabsSfxDescriptor } from './sfx/elevenlabs.adapter.js';
+import { elevenLabsTtsDescriptor } from './tts/elevenlabs.adapter.js';
+import { googleTtsDescriptor } from './tts/google.adapter.js';
+import { openAiTtsDescriptor } from './tts/openai.adapter.js';
 import { freesoundDescriptor } from './sfx/freesound.adapter.js';
 import { openAiImagesDescriptor } from './visuals/openai-images.adapter.js';
 import { pexelsDescriptor } from './visuals/pexels.adapter.js';
@@ -18,7 +21,7 @@ import { veoDescriptor } from './visuals/veo.adapter.js';
 
 export const CATALOG: Catalog = {
   plan: [openaiPlanDescriptor, geminiPlanDescriptor],
-  narrate: [],
+  narrate: [elevenLabsTtsDescriptor, googleTtsDescriptor, openAiTtsDescriptor],
   score: [elevenLabsMusicDescriptor, sunoDescriptor],
   // Recorded sounds first (free, credited), then generated ones.
   foley: [freesoundDescriptor, elevenLabsSfxDescriptor],
