@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { CostReport } from '../../src/pipeline/cost.js';
+import { FakeElevenLabs } from '../support/fake-elevenlabs.js';
 import { FakeFreesound } from '../support/fake-freesound.js';
+import { FakeGoogleTts } from '../support/fake-google-tts.js';
 import { FakeOpenAI } from '../support/fake-openai.js';
 import { FakePexels } from '../support/fake-pexels.js';
 import { FakeRunway } from '../support/fake-runway.js';
@@ -19,6 +21,8 @@ let runway: FakeRunway;
 let pexels: FakePexels;
 let suno: FakeSuno;
 let freesound: FakeFreesound;
+let elevenlabs: FakeElevenLabs;
+let google: FakeGoogleTts;
 
 before(async () => {
   [openai, runway, pexels, suno, freesound] = await Promise.all([
@@ -28,9 +32,10 @@ before(async () => {
     FakeSuno.start({ apiKey: 'suno-operator' }),
     FakeFreesound.start({ apiKey: 'freesound-operator' }),
   ]);
+  [elevenlabs, google] = await Promise.all([FakeElevenLabs.start({ apiKey: 'el-operator' }), FakeGoogleTts.start({ apiKey: 'google-operator' })]);
 });
 after(async () => {
-  await Promise.all([openai?.close(), runway?.close(), pexels?.close(), suno?.close(), freesound?.close()]);
+  await Promise.all([openai?.close(), runway?.close(), pexels?.close(), suno?.close(), freesound?.close(), elevenlabs?.close(), google?.close()]);
 });
 
 const cloudEnv = (): Record<string, string> => ({
@@ -43,12 +48,17 @@ const cloudEnv = (): Record<string, string> => ({
   SUNO_API_KEY: 'suno-operator',
   SUNO_BASE_URL: suno.url,
   SUNO_POLL_INTERVAL_MS: '50',
+  // The voice fakes: ElevenLabs' base URL serves speech only here, so its music and effects stay out of the chains below.
+  ELEVENLABS_API_KEY: 'el-operator',
+  ELEVENLABS_BASE_URL: elevenlabs.url,
+  GOOGLE_TTS_API_KEY: 'google-operator',
+  GOOGLE_TTS_BASE_URL: google.url,
   FREESOUND_API_KEY: 'freesound-operator',
   FREESOUND_BASE_URL: `${freesound.url}/apiv2`,
   // Each stage's chain named: the OpenAI key would otherwise bring OpenAI's voices and images in too.
   AIPROD_PLAN_PROVIDERS: 'openai',
   AIPROD_VISUAL_PROVIDERS: 'runway,pexels',
-  AIPROD_TTS_PROVIDERS: 'offline',
+  AIPROD_TTS_PROVIDERS: 'elevenlabs,google-tts',
   AIPROD_MUSIC_PROVIDERS: 'suno',
   AIPROD_SFX_PROVIDERS: 'freesound',
   PROVIDER_MAX_ATTEMPTS: '2',
@@ -76,6 +86,13 @@ test('with keys set, the storyboard, the pictures and the cost come from the clo
   const visual = cost.stages.find((s) => s.stage === 'visualize' && s.provider === 'runway:gen4_image');
   assert.equal(visual?.usage.images, scenes.length);
   assert.equal(visual?.usd, Math.round(0.08 * scenes.length * 1e6) / 1e6);
+  // Narration: the cloud voice, billed per character, with word timings the captions follow.
+  const narrate = cost.stages.find((s) => s.stage === 'narrate');
+  assert.equal(narrate?.provider, 'elevenlabs:eleven_multilingual_v2');
+  const spoken = scenes.reduce((sum, s) => sum + s.narration.trim().length, 0);
+  assert.equal(narrate?.usage.characters, spoken);
+  assert.equal(narrate?.usd, Math.round(spoken * 0.0001 * 1e6) / 1e6);
+  assert.ok((result.state.captions ?? []).length > 0);
   // Music: the composed track; effects: recorded sounds, credited.
   assert.equal(cost.stages.find((s) => s.stage === 'score')?.provider, 'suno:V4_5');
   assert.equal(cost.stages.find((s) => s.stage === 'score')?.usd, 0.06);
@@ -103,6 +120,8 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
   openai.fail('server_error', 1000);
   runway.scenario = 'server_error';
   suno.scenario = 'server-error';
+  elevenlabs.fail('server_error');
+  freesound.scenario = 'server-error';
   try {
     const { result, delivered } = await render(brief, { env: cloudEnv() });
     const cost = JSON.parse(readFileSync(file(delivered, 'cost.json'), 'utf8')) as CostReport;
@@ -113,8 +132,15 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
     assert.equal(byStage.plan?.code, 'provider_unavailable');
     assert.equal(byStage.visualize?.from, 'runway:gen4_image');
     assert.equal(byStage.visualize?.to, 'pexels:stock');
+    assert.equal(byStage.narrate?.from, 'elevenlabs:eleven_multilingual_v2');
+    assert.equal(byStage.narrate?.to, 'google-tts:wavenet');
+    assert.equal(cost.stages.find((s) => s.stage === 'narrate')?.provider, 'google-tts:wavenet');
     assert.equal(byStage.score?.from, 'suno:V4_5');
     assert.equal(byStage.score?.to, 'procedural@1');
+    assert.equal(byStage.foley?.from, 'freesound:apiv2');
+    assert.equal(byStage.foley?.to, 'procedural-sfx@1');
+    assert.deepEqual(Object.keys(byStage).sort(), ['foley', 'narrate', 'plan', 'score', 'visualize'], 'every stage fell back, each reported once');
+    assert.equal(cost.fallbacks.length, 5, JSON.stringify(cost.fallbacks));
     assert.equal(cost.stages.find((s) => s.stage === 'plan')?.provider, 'rule-based@1');
     const pictures = Object.values(result.state.pictures ?? {});
     assert.ok(pictures.length > 0 && pictures.every((p) => p.provider === 'pexels:stock'));
@@ -124,5 +150,6 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
     // The queued failures outlive this test: it is the file's last.
     runway.scenario = 'ok';
     suno.scenario = 'ok';
+    freesound.scenario = 'ok';
   }
 });
