@@ -2,9 +2,11 @@
  * Shared set-up for integration tests: real FFmpeg, real providers, a fresh cache and output
  * directory per test, and the pipeline's events collected for assertions.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadEnv } from '../../src/config/env.js';
 import { parseBrief, resolveBrief } from '../../src/contract/resolve.js';
 import type { Storyboard } from '../../src/contract/storyboard.js';
@@ -59,4 +61,29 @@ export function file(delivered: Delivered, name: string): string {
   const found = delivered.files.find((f) => f.name === name);
   if (!found) throw new Error(`no ${name} among ${delivered.files.map((f) => f.name).join(', ')}`);
   return found.path;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `aiprod` CLI from the repository root (its own cache directory, `env` added) and resolves when it has exited. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, AIPROD_CACHE_DIR: tempDir('cli-cache'), ...env };
+  delete childEnv.NODE_TEST_CONTEXT;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', ...args], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
 }
