@@ -63,6 +63,8 @@ export interface RenderWorkerDeps {
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Whose render it is: the tenant's own provider keys and what is left of its budget (the service wires these). */
   renderSelection?: (tenantId: string, productionId: string) => Promise<RenderOptions['selection']>;
+  /** The operator's charge per minute of finished video (PRICE_PER_VIDEO_MINUTE_USD), part of each production's cost. */
+  chargePerVideoMinuteUsd?: number;
   /** Told of every provider fallback (metrics). */
   onFallback?: (fallback: { stage: string; from: string; code: string }) => void;
 }
@@ -184,6 +186,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,
       selection,
+      chargePerVideoMinuteUsd: deps.chargePerVideoMinuteUsd,
       storyboard: reviewed?.doc,
       signal: controller.signal,
       stopAfter: planOnly ? 'plan' : undefined,

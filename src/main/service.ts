@@ -159,6 +159,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           webhooks: webhooks.emitter,
           mediaFetch,
           log,
+          chargePerVideoMinuteUsd: env.PRICE_PER_VIDEO_MINUTE_USD,
           onFallback: (f) => metrics.providerFallbacks.inc({ stage: f.stage, provider: f.from.split(':')[0] ?? f.from, code: f.code }),
           renderSelection: async (tenantId, productionId) => ({
             tenantKeys: await access.providerKeys(tenantId),

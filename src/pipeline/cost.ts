@@ -79,6 +79,12 @@ export class CostLedger {
     this.records.push({ ...record, usage, unitPriceUsd, usd: costOf(this.prices, record.provider, usage) });
   }
 
+  /** A charge in USD rather than in a vendor's units (the operator's own price per minute of video). */
+  addCharge(stage: string, provider: string, units: Record<string, number>, unitPriceUsd: number): void {
+    const billed = Object.values(units)[0] ?? 0;
+    this.records.push({ stage, provider, units, usage: {}, unitPriceUsd, usd: Math.round(billed * unitPriceUsd * 1e6) / 1e6, cpuSec: 0, wallSec: 0, cachedUnits: 0 });
+  }
+
   addFallback(fallback: Fallback): void {
     this.fallbacks.push(fallback);
   }

@@ -16,7 +16,7 @@ import type { Usage } from '../providers/provider.js';
 import type { RenderProviders, RenderSelection } from '../providers/registry.js';
 import type { PipelineDeps, PipelineEvent, ProductionState, Stage, StageContext } from './context.js';
 import { CostLedger } from './cost.js';
-import { ESTIMATED_CHARS_PER_SEC, estimateProviderCosts } from './estimate.js';
+import { ESTIMATED_CHARS_PER_SEC, estimateProviderCosts, RENDER_PRICE_ID } from './estimate.js';
 import { preflight } from './preflight.js';
 import { buildTimeline } from './timeline.js';
 import { allStages, PIPELINE } from './stages.js';
@@ -32,6 +32,8 @@ export interface RenderOptions {
   stopAfter?: Stage['name'];
   /** Whose render it is: the tenant's own provider keys and remaining budget (the brief gives tier and preferences). */
   selection?: Pick<RenderSelection, 'tenantKeys' | 'budgetUsd'>;
+  /** What the operator charges per minute of finished video (PRICE_PER_VIDEO_MINUTE_USD), added to the cost like the estimate does. */
+  chargePerVideoMinuteUsd?: number;
 }
 
 export interface RenderResult {
@@ -153,6 +155,10 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
     }
     const ran = 'parallel' in step ? step.parallel.flat() : [step];
     if (options.stopAfter && ran.some((stage) => stage.name === options.stopAfter)) break;
+  }
+  const charge = options.chargePerVideoMinuteUsd ?? 0;
+  if (charge > 0 && state.timeline && !options.stopAfter) {
+    ledger.addCharge('render', RENDER_PRICE_ID, { videoMinutes: Math.round((state.timeline.totalSec / 60) * 1000) / 1000 }, charge);
   }
   return { state, cost: ledger.report(), notes, timings };
 }

@@ -7,9 +7,9 @@
  *
  * For limited tenants the checks of what is left (unfinished productions, budget) run inside the
  * create's transaction under a per-tenant advisory lock, and each production's estimate is written
- * with it, so no number of API processes can overrun them (see `guard`). Budgets count each production's estimate at creation (or
- * its actual cost, when higher) in the calendar month (UTC) it was created; canceled and failed
- * productions count what they cost.
+ * with it, so no number of API processes can overrun them (see `guard`). Budgets count each
+ * unfinished production's estimate at creation (or its cost so far, when higher), and each finished
+ * one's actual cost, in the calendar month (UTC) it was created.
  */
 import { and, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
@@ -283,8 +283,10 @@ export class QuotaService {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const [row] = await db
       .select({
+        // Finished productions count what they cost (a render that stepped down to a cheaper tier
+        // costs less than its estimate); unfinished ones hold their estimate until they know.
         usd: sql<number>`coalesce(sum(case
-          when ${productions.status} in ('failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
+          when ${productions.status} in ('succeeded', 'failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
           else greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), coalesce(${productions.estimatedUsd}, 0)) end), 0)::float8`,
       })
       .from(productions)
