@@ -148,7 +148,7 @@ export const briefFieldsSchema = z.strictObject({
       .regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/, 'use a BCP-47 tag such as "en", "fr" or "pt-BR"')
       .optional()
       .describe('BCP-47 language of the narration (default en); must have a voice.'),
-    voice: z.string().min(1).max(100).optional().describe('A voice id from `aiprod doctor` (default: the language\'s voice).'),
+    voice: z.string().min(1).max(100).optional().describe('A voice id from GET /v1/voices or `aiprod doctor` (default: the language\'s voice). A cloud voice is `provider:id`, e.g. "elevenlabs:21m00Tcm4TlvDq8EDUAs", and puts its provider first.'),
     speechRate: z.number().min(0.5).max(2).optional().describe('1 = normal speed (default).'),
     aspectRatio: z.enum(ASPECT_RATIOS).optional().describe('Frame shape (default 16:9).'),
     resolution: z.enum(RESOLUTIONS).optional().describe('Short side of the frame: 1080p is 1920x1080 at 16:9, 1080x1920 at 9:16 (default 1080p).'),

@@ -10,7 +10,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../queue/queue.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SpeechSynthesizer } from '../providers/tts/tts.port.js';
+import type { Voice } from '../providers/tts/tts.port.js';
 import type { ProductionsService } from '../services/productions.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import { registerRateLimits, type RegisterRateLimitsOptions } from '../security/rate-limit.js';
@@ -37,7 +37,8 @@ export interface AppDeps {
   /** Tier quotas and budgets in front of every create. */
   quotas: QuotaService;
   events: EventHub;
-  tts: SpeechSynthesizer;
+  /** Every voice the server's speech providers have (GET /v1/voices). */
+  voices(): Promise<(Voice & { provider?: string })[]>;
   metrics: Metrics;
   /** /ready's checks (built and started by the service, which also stops them). */
   readiness: Readiness;
@@ -130,7 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', stopAuth);
   if (deps.rateLimits) registerRateLimits(app, deps.rateLimits);
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, readiness: deps.readiness, metrics: deps.metrics }));
-  await app.register(catalogRoutes({ tts: deps.tts }));
+  await app.register(catalogRoutes({ voices: () => deps.voices() }));
   await app.register(productionRoutes({ productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events }));
   await app.register(legacyRoutes({ productions: deps.productions, quotas: deps.quotas }));
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));

@@ -36,6 +36,15 @@ import { createStorage } from '../storage/create.js';
 import type { Storage } from '../storage/storage.port.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
 import { sharedGuard } from '../providers/resilience.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Voice } from '../providers/tts/tts.port.js';
+
+/** The voices of every speech provider in the operator's narrate chain, offline ones last (cloud voice ids carry their provider). */
+async function allVoices(registry: ProviderRegistry): Promise<(Voice & { provider?: string })[]> {
+  const members = registry.forRender().narrate.members;
+  const lists = await Promise.all(members.map(async (m) => (await m.provider.voices()).map((v) => (m.offline ? v : { ...v, provider: m.name }))));
+  return lists.flat();
+}
 import { createWebhookMetrics } from '../webhooks/metrics.js';
 import { createPipelineDeps, createProviderRegistry, createProviders, lazyMediaTools, mediaFetchConfig } from './container.js';
 
@@ -232,7 +241,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
-      database, queue, storage, productions, quotas, events, tts: offline.tts, metrics, readiness, access, webhooks: webhooks.service,
+      database, queue, storage, productions, quotas, events, voices: () => allVoices(providers), metrics, readiness, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),

@@ -37,6 +37,12 @@ async function checkMedia(items: { field: string; src: string; kind: 'image' | '
   }
 }
 
+/** The brief's provider preferences; a cloud voice (`elevenlabs:…`) asks for its provider unless `providers.narrate` says otherwise. */
+export function preferences(brief: Pick<ResolvedBrief, 'voice' | 'providers'>): ResolvedBrief['providers'] {
+  const voiceProvider = brief.voice?.match(/^([a-z][a-z0-9-]*):/)?.[1];
+  return { ...(voiceProvider ? { narrate: voiceProvider } : {}), ...brief.providers };
+}
+
 /**
  * The brief's voice against the narrate chain: a cloud voice id (`elevenlabs:…`) needs its provider
  * in the chain; the offline voice for the language must exist whatever the brief asks, since the

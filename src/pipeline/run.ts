@@ -17,7 +17,7 @@ import type { RenderProviders, RenderSelection } from '../providers/registry.js'
 import type { PipelineDeps, PipelineEvent, ProductionState, Stage, StageContext } from './context.js';
 import { CostLedger } from './cost.js';
 import { ESTIMATED_CHARS_PER_SEC, estimateProviderCosts, RENDER_PRICE_ID } from './estimate.js';
-import { preflight } from './preflight.js';
+import { preferences, preflight } from './preflight.js';
 import { buildTimeline } from './timeline.js';
 import { allStages, PIPELINE } from './stages.js';
 
@@ -168,7 +168,7 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
  * has a budget — the tier its remaining budget can pay for (sized with the offline plan, no vendor call).
  */
 async function selectProviders(brief: ResolvedBrief, deps: PipelineDeps, options: RenderOptions): Promise<RenderProviders> {
-  const selection: RenderSelection = { quality: brief.quality, prefer: brief.providers, ...options.selection };
+  const selection: RenderSelection = { quality: brief.quality, prefer: preferences(brief), ...options.selection };
   if (selection.budgetUsd === undefined) return deps.providers.forRender(selection);
   const sizing = deps.providers.forRender({ ...selection, budgetUsd: undefined });
   const offline = sizing.plan.members[sizing.plan.members.length - 1]?.provider;

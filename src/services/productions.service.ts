@@ -25,7 +25,7 @@ import type { JobQueue } from '../queue/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
 import type { ProviderSource } from '../pipeline/context.js';
-import { checkVoice } from '../pipeline/preflight.js';
+import { checkVoice, preferences } from '../pipeline/preflight.js';
 import type { RenderProviders } from '../providers/registry.js';
 import type { TenantKeyName } from '../providers/provider.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
@@ -127,7 +127,7 @@ export class ProductionsService {
   /** The chains a tenant's render of this brief would use. */
   private async chains(brief: ResolvedBrief, tenantId?: string): Promise<{ providers: RenderProviders; tenantKeys: TenantKeys }> {
     const tenantKeys = tenantId && this.deps.providerKeys ? await this.deps.providerKeys(tenantId) : {};
-    return { providers: this.deps.providers.forRender({ quality: brief.quality, prefer: brief.providers, tenantKeys }), tenantKeys };
+    return { providers: this.deps.providers.forRender({ quality: brief.quality, prefer: preferences(brief), tenantKeys }), tenantKeys };
   }
 
   /** Schema, language, provider and media checks: everything that can be refused before a job exists. */

@@ -116,6 +116,13 @@ test('with keys set, the storyboard, the pictures and the cost come from the clo
   assert.equal(twice.stages.find((s) => s.stage === 'plan')?.provider, 'openai:gpt-4o-mini');
 });
 
+test('a cloud voice in the brief puts its provider first, and that provider speaks it', async () => {
+  const { result } = await render({ ...brief, voice: 'google-tts:en-US-Wavenet-D' }, { env: cloudEnv() });
+  assert.equal(result.cost.stages.find((s) => s.stage === 'narrate')?.provider, 'google-tts:wavenet');
+  assert.equal(result.state.voice?.id, 'google-tts:en-US-Wavenet-D');
+  assert.deepEqual(result.cost.fallbacks, []);
+});
+
 test('with the preferred providers failing, the render succeeds on the fallbacks and cost.json says why', async () => {
   openai.fail('server_error', 1000);
   runway.scenario = 'server_error';

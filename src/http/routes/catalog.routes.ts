@@ -5,11 +5,11 @@ import { MOODS, SFX_KINDS } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import { errorBodySchema } from '../../contract/production.js';
 import { PRESETS } from '../../contract/resolve.js';
-import type { SpeechSynthesizer } from '../../providers/tts/tts.port.js';
+import type { Voice } from '../../providers/tts/tts.port.js';
 
 const presetSchema = z.object({ name: z.string(), description: z.string(), options: z.record(z.string(), z.unknown()) });
 
-export const catalogRoutes = (deps: { tts: SpeechSynthesizer }): FastifyPluginAsyncZod => async (app) => {
+export const catalogRoutes = (deps: { voices(): Promise<(Voice & { provider?: string })[]> }): FastifyPluginAsyncZod => async (app) => {
   app.get('/v1/presets', { schema: { tags: ['catalog'], summary: 'Named option bundles for "preset"', response: { 200: z.object({ data: z.array(presetSchema) }) } } }, async () => ({
     data: Object.values(PRESETS),
   }));
@@ -25,10 +25,15 @@ export const catalogRoutes = (deps: { tts: SpeechSynthesizer }): FastifyPluginAs
   app.get('/v1/voices', {
     schema: {
       tags: ['catalog'],
-      summary: 'Voices of the offline speech engine, with their languages',
-      response: { 200: z.object({ data: z.array(z.object({ id: z.string(), name: z.string(), languages: z.array(z.string()) }).loose()) }) },
+      summary: 'Voices of every speech provider this server has, with their languages',
+      description: 'Cloud voices are named `provider:id` (e.g. `elevenlabs:21m00Tcm4TlvDq8EDUAs`); giving one as a brief\'s `voice` puts its provider first for that render. The offline engine\'s voices have no prefix.',
+      response: {
+        200: z.object({
+          data: z.array(z.object({ id: z.string(), name: z.string(), languages: z.array(z.string()), provider: z.string().optional().describe('The provider that speaks it; absent for the offline engine.') }).loose()),
+        }),
+      },
     },
-  }, async () => ({ data: (await deps.tts.voices()).map((v) => ({ ...v })) }));
+  }, async () => ({ data: (await deps.voices()).map((v) => ({ ...v })) }));
 
   app.get('/v1/music/moods', { schema: { tags: ['catalog'], summary: 'Music moods for music.mood', response: { 200: z.object({ data: z.array(z.string()) }) } } }, async () => ({ data: [...MOODS] }));
 
