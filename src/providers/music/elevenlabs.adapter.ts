@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { AppError } from '../../contract/errors.js';
 import { providerErrorFromSdk, requestJson } from '../http.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
-import { fitVendorTrack } from './fit.js';
+import { fitVendorTrack, vendorTrackResult } from './fit.js';
 import type { MusicComposer, MusicRequest, MusicResult } from './music.port.js';
 import { musicPrompt } from './prompt.js';
 
@@ -76,15 +76,7 @@ export class ElevenLabsComposer implements MusicComposer {
         throw providerErrorFromSdk(NAME, error, signal, refusedWhen);
       }
       const fitted = await fitVendorTrack(this.context, NAME, track, outPath, { durationSec: request.durationSec }, signal);
-      return {
-        path: fitted.path,
-        durationSec: fitted.durationSec,
-        tempoBpm: 0,
-        key: 'unknown',
-        progression: [],
-        usage: { secondsOfAudio: lengthMs / 1000 },
-        attribution: { source: 'ElevenLabs Music', licence: "generated for the operator's ElevenLabs account; use per its plan's terms" },
-      };
+      return vendorTrackResult(fitted, { secondsOfAudio: lengthMs / 1000 }, { source: 'ElevenLabs Music', licence: "generated for the operator's ElevenLabs account; use per its plan's terms" });
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -17,7 +17,9 @@ import { rm } from 'node:fs/promises';
 import { AppError } from '../../contract/errors.js';
 import { toWav } from '../audio-files.js';
 import { ProviderError } from '../provider-error.js';
-import type { ProviderContext, ProviderMedia } from '../provider.js';
+import type { Attribution } from '../visuals/visual.port.js';
+import type { MusicResult } from './music.port.js';
+import type { ProviderContext, ProviderMedia, Usage } from '../provider.js';
 
 export const FIT_SAMPLE_RATE = 48_000;
 /** Cross-fade at each loop seam, shortened for short tracks. */
@@ -136,4 +138,9 @@ export async function fitVendorTrack(context: ProviderContext, provider: string,
     if (signal.aborted) throw new AppError('aborted', 'the render was cancelled', { cause: error });
     throw vendorMediaError(provider, 'the track could not be decoded', error);
   }
+}
+
+/** A fitted vendor track as the port's result: vendors say nothing of tempo, key or chords. */
+export function vendorTrackResult(fitted: FitResult, usage: Usage, attribution: Attribution): MusicResult {
+  return { path: fitted.path, durationSec: fitted.durationSec, tempoBpm: 0, key: 'unknown', progression: [], usage, attribution };
 }

@@ -20,7 +20,7 @@ import { AppError } from '../../contract/errors.js';
 import { pollTask, requestJson, type VendorRequest } from '../http.js';
 import { ProviderError, providerErrorFromHttp, providerErrorFromNetwork, spent } from '../provider-error.js';
 import { providerId, type ProviderContext, type ProviderDescriptor } from '../provider.js';
-import { downloadAudio, fitVendorTrack } from './fit.js';
+import { downloadAudio, fitVendorTrack, vendorTrackResult } from './fit.js';
 import type { MusicComposer, MusicRequest, MusicResult } from './music.port.js';
 import { MOOD_STYLES, musicTitle } from './prompt.js';
 
@@ -90,15 +90,7 @@ export class SunoComposer implements MusicComposer {
     try {
       const track = await downloadAudio(this.context, NAME, song.audioUrl as string, work, signal);
       const fitted = await fitVendorTrack(this.context, NAME, track, outPath, { durationSec: request.durationSec }, signal);
-      return {
-        path: fitted.path,
-        durationSec: fitted.durationSec,
-        tempoBpm: 0,
-        key: 'unknown',
-        progression: [],
-        usage: { generations: 1 },
-        attribution: { source: 'Suno (through sunoapi.org)', licence: "generated for the operator's account; use per its Suno plan's terms" },
-      };
+      return vendorTrackResult(fitted, { generations: 1 }, { source: 'Suno (through sunoapi.org)', licence: "generated for the operator's account; use per its Suno plan's terms" });
     } finally {
       await rm(work, { recursive: true, force: true });
     }
