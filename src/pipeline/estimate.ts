@@ -117,7 +117,9 @@ export function estimateProviderCosts(
   if (kinds > 0) add('foley', { secondsOfAudio: kinds * EFFECT_SEC, generations: kinds, requests: kinds }, { generations: effects.length });
   const pictured = storyboard.scenes.filter((scene) => wantsPicture(scene));
   if (pictured.length > 0) {
-    const clipSec = pictured.reduce((sum, scene) => sum + clipLength(timeline.scenes.find((s) => s.id === scene.id)?.durationSec ?? 5), 0);
+    const visuals = providers.visualize.current.provider;
+    const billed = (sec: number): number => visuals.clipSeconds?.(sec) ?? clipLength(sec);
+    const clipSec = pictured.reduce((sum, scene) => sum + billed(timeline.scenes.find((s) => s.id === scene.id)?.durationSec ?? 5), 0);
     const prefer = pictureKind(providers.quality);
     add('visualize', {
       images: pictured.length,
@@ -138,7 +140,7 @@ export function pictureKind(quality: ResolvedBrief['quality']): 'image' | 'video
   return quality === 'premium' ? 'video' : 'image';
 }
 
-/** Seconds of generated video a scene is billed for: vendors sell 5 or 10 s clips (longer scenes loop). */
+/** Seconds of generated video a scene is billed for, when its provider does not say: 5 or 10 s clips (longer scenes loop). */
 export function clipLength(sceneSec: number): number {
   return sceneSec <= 5 ? 5 : 10;
 }

@@ -99,7 +99,9 @@ export const visualizeStage: Stage = {
     const cuts = cutSegments(timeline, mode);
     const totalFrames = cuts.reduce((s, c) => s + c.frames, 0);
     const done = new Array<number>(cuts.length).fill(0);
-    const report = (): void => ctx.progress(done.reduce((a, b) => a + b, 0) / totalFrames);
+    // Provider pictures took the first 30 % of the bar (pictures.ts); the segments fill the rest.
+    const base = Object.keys(provided.pictures).length > 0 ? 0.3 : 0;
+    const report = (): void => ctx.progress(base + ((1 - base) * done.reduce((a, b) => a + b, 0)) / totalFrames);
     const segments = new Array<string>(cuts.length);
     const keys = new Array<string>(cuts.length);
     const logoPath = brief.brand?.logo ? resolveAsset(baseDir, brief.brand.logo) : undefined;

@@ -47,6 +47,11 @@ export class RunwayVisuals implements VisualProvider {
     this.client = new RunwayML({ apiKey: context.credentials.apiKey, baseURL: context.credentials.baseUrl, maxRetries: 0 });
   }
 
+  clipSeconds(sceneSec: number): number {
+    // Stills only below premium: the model decides whether there is a clip to bill.
+    return this.context.model === VIDEO_MODEL ? clipSeconds(VIDEO_SECONDS, Math.ceil(sceneSec)) : 0;
+  }
+
   async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const promptText = generationPrompt(request).slice(0, PROMPT_MAX);
     const seed = request.seed >>> 0;

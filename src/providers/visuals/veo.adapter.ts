@@ -61,6 +61,10 @@ export class VeoVisuals implements VisualProvider {
     this.ai = client(context);
   }
 
+  clipSeconds(sceneSec: number): number {
+    return clipSeconds(SECONDS, Math.ceil(sceneSec));
+  }
+
   async generate(request: VisualRequest, dir: string, signal: AbortSignal = new AbortController().signal): Promise<VisualResult> {
     const durationSeconds = clipSeconds(SECONDS, request.durationSec);
     const aspectRatio = closestShape(request.aspectRatio, RATIOS, ratioOf);

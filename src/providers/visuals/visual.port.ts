@@ -65,4 +65,6 @@ export interface VisualProvider {
   /** Anything else that changes what it makes (a second model for clips), for cache keys. */
   readonly variant?: string;
   generate(request: VisualRequest, dir: string, signal?: AbortSignal): Promise<VisualResult>;
+  /** Seconds of video the vendor would bill for a clip of a scene this long (estimates); absent for providers that make no clips. */
+  clipSeconds?(sceneSec: number): number;
 }
