@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { loadEnv } from '../../src/config/env.js';
+import { parseBrief, resolveBrief } from '../../src/contract/resolve.js';
+import { createPipelineDeps, createProviders, fixedProviders } from '../../src/main/container.js';
+import type { ProviderSource } from '../../src/pipeline/context.js';
 import type { CostReport } from '../../src/pipeline/cost.js';
+import { renderBrief } from '../../src/pipeline/run.js';
+import { ProviderChain } from '../../src/providers/chain.js';
+import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderGuard } from '../../src/providers/resilience.js';
+import type { SpeechSynthesizer } from '../../src/providers/tts/tts.port.js';
 import { FakeElevenLabs } from '../support/fake-elevenlabs.js';
 import { FakeFreesound } from '../support/fake-freesound.js';
 import { FakeGoogleTts } from '../support/fake-google-tts.js';
@@ -159,4 +168,41 @@ test('with the preferred providers failing, the render succeeds on the fallbacks
     suno.scenario = 'ok';
     freesound.scenario = 'ok';
   }
+});
+
+test('a voice that fails part-way is replaced for the whole video, and what it was paid for still shows in cost.json', async () => {
+  const env = loadEnv({ ...process.env, AIPROD_CACHE_DIR: tempDir('flaky-cache') });
+  const deps = await createPipelineDeps(env);
+  const offline = createProviders();
+  let calls = 0;
+  // A cloud voice that speaks one scene (billed), then goes down.
+  const flaky: SpeechSynthesizer = {
+    id: 'flaky:v1',
+    voices: () => offline.tts.voices(),
+    resolveVoice: (language, voice) => offline.tts.resolveVoice(language, voice),
+    synthesize: async (request, outPath, signal) => {
+      if (++calls > 1) throw new ProviderError('provider_unavailable', 'flaky', 'HTTP 503');
+      return { ...(await offline.tts.synthesize(request, outPath, signal)), usage: { characters: request.text.length } };
+    },
+  };
+  const fixed = fixedProviders(offline);
+  const source: ProviderSource = {
+    forRender: (selection) => {
+      const chains = fixed.forRender(selection);
+      const members = [
+        { name: 'flaky', provider: flaky, offline: false, credentials: { apiKey: 'k', baseUrl: 'http://flaky.test', source: 'operator' as const }, resilience: { timeoutMs: 30_000, maxAttempts: 1 } },
+        ...chains.narrate.members,
+      ];
+      return { ...chains, prices: { 'flaky:v1': { characters: 0.001 } }, narrate: new ProviderChain('narrate', members, new ProviderGuard()) };
+    },
+  };
+  const script = 'The first scene is spoken by the cloud voice.\n\nThe second scene finds it down.';
+  const result = await renderBrief(resolveBrief(parseBrief({ script, resolution: '480p', music: false })), { ...deps, providers: source }, { baseDir: process.cwd() });
+  const narrate = result.cost.stages.filter((s) => s.stage === 'narrate');
+  assert.deepEqual(narrate.map((s) => s.provider), ['espeak-ng@1', 'flaky:v1'], 'espeak narrated the video; the flaky voice\'s one scene is billed');
+  const first = script.split('\n\n')[0] as string;
+  assert.deepEqual(narrate[1]?.usage, { characters: first.length });
+  assert.equal(narrate[1]?.usd, Math.round(first.length * 0.001 * 1e6) / 1e6);
+  assert.equal(result.cost.fallbacks[0]?.to, 'espeak-ng@1');
+  assert.ok(Object.values(result.state.narration ?? {}).every((n) => n.key), 'every scene is narrated');
 });

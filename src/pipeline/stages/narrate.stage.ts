@@ -18,6 +18,8 @@ export const narrateStage: Stage = {
     const { brief, storyboard, voice: offlineVoice } = state;
     if (!storyboard || !offlineVoice) throw new AppError('internal', 'narrate needs a storyboard and a voice');
     const scenes = storyboard.scenes;
+    // What each provider billed, kept outside the attempt: scenes a failed provider made before it failed were paid for too.
+    const billedBy = new Map<string, { usage: Usage; characters: number }>();
     const { value, member } = await ctx.providers.narrate.run(
       async (m, guarded) => {
         const tts = m.provider;
@@ -42,7 +44,13 @@ export const narrateStage: Stage = {
           );
           ctx.unit(unit.hit);
           characters += text.length;
-          if (!unit.hit) addUsage(usage, unit.value.usage);
+          if (!unit.hit) {
+            addUsage(usage, unit.value.usage);
+            const billed = billedBy.get(tts.id) ?? { usage: {}, characters: 0 };
+            billedBy.set(tts.id, billed);
+            addUsage(billed.usage, unit.value.usage);
+            billed.characters += text.length;
+          }
           const { usage: _billed, ...speech } = unit.value;
           narration[scene.id] = { text, ...speech, key: unit.key };
           ctx.progress((i + 1) / scenes.length, `scene ${i + 1}/${scenes.length}`);
@@ -56,6 +64,7 @@ export const narrateStage: Stage = {
       ctx.note(`voice "${brief.voice}" belongs to another provider; ${member.name}'s ${value.voice.name} narrated instead`);
     }
     ctx.record(member.provider.id, { characters }, usage);
+    for (const [provider, billed] of billedBy) if (provider !== member.provider.id) ctx.record(provider, { characters: billed.characters }, billed.usage);
 
     const speechSec = new Map(Object.entries(narration).map(([id, n]) => [id, n.durationSec]));
     const timeline = buildTimeline(storyboard, speechSec, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
