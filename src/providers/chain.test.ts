@@ -19,7 +19,7 @@ const cloud = (name: string, say: () => Promise<string>): ChainMember<Echo> => (
 });
 const offline: ChainMember<Echo> = { name: 'offline', provider: { id: 'local@1', say: async () => 'local' }, offline: true };
 
-test('the first provider that answers is used; the ones before it are recorded as fallbacks with the reason', async () => {
+test('the first provider that answers is used; each failure is reported as it happens, with the provider tried next', async () => {
   const fallbacks: Fallback[] = [];
   const chain = new ProviderChain('narrate', [
     cloud('a', async () => { throw new ProviderError('provider_unavailable', 'a', 'HTTP 503'); }),
@@ -29,7 +29,7 @@ test('the first provider that answers is used; the ones before it are recorded a
   const { value, member } = await chain.run((m, guarded) => guarded(() => m.provider.say()), { onFallback: (f) => fallbacks.push(f) });
   assert.equal(value, 'local');
   assert.equal(member.name, 'offline');
-  assert.deepEqual(fallbacks.map((f) => [f.from, f.to, f.code]), [['a:m1', 'local@1', 'provider_unavailable'], ['b:m1', 'local@1', 'provider_auth']]);
+  assert.deepEqual(fallbacks.map((f) => [f.from, f.to, f.code]), [['a:m1', 'b:m1', 'provider_unavailable'], ['b:m1', 'local@1', 'provider_auth']]);
   assert.match(fallbacks[0]?.reason ?? '', /503/);
   // A failed provider is not tried again in this render: one voice for the whole video.
   let calledA = 0;

@@ -33,7 +33,7 @@ export interface Fallback {
   stage: ProviderStage;
   /** Provider id that failed or was skipped. */
   from: string;
-  /** Provider id used instead (set once known). */
+  /** Provider id tried next (when it fails too, its own fallback follows). */
   to?: string;
   code: string;
   reason: string;
@@ -80,25 +80,20 @@ export class ProviderChain<P extends { readonly id: string }> {
     attempt: (member: ChainMember<P>, guarded: Guarded) => Promise<T>,
     options: { signal?: AbortSignal; onFallback?: (fallback: Fallback) => void } = {},
   ): Promise<{ value: T; member: ChainMember<P> }> {
-    const pending: Fallback[] = [];
     const candidates = this.members.filter((m) => !this.failed.has(m.provider.id));
     for (const [index, member] of candidates.entries()) {
-      const last = index === candidates.length - 1;
+      const next = candidates[index + 1];
       try {
-        const value = await attempt(member, this.guarded(member, options.signal));
-        for (const f of pending) options.onFallback?.({ ...f, to: member.provider.id });
-        return { value, member };
+        return { value: await attempt(member, this.guarded(member, options.signal)), member };
       } catch (error) {
         const failure = toAppError(error);
-        if (last || NO_FALLBACK.has(failure.code) || options.signal?.aborted) {
-          for (const f of pending) options.onFallback?.(f);
-          throw failure;
-        }
+        if (!next || NO_FALLBACK.has(failure.code) || options.signal?.aborted) throw failure;
         const sticky = STICKY.has(failure.code) || !failure.code.startsWith('provider_');
         if (sticky) this.failed.add(member.provider.id);
+        // Reported as it happens (a slow generation's failure shows at once), naming the provider tried next.
         if (!sticky || !this.reported.has(member.provider.id)) {
           if (sticky) this.reported.add(member.provider.id);
-          pending.push({ stage: this.stage, from: member.provider.id, code: failure.code, reason: failure.message, keySource: member.credentials?.source });
+          options.onFallback?.({ stage: this.stage, from: member.provider.id, to: next.provider.id, code: failure.code, reason: failure.message, keySource: member.credentials?.source });
         }
       }
     }
