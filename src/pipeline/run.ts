@@ -178,7 +178,10 @@ async function selectProviders(brief: ResolvedBrief, deps: PipelineDeps, options
   const timeline = buildTimeline(storyboard, speech, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
   return deps.providers.forRender({
     ...selection,
-    estimateUsd: (providers) => estimateProviderCosts(storyboard, timeline, brief, providers, { planned: Boolean(options.storyboard) }).reduce((sum, l) => sum + l.usd, 0),
+    // The operator's own charge is paid at every tier; it counts against what is left too.
+    estimateUsd: (providers) =>
+      estimateProviderCosts(storyboard, timeline, brief, providers, { planned: Boolean(options.storyboard) }).reduce((sum, l) => sum + l.usd, 0) +
+      ((options.chargePerVideoMinuteUsd ?? 0) * timeline.totalSec) / 60,
   });
 }
 

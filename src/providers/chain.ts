@@ -82,7 +82,9 @@ export class ProviderChain<P extends { readonly id: string }> {
   ): Promise<{ value: T; member: ChainMember<P> }> {
     const candidates = this.members.filter((m) => !this.failed.has(m.provider.id));
     for (const [index, member] of candidates.entries()) {
-      const next = candidates[index + 1];
+      // Another request of this render (a scene in flight beside this one) may have dropped it meanwhile.
+      if (this.failed.has(member.provider.id) && index < candidates.length - 1) continue;
+      const next = candidates.slice(index + 1).find((m) => !this.failed.has(m.provider.id)) ?? candidates[index + 1];
       try {
         return { value: await attempt(member, this.guarded(member, options.signal)), member };
       } catch (error) {

@@ -93,6 +93,8 @@ export interface ProviderDescriptor<P> {
   settings?: readonly string[];
   /** Longest one call may take, retries excluded (a generated video can take minutes). */
   timeoutMs: number;
+  /** False when a call starts a paid task and waits for it: a timed-out call is not retried (it would pay again), the chain moves on. */
+  retryTimeouts?: boolean;
   /** What is sent to the vendor, for docs/providers.md and `aiprod providers`. */
   sends: string;
   create(context: ProviderContext): P;

@@ -198,7 +198,7 @@ export class ProviderRegistry {
           provider: descriptor.create(this.context(descriptor, credentials, model)),
           offline: false,
           credentials,
-          resilience: { timeoutMs: descriptor.timeoutMs, ...this.options.resilience },
+          resilience: { timeoutMs: descriptor.timeoutMs, retryTimeouts: descriptor.retryTimeouts, ...this.options.resilience },
           scope: `${credentials.source === 'tenant' ? `tenant-${createHash('sha256').update(credentials.apiKey).digest('hex').slice(0, 16)}` : 'operator'}@${credentials.baseUrl}`,
         });
       }

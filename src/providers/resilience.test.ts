@@ -130,3 +130,16 @@ test('a vendor that hangs is retried like any outage, and opens its breaker', as
   await assert.rejects(guard.run('slow', operator, options, undefined, hang), (e: AppError) => e.code === 'provider_unavailable');
   assert.equal(calls, 2, 'an open breaker does not wait on the vendor again');
 });
+
+test('a provider whose call starts a paid task is not called again after a timeout', async () => {
+  const guard = new ProviderGuard();
+  let tasks = 0;
+  await assert.rejects(
+    guard.run('tasks', operator, { timeoutMs: 50, baseDelayMs: 1, maxAttempts: 3, retryTimeouts: false }, undefined, () => {
+      tasks++;
+      return new Promise(() => undefined);
+    }),
+    (e: AppError) => e.code === 'provider_timeout' && !e.retryable,
+  );
+  assert.equal(tasks, 1);
+});

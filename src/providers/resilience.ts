@@ -45,6 +45,11 @@ export interface ResilienceOptions {
   breakerThreshold?: number;
   /** How long an open breaker skips the provider. Default 60 s. */
   halfOpenAfterMs?: number;
+  /**
+   * Whether a timed-out attempt is tried again (default true). False for providers whose call starts
+   * a paid task and waits for it: the task may be running still, and a retry would pay for another.
+   */
+  retryTimeouts?: boolean;
 }
 
 export interface BreakerState {
@@ -118,7 +123,11 @@ export class ProviderGuard {
       execute: <T>(inner: (context: { signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> =>
         timeoutPolicy.execute(inner, signal).catch((error: unknown) => {
           if (error instanceof TaskCancelledError && !signal?.aborted) {
-            throw new ProviderError('provider_timeout', provider, `no answer within ${Math.round(options.timeoutMs / 1000)} s`, { cause: error });
+            throw new ProviderError('provider_timeout', provider, `no answer within ${Math.round(options.timeoutMs / 1000)} s`, {
+              cause: error,
+              retryable: options.retryTimeouts !== false,
+              vendorFault: true,
+            });
           }
           throw error;
         }),

@@ -8,8 +8,9 @@
  * For limited tenants the checks of what is left (unfinished productions, budget) run inside the
  * create's transaction under a per-tenant advisory lock, and each production's estimate is written
  * with it, so no number of API processes can overrun them (see `guard`). Budgets count each
- * unfinished production's estimate at creation (or its cost so far, when higher), and each finished
- * one's actual cost, in the calendar month (UTC) it was created.
+ * unfinished production's estimate at creation (or its cost so far, when higher); a succeeded one's
+ * cost, or the estimate its render made with the providers it used when higher; a failed or canceled
+ * one's recorded cost — in the calendar month (UTC) it was created.
  */
 import { and, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../contract/errors.js';
@@ -283,10 +284,14 @@ export class QuotaService {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const [row] = await db
       .select({
-        // Finished productions count what they cost (a render that stepped down to a cheaper tier
-        // costs less than its estimate); unfinished ones hold their estimate until they know.
+        // A succeeded production counts its cost, or at least the estimate its render made with the
+        // providers it really used (a render stepped down to a cheaper tier is not charged the tier it
+        // asked for; one whose last attempt re-used units an earlier attempt paid for still counts them).
+        // Unfinished ones hold their creation estimate until they know.
         usd: sql<number>`coalesce(sum(case
-          when ${productions.status} in ('succeeded', 'failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
+          when ${productions.status} in ('failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
+          when ${productions.status} = 'succeeded' and (${productions.cost}->'estimate'->>'totalUsd') is not null
+            then greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), (${productions.cost}->'estimate'->>'totalUsd')::float8)
           else greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), coalesce(${productions.estimatedUsd}, 0)) end), 0)::float8`,
       })
       .from(productions)

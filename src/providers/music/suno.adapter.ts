@@ -152,6 +152,8 @@ export const sunoDescriptor: ProviderDescriptor<MusicComposer> = {
   models: { economy: 'V4', standard: 'V4_5', premium: 'V5' },
   settings: ['SUNO_CALLBACK_URL', 'SUNO_POLL_INTERVAL_MS'],
   timeoutMs: TIMEOUT_MS,
+  // A call starts a paid task and waits for it: a timed-out one is not started again.
+  retryTimeouts: false,
   sends: "the music mood's style words and a title from the brief's first line (up to 80 characters); a callback URL (SUNO_CALLBACK_URL or a placeholder)",
   create: (context) => new SunoComposer(context),
   async probe(context, signal) {

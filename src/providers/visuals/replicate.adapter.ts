@@ -175,6 +175,8 @@ export const replicateDescriptor: ProviderDescriptor<VisualProvider> = {
   modelEnv: 'REPLICATE_IMAGE_MODEL',
   settings: ['REPLICATE_IMAGE_MODEL', 'REPLICATE_VIDEO_MODEL'],
   timeoutMs: 300_000,
+  // A call starts a paid task and waits for it: a timed-out one is not started again.
+  retryTimeouts: false,
   sends: "each scene's picture prompt and the storyboard's shared style words, the frame's aspect ratio and (for stills) a seed, to the model chosen",
   create: (context) => new ReplicateVisuals(context),
   async probe(context, signal) {

@@ -148,6 +148,8 @@ export const runwayDescriptor: ProviderDescriptor<VisualProvider> = {
   defaultBaseUrl: 'https://api.dev.runwayml.com',
   models: { standard: IMAGE_MODEL, premium: VIDEO_MODEL },
   timeoutMs: 600_000,
+  // A call starts a paid task and waits for it: a timed-out one is not started again.
+  retryTimeouts: false,
   sends: "each scene's picture prompt and the storyboard's shared style words, a frame shape and a seed; at the premium tier also the URL of the still Runway made, to animate it",
   create: (context) => new RunwayVisuals(context),
   async probe(context, signal) {

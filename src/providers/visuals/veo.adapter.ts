@@ -151,6 +151,8 @@ export const veoDescriptor: ProviderDescriptor<VisualProvider> = {
   defaultBaseUrl: `https://${GOOGLE_HOST}`,
   models: { premium: 'veo-3.0-fast-generate-001' },
   timeoutMs: 600_000,
+  // A call starts a paid task and waits for it: a timed-out one is not started again.
+  retryTimeouts: false,
   sends: "each scene's picture prompt and the storyboard's shared style words, a frame shape (16:9 or 9:16) and a clip length",
   create: (context) => new VeoVisuals(context),
   async probe(context, signal) {
