@@ -1,7 +1,7 @@
 /**
  * What each provider's work costs, in the units each vendor bills: tokens, characters, seconds of
  * audio or video, images, generations. Prices are USD per unit, keyed `name:model` (`name:*` for
- * any model of the provider), as the vendors published them on PRICES_DATE; an operator overrides
+ * any model of the provider): the vendors' list prices as of PRICES_DATE (revised by hand); an operator overrides
  * or adds entries with AIPROD_PRICES (JSON, same shape). Offline providers cost nothing.
  *
  * docs/providers.md lists every entry with its source.
