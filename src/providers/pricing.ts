@@ -4,7 +4,7 @@
  * any model of the provider): the vendors' list prices as of PRICES_DATE (revised by hand); an operator overrides
  * or adds entries with AIPROD_PRICES (JSON, same shape). Offline providers cost nothing.
  *
- * docs/providers.md lists every entry with its source.
+ * docs/providers.md lists every entry.
  */
 import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
