@@ -17,7 +17,7 @@ import { publicMessage } from '../lib/public-paths.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
-import { overallProgress, renderBrief, type RenderOptions } from '../pipeline/run.js';
+import { overallProgress, renderBrief, spentBefore, type RenderOptions } from '../pipeline/run.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { JobQueue, QueueJob } from '../queue/queue.js';
@@ -244,7 +244,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(dir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
-      await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa });
+      await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa, cost: result.cost });
       await notify();
       return;
     }
@@ -323,7 +323,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       deps.log('warn', 'render failed, will retry', { productionId: id, attempt, code: error.code, message: error.message });
       throw error; // the queue retries with backoff
     }
-    await finishFailed(deps, id, error, {});
+    // A failed production counts what its finished stages were billed (budgets read it).
+    const spent = spentBefore(thrown);
+    await finishFailed(deps, id, error, spent ? { cost: spent } : {});
     await notify();
     deps.log('error', 'render failed', { productionId: id, attempt, code: error.code, message: error.message });
   } finally {

@@ -15,7 +15,7 @@ import { reapedChildrenCpuSec } from '../media/ffmpeg.js';
 import type { Usage } from '../providers/provider.js';
 import type { RenderProviders, RenderSelection } from '../providers/registry.js';
 import type { PipelineDeps, PipelineEvent, ProductionState, Stage, StageContext } from './context.js';
-import { CostLedger } from './cost.js';
+import { CostLedger, type CostReport } from './cost.js';
 import { ESTIMATED_CHARS_PER_SEC, estimateProviderCosts, RENDER_PRICE_ID } from './estimate.js';
 import { preferences, preflight } from './preflight.js';
 import { buildTimeline } from './timeline.js';
@@ -132,35 +132,62 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
     }
     return added;
   };
-  for (const step of PIPELINE) {
-    if ('parallel' in step) {
-      const start = state;
-      // The first failure aborts the other lanes; it is thrown once they have all stopped.
-      let first: { error: unknown } | undefined;
-      const settled = await Promise.allSettled(
-        step.parallel.map((lane) =>
-          runLane(Array.isArray(lane) ? lane : [lane], start).catch((error: unknown) => {
-            if (!first) {
-              first = { error };
-              lifetime.abort(error);
-            }
-            throw error;
-          }),
-        ),
-      );
-      if (first) throw first.error;
-      state = Object.assign({}, state, ...settled.map((r) => (r.status === 'fulfilled' ? r.value : {}))) as ProductionState;
-    } else {
-      state = { ...state, ...(await runStage(step, state)) };
+  // The steps of stages.ts in order; a failure carries what the finished stages were billed.
+  const runSteps = async (initial: ProductionState): Promise<ProductionState> => {
+    let state = initial;
+    for (const step of PIPELINE) {
+      if ('parallel' in step) {
+        const start = state;
+        // The first failure aborts the other lanes; it is thrown once they have all stopped.
+        let first: { error: unknown } | undefined;
+        const settled = await Promise.allSettled(
+          step.parallel.map((lane) =>
+            runLane(Array.isArray(lane) ? lane : [lane], start).catch((error: unknown) => {
+              if (!first) {
+                first = { error };
+                lifetime.abort(error);
+              }
+              throw error;
+            }),
+          ),
+        );
+        if (first) throw first.error;
+        state = Object.assign({}, state, ...settled.map((r) => (r.status === 'fulfilled' ? r.value : {}))) as ProductionState;
+      } else {
+        state = { ...state, ...(await runStage(step, state)) };
+      }
+      const ran = 'parallel' in step ? step.parallel.flat() : [step];
+      if (options.stopAfter && ran.some((stage) => stage.name === options.stopAfter)) break;
     }
-    const ran = 'parallel' in step ? step.parallel.flat() : [step];
-    if (options.stopAfter && ran.some((stage) => stage.name === options.stopAfter)) break;
+    return state;
+  };
+  try {
+    state = await runSteps(state);
+  } catch (error) {
+    // What the finished stages were billed is still owed when a later one fails.
+    throw withSpent(error, ledger.report());
   }
   const charge = options.chargePerVideoMinuteUsd ?? 0;
   if (charge > 0 && state.timeline && !options.stopAfter) {
     ledger.addCharge('render', RENDER_PRICE_ID, { videoMinutes: Math.round((state.timeline.totalSec / 60) * 1000) / 1000 }, charge);
   }
   return { state, cost: ledger.report(), notes, timings };
+}
+
+const SPENT = Symbol('aiprod.spent');
+
+/** The cost report of a render that failed, as far as it got (the finished stages' records); undefined when none is attached. */
+export function spentBefore(error: unknown): CostReport | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const spent = (e as { [SPENT]?: CostReport })[SPENT];
+    if (spent) return spent;
+  }
+  return undefined;
+}
+
+function withSpent(error: unknown, report: CostReport): unknown {
+  if (error instanceof Error && !(SPENT in error)) Object.defineProperty(error, SPENT, { value: report, enumerable: false });
+  return error;
 }
 
 /**

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { loadEnv } from '../../src/config/env.js';
+import { AppError } from '../../src/contract/errors.js';
 import { parseBrief, resolveBrief } from '../../src/contract/resolve.js';
 import { createPipelineDeps, createProviders, fixedProviders } from '../../src/main/container.js';
 import type { ProviderSource } from '../../src/pipeline/context.js';
 import type { CostReport } from '../../src/pipeline/cost.js';
-import { renderBrief } from '../../src/pipeline/run.js';
+import { renderBrief, spentBefore } from '../../src/pipeline/run.js';
 import { ProviderChain } from '../../src/providers/chain.js';
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { ProviderGuard } from '../../src/providers/resilience.js';
@@ -205,4 +206,24 @@ test('a voice that fails part-way is replaced for the whole video, and what it w
   assert.equal(narrate[1]?.usd, Math.round(first.length * 0.001 * 1e6) / 1e6);
   assert.equal(result.cost.fallbacks[0]?.to, 'espeak-ng@1');
   assert.ok(Object.values(result.state.narration ?? {}).every((n) => n.key), 'every scene is narrated');
+});
+
+test('a render that fails part-way still says what its finished stages were billed', async () => {
+  const env = loadEnv({ ...process.env, AIPROD_CACHE_DIR: tempDir('spent-cache') });
+  const deps = await createPipelineDeps(env);
+  const offline = createProviders();
+  const fixed = fixedProviders({
+    ...offline,
+    script: { id: 'paid-writer:v1', plan: async (b, signal) => ({ ...(await offline.script.plan(b, signal)), usage: { inputTokens: 1000, outputTokens: 500 } }) },
+    music: { id: 'broken-composer@1', compose: async () => { throw new AppError('internal', 'the composer broke'); } },
+  });
+  const source: ProviderSource = { forRender: (selection) => ({ ...fixed.forRender(selection), prices: { 'paid-writer:v1': { inputTokens: 0.001, outputTokens: 0.002 } } }) };
+  const failure = await renderBrief(resolveBrief(parseBrief({ script: 'One scene, then the music breaks.', resolution: '480p' })), { ...deps, providers: source }, { baseDir: process.cwd() }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(failure instanceof AppError && /composer broke/.test(failure.message), String(failure));
+  const spent = spentBefore(failure);
+  assert.equal(spent?.stages.find((s) => s.stage === 'plan')?.usd, 2);
+  assert.equal(spent?.totalUsd, 2);
 });
