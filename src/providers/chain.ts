@@ -71,11 +71,6 @@ export class ProviderChain<P extends { readonly id: string }> {
     return this.members.find((m) => !this.failed.has(m.provider.id)) ?? (this.members[this.members.length - 1] as ChainMember<P>);
   }
 
-  /** Provider ids in order, for reports. */
-  get ids(): string[] {
-    return this.members.map((m) => m.provider.id);
-  }
-
   async run<T>(
     attempt: (member: ChainMember<P>, guarded: Guarded) => Promise<T>,
     options: { signal?: AbortSignal; onFallback?: (fallback: Fallback) => void } = {},

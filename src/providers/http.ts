@@ -1,6 +1,6 @@
 /**
  * The thin typed client for vendors without an SDK that takes a base URL (Google TTS, Suno
- * gateways, Freesound, Pexels, ElevenLabs music): JSON or bytes over fetch, every failure a
+ * gateways, Freesound, Pexels, ElevenLabs music): JSON over fetch, every failure a
  * ProviderError, every answer checked against a zod schema (a malformed one is
  * `provider_bad_response`). Also: the error mapper for vendor SDKs, and task polling.
  *
@@ -69,18 +69,6 @@ export async function requestJson<S extends z.ZodType>(provider: string, request
     throw new ProviderError('provider_bad_response', provider, `unexpected answer: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { httpStatus: response.status });
   }
   return { data: result.data as z.infer<S>, headers: response.headers };
-}
-
-/** A binary answer (audio), with its Content-Type. */
-export async function requestBytes(provider: string, request: VendorRequest): Promise<{ bytes: Buffer; contentType: string; headers: Headers }> {
-  const response = await send(provider, { ...request, headers: { accept: '*/*', ...request.headers } });
-  try {
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length === 0) throw new ProviderError('provider_bad_response', provider, 'the answer was empty', { httpStatus: response.status });
-    return { bytes, contentType: response.headers.get('content-type') ?? '', headers: response.headers };
-  } catch (error) {
-    throw providerErrorFromNetwork(provider, error, request.signal);
-  }
 }
 
 async function readText(provider: string, response: Response, signal: AbortSignal): Promise<string> {

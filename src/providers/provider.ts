@@ -104,3 +104,8 @@ export interface ProviderDescriptor<P> {
 
 /** Stable provider id used in cache keys and cost reports: `name:model`. */
 export const providerId = (name: string, model: string): string => `${name}:${model}`;
+
+/** Adds billed units into a running total. */
+export function addUsage(total: Usage, more: Usage | undefined): void {
+  for (const [unit, amount] of Object.entries(more ?? {}) as [BillingUnit, number][]) total[unit] = (total[unit] ?? 0) + amount;
+}

@@ -104,10 +104,6 @@ export class ProviderRegistry {
     this.guard = options.guard ?? sharedGuard;
   }
 
-  get breakerStates(): ReturnType<ProviderGuard['states']> {
-    return this.guard.states();
-  }
-
   /** The chains one render uses. */
   forRender(selection: RenderSelection = {}): RenderProviders {
     const asked = selection.quality ?? 'standard';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
-import type { Usage } from '../../providers/provider.js';
+import { addUsage, type Usage } from '../../providers/provider.js';
 import { buildCaptions, type SceneSpeech } from '../captions.js';
 import type { NarratedScene, Stage } from '../context.js';
 import { buildTimeline } from '../timeline.js';
@@ -73,8 +73,3 @@ export const narrateStage: Stage = {
     return { narration, timeline, captions: buildCaptions(timeline, speech), voice: value.voice };
   },
 };
-
-/** Adds billed units into a running total. */
-export function addUsage(total: Usage, more: Usage | undefined): void {
-  for (const [unit, amount] of Object.entries(more ?? {}) as [keyof Usage, number][]) total[unit] = (total[unit] ?? 0) + amount;
-}

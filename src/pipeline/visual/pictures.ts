@@ -13,11 +13,10 @@ import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import { deriveSeed } from '../../lib/random.js';
 import { pool } from '../../lib/settle.js';
-import type { Usage } from '../../providers/provider.js';
+import { addUsage, type Usage } from '../../providers/provider.js';
 import type { Attribution, VisualRequest } from '../../providers/visuals/visual.port.js';
 import type { ProductionState, StageContext } from '../context.js';
 import { pictureKind, wantsPicture } from '../estimate.js';
-import { addUsage } from '../stages/narrate.stage.js';
 import type { Timeline } from '../timeline.js';
 
 /** Scenes whose pictures are requested at once when PipelineDeps does not say. */
