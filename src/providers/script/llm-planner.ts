@@ -13,7 +13,7 @@
 import { SFX_KINDS, MOODS } from '../../contract/brief.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import { ProviderError } from '../provider-error.js';
-import type { Usage } from '../provider.js';
+import { addUsage, type Usage } from '../provider.js';
 import { CHARACTERS_PER_SECOND, briefText, briefViolations, llmStoryboardSchema, toStoryboard, type BriefText, type LlmStoryboard } from './llm-storyboard.js';
 import type { PlanResult } from './script.port.js';
 
@@ -124,12 +124,6 @@ export function planMessages(brief: ResolvedBrief, text: BriefText = briefText(b
 /** A lower temperature where the user's words are kept, more freedom where the model writes. */
 export const planTemperature = (brief: ResolvedBrief): number => (brief.source.kind === 'prompt' ? 0.8 : 0.3);
 
-function addUsage(a: Usage, b: Usage): Usage {
-  const sum: Usage = { ...a };
-  for (const [unit, amount] of Object.entries(b) as [keyof Usage, number][]) sum[unit] = (sum[unit] ?? 0) + amount;
-  return sum;
-}
-
 /** The answer as a storyboard plan, or the list of what is wrong with it. */
 export function readAnswer(brief: ResolvedBrief, text: BriefText, answer: string): { plan: LlmStoryboard } | { errors: string[] } {
   // Some OpenAI-compatible servers (local models) wrap JSON in a markdown fence even in JSON mode.
@@ -166,7 +160,8 @@ export async function planWithModel(provider: string, brief: ResolvedBrief, ask:
       },
     ];
     const second = await ask(repair);
-    usage = addUsage(usage, second.usage);
+    usage = { ...usage };
+    addUsage(usage, second.usage);
     read = readAnswer(brief, text, second.text);
     if ('errors' in read) {
       // Asked twice already: another try would pay twice again, and one brief the model cannot fit says nothing about the vendor's health.
