@@ -74,6 +74,18 @@ export const envSchema = z.object({
   S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Path-style S3 URLs (http://endpoint/bucket/key), as MinIO and most self-hosted stores want. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /**
+   * The address clients reach the API at (e.g. https://video.example.com), for the absolute links
+   * some responses carry (the original API's video_url). Empty: taken from each request's Host
+   * (and X-Forwarded-Proto/Host behind TRUST_PROXY).
+   */
+  PUBLIC_URL: baseUrl,
+  /**
+   * Seconds a job of the original API's ICC presets (brand_campaign, premium_spot) waits in
+   * waiting_approval without an ICC action before it is approved as planned, so clients that only
+   * poll still get their video; 0 waits for approval for ever (docs/migrating-from-v33.md).
+   */
+  COMPAT_AUTO_APPROVE_SEC: z.coerce.number().int().min(0).max(30 * 86_400).default(600),
   /** Lifetime of signed download URLs, in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
   /** Worker threads for in-process synthesis (eSpeak speech, procedural music and effects), off the event loop; 0 runs it on the event loop. Default: min(2, CPU count). */

@@ -101,6 +101,7 @@ export const musicSchema = z.union([
   z.strictObject({
     mood: z.enum(MOODS).optional().describe('Chosen from the brief\'s keywords when omitted.'),
     volume: z.number().min(0).max(2).optional().describe('Music gain before ducking (default 0.6).'),
+    style: z.string().trim().min(1).max(200).optional().describe('Free-text direction for a music composer, e.g. "acoustic folk, light percussion": cloud composers get it in their prompt; the offline composer follows the mood.'),
   }),
 ]);
 

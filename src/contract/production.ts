@@ -34,6 +34,13 @@ const metadataSchema = z
 export const productionOptionsShape = {
   webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Called when the production finishes or waits for review.'),
   review: z.boolean().optional().describe('Pause after planning (status awaiting_review) until the storyboard is approved.'),
+  autoApproveAfterSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .optional()
+    .describe('With review: approve the storyboard as it stands after this many seconds without a review action (an edit restarts the wait). Default: wait for ever.'),
   metadata: metadataSchema.optional(),
   priority: z
     .number()
@@ -149,6 +156,8 @@ export const productionSchema = z
     attempts: z.number().int(),
     title: z.string().nullable(),
     review: z.boolean(),
+    approvedAt: z.string().nullable().describe('When the storyboard was approved (review productions).'),
+    cancelReason: z.string().nullable().describe('Why it was canceled, as the canceller said.'),
     metadata: z.record(z.string(), z.string()),
     priority: z.number().int(),
     webhookUrl: z.string().nullable(),
@@ -179,6 +188,8 @@ export const productionSchema = z
         attempts: 1,
         title: 'Nimbus, the solar backpack',
         review: false,
+        approvedAt: null,
+        cancelReason: null,
         metadata: { campaign: 'spring' },
         priority: 0,
         webhookUrl: null,

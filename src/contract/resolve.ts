@@ -65,7 +65,7 @@ export interface ResolvedBrief {
   height: number;
   fps: Fps;
   targetDurationSec?: number;
-  music: false | { mood?: Mood; volume: number };
+  music: false | { mood?: Mood; volume: number; style?: string };
   sfx: boolean | SfxCue[];
   captions: false | { burnIn: boolean; style: 'bold' | 'minimal' | 'boxed' };
   mix: { voice: number; music: number; sfx: number; ducking: boolean; loudnessLufs: number; truePeakDb: number };
@@ -142,7 +142,7 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     ...frameSize(aspectRatio, resolution),
     fps: (pick('fps') ?? 30) as Fps,
     targetDurationSec: pick('targetDurationSec'),
-    music: music === false ? false : { mood: music?.mood, volume: music?.volume ?? mix.music ?? 0.6 },
+    music: music === false ? false : { mood: music?.mood, volume: music?.volume ?? mix.music ?? 0.6, ...(music?.style ? { style: music.style } : {}) },
     sfx: pick('sfx') ?? true,
     captions: captions === false ? false : { burnIn: captions?.burnIn ?? true, style: captions?.style ?? 'bold' },
     mix: {

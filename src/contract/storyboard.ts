@@ -4,7 +4,7 @@
  * timeline (see pipeline/timeline.ts).
  */
 import { z } from 'zod';
-import { MOODS, SFX_KINDS, sfxCueSchema, visualSchema } from './brief.js';
+import { IMAGE_MOTIONS, MOODS, SFX_KINDS, sfxCueSchema, visualSchema } from './brief.js';
 import { AppError } from './errors.js';
 
 export const storyboardSceneSchema = z.strictObject({
@@ -19,6 +19,8 @@ export const storyboardSceneSchema = z.strictObject({
   /** What a picture provider should show (a generated image or clip, or a stock search); absent keeps `visual` as it is. */
   prompt: z.string().max(2000).optional(),
   sfx: z.array(z.enum(SFX_KINDS)).max(8),
+  /** Camera movement over a still or gradient background whose visual names none (Ken Burns); chosen from the seed when absent. */
+  motion: z.enum(IMAGE_MOTIONS).optional(),
 });
 export type StoryboardScene = z.infer<typeof storyboardSceneSchema>;
 
@@ -28,6 +30,8 @@ export const storyboardSchema = z.strictObject({
   mood: z.enum(MOODS),
   /** The look every generated picture shares (lighting, palette, lens): appended to each scene's prompt. */
   style: z.string().max(500).optional(),
+  /** Free-text direction for the music (the brief's music.style, or a reviewer's edit): cloud composers get it in their prompt. */
+  musicStyle: z.string().max(200).optional(),
   /** Extra cues at absolute times, from the brief's explicit `sfx` list. */
   sfxCues: z.array(sfxCueSchema),
   scenes: z.array(storyboardSceneSchema).min(1).max(400),
@@ -47,4 +51,32 @@ export function parseStoryboard(input: unknown): Storyboard {
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
   throw new AppError('invalid_storyboard', `invalid storyboard: ${details[0]?.path}: ${details[0]?.message}`, { details });
+}
+
+/** One changed field of an edit: `{ old, new }`; an added scene has old null, a removed one new null. */
+export type StoryboardChanges = Record<string, { old: unknown; new: unknown }>;
+
+/**
+ * What an edit changed, field by field: top-level fields by name (`mood`, `title` …), scene
+ * fields as `scenes.<i>.<field>`, and whole scenes as `scenes.<i>` when one was added or removed.
+ * Fields that are equal (as JSON) are left out, so an edit that changes nothing is `{}`.
+ */
+export function diffStoryboards(before: Storyboard, after: Storyboard): StoryboardChanges {
+  const changes: StoryboardChanges = {};
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const compare = (path: string, a: Record<string, unknown>, b: Record<string, unknown>): void => {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!same(a[key], b[key])) changes[`${path}${key}`] = { old: a[key] ?? null, new: b[key] ?? null };
+    }
+  };
+  const { scenes: oldScenes, ...oldRest } = before;
+  const { scenes: newScenes, ...newRest } = after;
+  compare('', oldRest, newRest);
+  for (let i = 0; i < Math.max(oldScenes.length, newScenes.length); i++) {
+    const a = oldScenes[i];
+    const b = newScenes[i];
+    if (a && b) compare(`scenes.${i}.`, a, b);
+    else changes[`scenes.${i}`] = { old: a ?? null, new: b ?? null };
+  }
+  return changes;
 }

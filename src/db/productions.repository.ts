@@ -6,12 +6,13 @@ import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 
 import { RUNNING_STATUSES, type ListQuery, type ProductionStatus } from '../contract/production.js';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { AppDb } from './database.js';
-import { idempotencyKeys, outputs, productions, stageRuns } from './schema.js';
+import { idempotencyKeys, outputs, productionEdits, productions, stageRuns } from './schema.js';
 
 export type ProductionRow = typeof productions.$inferSelect;
 export type NewProduction = typeof productions.$inferInsert;
 export type StageRunRow = typeof stageRuns.$inferSelect;
 export type OutputRow = typeof outputs.$inferSelect;
+export type EditRow = typeof productionEdits.$inferSelect;
 
 export async function insertProductions(db: AppDb, rows: NewProduction[]): Promise<void> {
   if (rows.length > 0) await db.insert(productions).values(rows);
@@ -328,4 +329,62 @@ export async function findExpiredOutputs(db: AppDb, olderThan: Date, limit = 100
 
 export async function deleteOutput(db: AppDb, productionId: string, name: string): Promise<void> {
   await db.delete(outputs).where(and(eq(outputs.productionId, productionId), eq(outputs.name, name)));
+}
+
+/** Records one review edit of a production's storyboard. */
+export async function insertEdit(db: AppDb, edit: { productionId: string; actor: string | null; changes: EditRow['changes'] }): Promise<EditRow> {
+  const [row] = await db.insert(productionEdits).values(edit).returning();
+  if (!row) throw new Error('insert into production_edits returned no row');
+  return row;
+}
+
+/** A production's review edits, oldest first; only those after edit `afterId` when given. */
+export async function findEdits(db: AppDb, productionId: string, afterId = 0): Promise<EditRow[]> {
+  return db
+    .select()
+    .from(productionEdits)
+    .where(and(eq(productionEdits.productionId, productionId), sql`${productionEdits.id} > ${afterId}`))
+    .orderBy(asc(productionEdits.id));
+}
+
+/**
+ * Productions awaiting review whose auto-approval wait has passed: `auto_approve_sec` since the
+ * last change to the row (entering review, or the last edit, bumps updated_at).
+ */
+export async function findOverdueReviews(db: AppDb, limit = 200): Promise<ProductionRow[]> {
+  return db
+    .select()
+    .from(productions)
+    .where(
+      and(
+        eq(productions.status, 'awaiting_review'),
+        sql`${productions.autoApproveSec} is not null`,
+        lt(productions.updatedAt, sql`now() - make_interval(secs => ${productions.autoApproveSec})`),
+      ),
+    )
+    .orderBy(asc(productions.updatedAt))
+    .limit(limit);
+}
+
+/** How many productions a tenant has, in `statuses` when given. */
+export async function countProductions(db: AppDb, tenantId: string, statuses?: ProductionStatus[]): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(productions)
+    .where(and(eq(productions.tenantId, tenantId), statuses ? inArray(productions.status, statuses) : undefined));
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Approves a production awaiting review (status queued, approved). With `unchangedSince`, only
+ * when the row was not touched after it (an auto-approval must lose to an edit made meanwhile;
+ * compared at the millisecond, the precision a Date read back has).
+ */
+export async function markApproved(db: AppDb, id: string, unchangedSince?: Date): Promise<ProductionRow | undefined> {
+  const [row] = await db
+    .update(productions)
+    .set({ status: 'queued', approved: true, approvedAt: sql`now()`, workerId: null, updatedAt: sql`now()` })
+    .where(and(eq(productions.id, id), eq(productions.status, 'awaiting_review'), unchangedSince ? sql`date_trunc('milliseconds', ${productions.updatedAt}) <= ${unchangedSince.toISOString()}::timestamptz` : undefined))
+    .returning();
+  return row;
 }

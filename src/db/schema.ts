@@ -73,6 +73,20 @@ export const productions = pgTable(
     storyboard: jsonb('storyboard'),
     review: boolean('review').notNull().default(false),
     approved: boolean('approved').notNull().default(false),
+    /** When the storyboard was approved (by a reviewer, or by the auto-approval below). */
+    approvedAt: at('approved_at'),
+    /**
+     * Seconds a production may wait in awaiting_review without a review action (an edit) before it
+     * is approved as it stands; null waits for ever. Set by the original API's ICC presets (COMPAT_AUTO_APPROVE_SEC).
+     */
+    autoApproveSec: integer('auto_approve_sec'),
+    /** Why it was canceled, as the canceller said. */
+    cancelReason: text('cancel_reason'),
+    /**
+     * The request as a client of the original API sent it (POST /pipeline/run: content, preset,
+     * lang, priority and any extra fields, plus the cost estimate it was answered with); null for /v1.
+     */
+    origin: jsonb('origin').$type<Record<string, unknown> | null>(),
     webhookUrl: text('webhook_url'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     priority: integer('priority').notNull().default(0),
@@ -113,6 +127,23 @@ export const productions = pgTable(
       .on(t.heartbeatAt)
       .where(sql`${t.status} in ('planning', 'rendering', 'mixing', 'composing', 'checking')`),
   ],
+);
+
+/** Each edit of a storyboard under review, oldest first: what changed, from what, to what. */
+export const productionEdits = pgTable(
+  'production_edits',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    productionId: text('production_id')
+      .notNull()
+      .references(() => productions.id, { onDelete: 'cascade' }),
+    at: at('at').notNull().defaultNow(),
+    /** Who edited: `key:<id>`, `jwt:<subject>`. */
+    actor: text('actor'),
+    /** { field: { old, new } } for the fields that changed (`storyboard` when the whole document was replaced). */
+    changes: jsonb('changes').$type<Record<string, { old: unknown; new: unknown }>>().notNull(),
+  },
+  (t) => [index('production_edits_production_idx').on(t.productionId, t.id)],
 );
 
 export const stageRuns = pgTable(

@@ -24,7 +24,7 @@ import type { EventHub } from './events.js';
 import type { Readiness } from './readiness.js';
 import { accessRoutes } from './routes/access.routes.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
-import { legacyRoutes } from './routes/legacy.routes.js';
+import { registerCompatRoutes } from './routes/compat/index.js';
 import { productionRoutes } from './routes/productions.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
@@ -49,6 +49,8 @@ export interface AppDeps {
   rateLimits?: RegisterRateLimitsOptions;
   hardening: HardeningOptions & { requestTimeoutSec: number; trustProxy: string };
   bodyLimitBytes: number;
+  /** The original API's routes: COMPAT_AUTO_APPROVE_SEC and PUBLIC_URL. */
+  compat: { autoApproveSec: number; publicUrl?: string };
   logLevel: string;
   version: string;
 }
@@ -114,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'system', description: 'Health, readiness, metrics' },
         { name: 'access', description: 'API keys, tenants and the audit log' },
         { name: 'webhooks', description: 'Signed event deliveries to your endpoints, their log and redelivery (docs/webhooks.md)' },
-        { name: 'legacy', description: 'Aliases for clients of the original AIPROD API (/pipeline/*, /presets, /cost-estimate); new code should use /v1' },
+        { name: 'compat', description: 'The original AIPROD API (V33: /pipeline/*, /job/*, /presets, /cost-estimate, exports, /ws/job), kept for its clients; new code should use /v1 (docs/migrating-from-v33.md)' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -133,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes({ database: deps.database, queue: deps.queue, readiness: deps.readiness, metrics: deps.metrics }));
   await app.register(catalogRoutes({ voices: () => deps.voices() }));
   await app.register(productionRoutes({ productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events }));
-  await app.register(legacyRoutes({ productions: deps.productions, quotas: deps.quotas }));
+  await registerCompatRoutes(app, { productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events, ...deps.compat });
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   await app.register(webhookRoutes({ webhooks: deps.webhooks }));
   return app;

@@ -12,6 +12,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The code a body that fails its schema gets (default invalid_request). */
     invalidBodyCode?: ErrorCode;
+    /**
+     * A route of the original API (routes/compat/): its error bodies also carry FastAPI's
+     * `detail` (the message; for a request that fails its schema, 422 with a list of
+     * `{ loc, msg, type }`), which that API's clients print.
+     */
+    compat?: boolean;
   }
 }
 
@@ -48,20 +54,41 @@ export function toHttpError(error: unknown, request: FastifyRequest): AppError {
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const http = toHttpError(error, request);
+  const { status, body } = errorResponse(error, http, request, reply);
+  if (!request.routeOptions.config?.compat) return reply.status(status).send(body);
+  // A route of the original API: the same body, plus FastAPI's `detail` that its clients print.
+  const fe = error as FastifyError & { validationContext?: string };
+  if (hasZodFastifySchemaValidationErrors(fe)) {
+    const where = fe.validationContext ?? 'body';
+    const detail = fe.validation.map((v) => ({
+      loc: [where, ...v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
+      msg: v.message ?? 'invalid',
+      type: String(v.keyword ?? 'value_error'),
+    }));
+    return reply.status(422).send({ detail, ...body });
+  }
+  if (status === 401) {
+    reply.header('www-authenticate', 'Bearer');
+    return reply.status(401).send({ detail: request.headers.authorization ? body.error.message : 'Missing authorization header', ...body });
+  }
+  return reply.status(status).send({ detail: body.error.message, ...body });
+}
+
+/** The status and `{ error }` body of an error (logging what needs it, setting Retry-After where it applies). */
+function errorResponse(error: unknown, http: AppError, request: FastifyRequest, reply: FastifyReply): { status: number; body: { error: { code: string; message: string; details?: unknown[] } } } {
   if (http.code === 'database_unavailable') {
     // One line per request, no stack: an outage makes many of them, and the driver's text (hosts,
     // SQL) stays in the log.
     request.log.warn({ requestId: request.id, cause: causeText(error) }, 'database unavailable');
     if (!reply.hasHeader('retry-after')) reply.header('retry-after', '5');
-    return reply.status(503).send({ error: { code: http.code, message: `the database is unavailable; retry shortly (request id ${request.id})` } });
+    return { status: 503, body: { error: { code: http.code, message: `the database is unavailable; retry shortly (request id ${request.id})` } } };
   }
   if (http.status >= 500) {
     request.log.error({ err: error, requestId: request.id }, 'request failed');
-    const body = http.code === 'internal' ? { code: 'internal', message: `internal error; quote request id ${request.id}` } : http.toJSON();
-    return reply.status(http.status).send({ error: body });
+    return { status: http.status, body: { error: http.code === 'internal' ? { code: 'internal', message: `internal error; quote request id ${request.id}` } : http.toJSON() } };
   }
   if ((http.code === 'rate_limited' || http.code === 'not_ready') && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
-  return reply.status(http.status).send({ error: http.toJSON() });
+  return { status: http.status, body: { error: http.toJSON() } };
 }
 
 /** The innermost message of an error chain (the driver's own words). */
@@ -70,3 +97,4 @@ function causeText(error: unknown): string {
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
   return current instanceof Error ? current.message : String(current);
 }
+

@@ -140,8 +140,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     mkdirSync(tmpDir, { recursive: true });
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
-    const sweep = (): Promise<unknown> =>
-      sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES, events: webhooks.emitter }, log);
+    const sweep = async (): Promise<void> => {
+      await sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES, events: webhooks.emitter }, log);
+      // Reviews left without an action past their autoApproveAfterSec render as planned.
+      const approved = await productions.approveOverdue().catch((error: unknown) => {
+        log('warn', 'auto-approval failed', { message: error instanceof Error ? error.message : String(error) });
+        return [];
+      });
+      if (approved.length > 0) log('info', 'auto-approved reviews', { count: approved.length, ids: approved });
+    };
     await sweep();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
@@ -254,6 +261,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       rotationGraceSec: env.KEY_ROTATION_GRACE_SEC,
       bodyLimitBytes: env.BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL, version: options.version,
+      compat: { autoApproveSec: env.COMPAT_AUTO_APPROVE_SEC, ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}) },
     });
     stops.unshift(async () => {
       await app?.close();

@@ -37,6 +37,8 @@ export function toProduction(row: ProductionRow, stages: StageRunRow[], outputs:
     attempts: row.attempts,
     title: storyboard?.title ?? brief.title ?? null,
     review: row.review,
+    approvedAt: iso(row.approvedAt),
+    cancelReason: row.cancelReason,
     metadata: row.metadata,
     priority: row.priority,
     webhookUrl: row.webhookUrl,

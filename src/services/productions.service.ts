@@ -18,7 +18,7 @@ import {
   type ProductionStatus,
 } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
-import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
+import { diffStoryboards, parseStoryboard, type Storyboard, type StoryboardChanges } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../queue/queue.js';
@@ -67,6 +67,26 @@ export interface ProductionsDeps {
   disk?: { assertRoom(): Promise<void> };
 }
 
+/** One review edit of a storyboard (GET /v1/productions/:id/storyboard, the original API's edits_history). */
+export interface StoryboardEdit {
+  id: number;
+  at: string;
+  actor: string | null;
+  changes: StoryboardChanges;
+}
+
+/** A production with what the original API's views also show: its brief, request, plan and edits. */
+export interface ProductionDetail {
+  production: Production;
+  brief: Record<string, unknown>;
+  /** The original API's request, for productions created through /pipeline/run. */
+  origin: Record<string, unknown> | null;
+  storyboard: Storyboard | null;
+  autoApproveSec: number | null;
+}
+
+const toEdit = (row: repo.EditRow): StoryboardEdit => ({ id: row.id, at: row.at.toISOString(), actor: row.actor, changes: row.changes });
+
 export interface Accepted {
   id: string;
   status: ProductionStatus;
@@ -86,6 +106,8 @@ export interface CreateOptions {
   guard?: (tx: AppDb) => Promise<void>;
   /** The tenant tier's highest priority: a batch item asking more is lowered to it. */
   maxPriority?: number;
+  /** A single create's request as the original API received it (stored as `origin`). */
+  origin?: Record<string, unknown>;
 }
 
 /** A positive estimate as a row's estimated_usd; nothing for none or zero. */
@@ -134,7 +156,7 @@ export class ProductionsService {
   async validate(body: unknown, prefix = '', tenantId?: string): Promise<CreateProduction> {
     const parsed = createProductionSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error.issues, prefix);
-    const { webhookUrl, review: _r, metadata: _m, priority: _p, ...brief } = parsed.data;
+    const { webhookUrl, review: _r, metadata: _m, priority: _p, autoApproveAfterSec: _a, ...brief } = parsed.data;
     // Webhooks: a webhookUrl that is a private or loopback address is refused now (422 unsafe_url);
     // names are resolved and checked at every delivery attempt.
     if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
@@ -187,7 +209,7 @@ export class ProductionsService {
   /** validate() and estimate() in one: the request as validated, and its estimate (no vendor is called). */
   async validateAndEstimate(body: unknown, prefix = '', tenantId?: string): Promise<{ request: CreateProduction; estimate: Estimate }> {
     const request = await this.validate(body, prefix, tenantId);
-    const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, ...brief } = request;
+    const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, autoApproveAfterSec: _a, ...brief } = request;
     const resolved = resolveBrief(parseBrief(brief));
     const { providers } = await this.chains(resolved, tenantId);
     return { request, estimate: await estimateBrief(resolved, providers, this.deps.prices) };
@@ -195,13 +217,14 @@ export class ProductionsService {
 
   /** `maxPriority`: the tenant's tier cap (QuotaService); callers inside the service (CLI, operators) are not capped. */
   private newRow(tenantId: string, request: CreateProduction, createdAt: Date, maxPriority = Infinity): repo.NewProduction {
-    const { webhookUrl, review, metadata, priority, ...brief } = request;
+    const { webhookUrl, review, metadata, priority, autoApproveAfterSec, ...brief } = request;
     return {
       id: randomUUID(),
       tenantId,
       status: 'queued',
       brief,
       review: review ?? false,
+      autoApproveSec: review && autoApproveAfterSec !== undefined ? autoApproveAfterSec : null,
       webhookUrl: webhookUrl ?? null,
       metadata: metadata ?? {},
       priority: Math.min(priority ?? 0, maxPriority),
@@ -241,7 +264,7 @@ export class ProductionsService {
     const hash = sha256(canonical(body));
     // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
     const request = validated ?? (await this.validate(body));
-    const row = { ...this.newRow(tenantId, request, new Date()), ...estimated(options.estimatedUsd?.[0]) };
+    const row = { ...this.newRow(tenantId, request, new Date()), ...estimated(options.estimatedUsd?.[0]), ...(options.origin ? { origin: options.origin } : {}) };
     const item = { row, key: idempotencyKey, hash };
     // A guarded create has a transaction of its own (the guard's lock is held until it commits);
     // the others share one through group commit.
@@ -350,16 +373,31 @@ export class ProductionsService {
     return this.view(await this.require(tenantId, id));
   }
 
-  /** The production and the brief it was created with (for the legacy /pipeline API's previews). */
-  async getWithBrief(tenantId: string, id: string): Promise<{ production: Production; brief: Record<string, unknown> }> {
+  /** The production with its brief, original request and plan (the original API's job views). */
+  async detail(tenantId: string, id: string): Promise<ProductionDetail> {
     const row = await this.require(tenantId, id);
-    return { production: await this.view(row), brief: row.brief as Record<string, unknown> };
+    return this.detailOf(row, await this.view(row));
   }
 
-  /** A page of productions with their briefs, skipping `offset` (the legacy /pipeline/jobs). */
-  async listWithBriefs(tenantId: string, query: ListQuery, offset: number): Promise<{ production: Production; brief: Record<string, unknown> }[]> {
-    const rows = await repo.listProductionsWithDetails(this.db, tenantId, query, undefined, offset);
-    return Promise.all(rows.slice(0, query.limit).map(async (r) => ({ production: await this.present(r), brief: r.row.brief as Record<string, unknown> })));
+  /** A page of productions with their details, newest first, skipping `offset` (the original API's lists and exports). */
+  async listDetails(tenantId: string, query: Pick<ListQuery, 'status' | 'limit'>, offset = 0): Promise<ProductionDetail[]> {
+    const rows = await repo.listProductionsWithDetails(this.db, tenantId, { ...query }, undefined, offset);
+    return Promise.all(rows.slice(0, query.limit).map(async (r) => this.detailOf(r.row, await this.present(r))));
+  }
+
+  /** How many productions the tenant has (in `statuses` when given). */
+  async count(tenantId: string, statuses?: ProductionStatus[]): Promise<number> {
+    return repo.countProductions(this.db, tenantId, statuses);
+  }
+
+  private detailOf(row: repo.ProductionRow, production: Production): ProductionDetail {
+    return {
+      production,
+      brief: row.brief as Record<string, unknown>,
+      origin: row.origin ?? null,
+      storyboard: (row.storyboard as Storyboard | null) ?? null,
+      autoApproveSec: row.autoApproveSec,
+    };
   }
 
   async view(row: repo.ProductionRow): Promise<Production> {
@@ -394,18 +432,19 @@ export class ProductionsService {
     return output;
   }
 
-  async cancel(tenantId: string, id: string): Promise<Production> {
+  /** `reason`: why, as the canceller says (shown as cancelReason). */
+  async cancel(tenantId: string, id: string, reason?: string): Promise<Production> {
     const row = await this.require(tenantId, id);
     if (isFinal(row.status)) {
       throw new AppError('conflict', `production ${id} is already ${row.status}`, { details: [{ path: 'status', message: 'only a production that has not finished can be canceled' }] });
     }
     // Webhooks: the production.canceled deliveries commit with the status change.
     const updated = await this.db.transaction(async (tx) => {
-      const next = await repo.updateProduction(tx, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date() }, ['queued', 'awaiting_review', ...RUNNING_STATUSES]);
+      const next = await repo.updateProduction(tx, id, { status: 'canceled', cancelRequested: true, finishedAt: new Date(), cancelReason: reason ?? null }, ['queued', 'awaiting_review', ...RUNNING_STATUSES]);
       if (next) await this.deps.events?.emit(tx, id, 'production.canceled');
       return next;
     });
-    if (!updated) return this.cancel(tenantId, id); // it moved on meanwhile: look again
+    if (!updated) return this.cancel(tenantId, id, reason); // it moved on meanwhile: look again
     // A job no worker has started would only be claimed and dropped; take it off the queue now.
     await this.deps.queue.discardPending(id);
     await this.deps.database.notify(CANCEL_CHANNEL, id);
@@ -432,12 +471,23 @@ export class ProductionsService {
     return this.view(updated);
   }
 
-  async storyboard(tenantId: string, id: string): Promise<{ status: ProductionStatus; storyboard: Storyboard | null }> {
+  async storyboard(tenantId: string, id: string): Promise<{ status: ProductionStatus; storyboard: Storyboard | null; edits: StoryboardEdit[] }> {
     const row = await this.require(tenantId, id);
-    return { status: row.status, storyboard: (row.storyboard as Storyboard | null) ?? null };
+    return { status: row.status, storyboard: (row.storyboard as Storyboard | null) ?? null, edits: await this.edits(row.id) };
   }
 
-  async editStoryboard(tenantId: string, id: string, body: unknown): Promise<Storyboard> {
+  /** The review edits of a production (of the caller's tenant: look it up first), oldest first; those after edit `afterId` when given. */
+  async edits(id: string, afterId = 0): Promise<StoryboardEdit[]> {
+    return (await repo.findEdits(this.db, id, afterId)).map(toEdit);
+  }
+
+  /**
+   * Replaces the storyboard of a production awaiting review and records the edit (what changed,
+   * field by field, and who changed it) in the same transaction. `changes` overrides the computed
+   * diff (the original API records the manifest fields its client sent). An edit that changes
+   * nothing is not recorded. Restarts the auto-approval wait.
+   */
+  async editStoryboard(tenantId: string, id: string, body: unknown, edit: { actor?: string; changes?: StoryboardChanges } = {}): Promise<Storyboard> {
     const row = await this.require(tenantId, id);
     if (row.status !== 'awaiting_review') {
       throw new AppError('conflict', `the storyboard can be edited only while awaiting_review; production ${id} is ${row.status}`, {
@@ -457,8 +507,14 @@ export class ProductionsService {
     });
     problems.push(...(await checkMediaUrls(storyboard, this.deps.mediaFetch ?? NO_MEDIA_FETCH)));
     if (problems[0]) throw new AppError('invalid_storyboard', `${problems[0].path}: ${problems[0].message}`, { details: problems, status: 422 });
-    const updated = await repo.updateProduction(this.db, id, { storyboard }, ['awaiting_review']);
-    if (!updated) return this.editStoryboard(tenantId, id, body);
+    const changes = edit.changes ?? (row.storyboard ? diffStoryboards(row.storyboard as Storyboard, storyboard) : { storyboard: { old: null, new: storyboard } });
+    const updated = await this.db.transaction(async (tx) => {
+      const next = await repo.updateProduction(tx, id, { storyboard }, ['awaiting_review']);
+      if (next && Object.keys(changes).length > 0) await repo.insertEdit(tx, { productionId: id, actor: edit.actor ?? null, changes });
+      return next;
+    });
+    if (!updated) return this.editStoryboard(tenantId, id, body, edit);
+    await this.notify(id, tenantId);
     return storyboard;
   }
 
@@ -467,14 +523,35 @@ export class ProductionsService {
     if (row.status !== 'awaiting_review') {
       throw new AppError('conflict', `production ${id} is ${row.status}, not awaiting_review`, { details: [{ path: 'status', message: 'only a production awaiting review can be approved' }] });
     }
-    const updated = await this.db.transaction(async (tx) => {
-      const next = await repo.updateProduction(tx, id, { status: 'queued', approved: true, workerId: null }, ['awaiting_review']);
-      if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
-      return next;
-    });
+    const updated = await this.approveRow(id);
     if (!updated) return this.approve(tenantId, id);
     await this.notify(id, tenantId);
     return this.view(updated);
+  }
+
+  /** Queues the render of a production still awaiting review; undefined when it no longer is. */
+  private async approveRow(id: string, unchangedSince?: Date): Promise<repo.ProductionRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const next = await repo.markApproved(tx, id, unchangedSince);
+      if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
+      return next;
+    });
+  }
+
+  /**
+   * Approves every production whose auto-approval wait (autoApproveAfterSec) has passed without a
+   * review action; the sweeper calls it. Returns the ids it approved. A production approved,
+   * edited or canceled meanwhile is left alone.
+   */
+  async approveOverdue(): Promise<string[]> {
+    const approved: string[] = [];
+    for (const row of await repo.findOverdueReviews(this.db)) {
+      const updated = await this.approveRow(row.id, row.updatedAt);
+      if (!updated) continue;
+      approved.push(row.id);
+      await this.notify(row.id, row.tenantId);
+    }
+    return approved;
   }
 
   private async notify(id: string, tenantId: string): Promise<void> {

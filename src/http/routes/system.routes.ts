@@ -35,7 +35,7 @@ const detailedSchema = z.object({
 });
 
 export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (app) => {
-  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: z.object({ ok: z.literal(true) }) } } }, async () => ({ ok: true as const }));
+  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness: the process answers', description: '`status` is what clients of the original API read; `ok` what /v1 clients read.', response: { 200: z.object({ status: z.literal('ok'), ok: z.literal(true) }) } } }, async () => ({ status: 'ok' as const, ok: true as const }));
 
   app.get('/ready', {
     schema: {

@@ -32,7 +32,10 @@ export const planStage: Stage = {
       { signal: ctx.signal, onFallback: (f) => ctx.fallback(f) },
     );
     ctx.unit(unit.hit);
-    const { storyboard } = unit.value;
+    const planned = unit.value.storyboard;
+    // The brief's music direction travels with the plan, where a reviewer can edit it.
+    const style = brief.music === false ? undefined : brief.music.style;
+    const storyboard = style && !planned.musicStyle ? { ...planned, musicStyle: style } : planned;
     for (const note of storyboard.notes) ctx.note(note);
     const usage: Usage = unit.hit ? {} : unit.value.usage;
     ctx.record(member.provider.id, { scenes: storyboard.scenes.length }, usage);

@@ -18,7 +18,7 @@ export const scoreStage: Stage = {
     const about = [storyboard.title, ...storyboard.scenes.slice(0, 2).map((s) => s.narration)].join('. ').slice(0, 400);
     const { value: unit, member } = await ctx.providers.score.run(
       (m, guarded) => {
-        const request = m.offline ? base : { ...base, brief: about };
+        const request = m.offline ? base : { ...base, brief: about, ...(storyboard.musicStyle ? { style: storyboard.musicStyle } : {}) };
         return ctx.deps.cache.memo('score', { provider: m.provider.id, scope: m.scope, ...request }, (dir) =>
           guarded((signal) => m.provider.compose(request, join(dir, 'music.wav'), signal)),
         { signal: ctx.signal, note: (n) => ctx.note(n) });

@@ -93,7 +93,7 @@ export const visualizeStage: Stage = {
     for (const [i, scene] of storyboard.scenes.entries()) {
       const picture = provided.visuals[i];
       const field = picture ? `pictures.${scene.id}` : brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
-      looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
+      looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
     }
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
     const cuts = cutSegments(timeline, mode);

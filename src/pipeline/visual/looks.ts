@@ -23,6 +23,8 @@ export interface LookRequest {
   /** Where in the brief the visual came from, for error messages. */
   field: string;
   sceneIndex: number;
+  /** The scene's camera movement (a reviewer's choice) for a still or gradient whose visual names none. */
+  motion?: Motion;
   width: number;
   height: number;
   seed: number;
@@ -32,12 +34,12 @@ export interface LookRequest {
 export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<{ background: Background; key: string }> {
   const { visual, width, height } = req;
   const random = createRandom(deriveSeed(req.seed, 'look', req.sceneIndex));
-  const pan: Motion = random.pick(['pan-left', 'pan-right'] as const);
+  const pan: Motion = req.motion ?? random.pick(['pan-left', 'pan-right'] as const);
   const src = visual.type === 'image' || visual.type === 'video' ? resolveAsset(req.baseDir, visual.src) : undefined;
   // The source file enters the key by its content, not its path (a URL's download moves every attempt);
   // a video look names the file itself, which the cache gives back as this attempt's path.
   const content = src ? await mediaName(src) : undefined;
-  const keyParts = { visual: content ? { ...visual, src: content } : visual, width, height, seed: req.seed, index: req.sceneIndex };
+  const keyParts = { visual: content ? { ...visual, src: content } : visual, width, height, seed: req.seed, index: req.sceneIndex, ...(req.motion ? { motion: req.motion } : {}) };
   const refs = src && content ? { [content]: src } : undefined;
   const unit = await ctx.deps.cache.memo('look', keyParts, async (dir): Promise<Background> => {
     const size = overscanSize(width, height);
@@ -67,7 +69,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
             throw new AppError('asset_unreadable', `${req.field}: cannot decode ${src}`, { cause: error, details: [{ path: req.field, message: 'give a valid image file' }] });
           },
         );
-        const motion = visual.motion ?? (fit === 'contain' ? 'none' : random.pick(['zoom-in', 'zoom-out', 'pan-left', 'pan-right'] as const));
+        const motion = visual.motion ?? req.motion ?? (fit === 'contain' ? 'none' : random.pick(['zoom-in', 'zoom-out', 'pan-left', 'pan-right'] as const));
         return { kind: 'still', path, motion };
       }
       case 'video': {

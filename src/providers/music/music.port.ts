@@ -10,6 +10,8 @@ export interface MusicRequest {
   mood: Mood;
   /** What the video is about (title and first lines), for composers that take a text prompt. */
   brief?: string;
+  /** Free-text music direction ("acoustic folk"), for composers that take a text prompt; it comes before the mood's own words. */
+  style?: string;
   /** Exact length of the bed; the file holds exactly round(durationSec * sampleRate) frames. */
   durationSec: number;
   seed: number;

@@ -26,7 +26,7 @@ export function briefLine(brief: string | undefined, max: number): string {
 export function musicPrompt(request: MusicRequest): string {
   const about = briefLine(request.brief, 300);
   return [
-    `Instrumental background music for a video: ${MOOD_STYLES[request.mood].style}.`,
+    `Instrumental background music for a video: ${request.style ? `${request.style}; ` : ''}${MOOD_STYLES[request.mood].style}.`,
     'No vocals, no lyrics; steady level, suitable under a voice-over.',
     about ? `The video is about: ${about}` : '',
   ].filter(Boolean).join(' ');

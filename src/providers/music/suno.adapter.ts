@@ -74,7 +74,7 @@ export class SunoComposer implements MusicComposer {
     const { taskId } = await this.call({ method: 'POST', url: `${this.base}/api/v1/generate`, signal, json: {
       customMode: true,
       instrumental: true,
-      style: `${MOOD_STYLES[request.mood].tags}, instrumental`.slice(0, styleMax),
+      style: `${request.style ? `${request.style}, ` : ''}${MOOD_STYLES[request.mood].tags}, instrumental`.slice(0, styleMax),
       title: musicTitle(request, 80),
       model: this.context.model,
       callBackUrl: this.context.settings.SUNO_CALLBACK_URL ?? SUNO_PLACEHOLDER_CALLBACK,
