@@ -1,6 +1,6 @@
 /**
  * Authentication and scopes. Every route except the few listed as public (health, readiness,
- * metrics, the API documents and the legacy preset list) takes `Authorization: Bearer <credential>`,
+ * metrics, the API documents and the original API's preset list) takes `Authorization: Bearer <credential>`,
  * where the credential is an API key (`aiprod_<id>_<secret>`) or, when JWT_* is configured, an ID
  * token from an OpenID provider (Firebase works). The principal (tenant, tier, scopes, actor) is
  * attached to the request.
@@ -62,10 +62,10 @@ const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics', '/openapi.json',
 const isPublicRoute = (route: string | undefined): boolean => route !== undefined && (PUBLIC_ROUTES.has(route) || route === '/docs' || route.startsWith('/docs/'));
 
 /**
- * Browsers cannot set headers on EventSource or WebSocket, so the two event streams also take the
+ * Browsers cannot set headers on EventSource or WebSocket, so the event streams also take the
  * credential as `?access_token=`. Nowhere else: URLs end up in logs and histories.
  */
-const STREAM_ROUTES = new Set(['/v1/productions/:id/events', '/v1/productions/:id/ws']);
+const STREAM_ROUTES = new Set(['/v1/productions/:id/events', '/v1/productions/:id/ws', '/ws/job/:id']);
 
 function streamToken(route: string | undefined, url: string): string | undefined {
   const query = url.split('?', 2)[1];

@@ -108,6 +108,8 @@ export interface CreateOptions {
   maxPriority?: number;
   /** A single create's request as the original API received it (stored as `origin`). */
   origin?: Record<string, unknown>;
+  /** A batch's requests as the original API received them, in order. */
+  origins?: Record<string, unknown>[];
 }
 
 /** A positive estimate as a row's estimated_usd; nothing for none or zero. */
@@ -341,7 +343,11 @@ export class ProductionsService {
     }
     // Timestamps a microsecond apart keep the batch's order in newest-first listings.
     const base = Date.now();
-    const rows = requests.map((r, i) => ({ ...this.newRow(tenantId, r, new Date(base + i), options.maxPriority), ...estimated(options.estimatedUsd?.[i]) }));
+    const rows = requests.map((r, i) => ({
+      ...this.newRow(tenantId, r, new Date(base + i), options.maxPriority),
+      ...estimated(options.estimatedUsd?.[i]),
+      ...(options.origins?.[i] ? { origin: options.origins[i] } : {}),
+    }));
     const ids = rows.map((r) => r.id);
     const raced = await this.db.transaction(async (tx) => {
       await options.guard?.(tx);

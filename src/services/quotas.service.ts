@@ -156,7 +156,8 @@ export class QuotaService {
    * fails (on the way in it costs a query per request, and a passing request's replay is found by
    * the create itself).
    */
-  async create(tenantId: string, body: unknown, idempotencyKey?: string): Promise<Accepted> {
+  /** `origin`: the original API's request, stored with the production (routes/compat). */
+  async create(tenantId: string, body: unknown, idempotencyKey?: string, options: { origin?: Record<string, unknown> } = {}): Promise<Accepted> {
     return this.serialized(tenantId, () =>
       this.orReplay(tenantId, idempotencyKey, body, (ids) => this.productionsService.accepted(tenantId, ids[0] as string, true), async () => {
         const [checked] = await this.checkValidated(tenantId, [body]);
@@ -164,13 +165,15 @@ export class QuotaService {
         return this.productionsService.create(tenantId, body, idempotencyKey, checked?.request, {
           estimatedUsd: estimates.map((e) => e.cost.totalUsd),
           guard: await this.guard(tenantId, 1, estimates),
+          ...(options.origin ? { origin: options.origin } : {}),
         });
       }),
     );
   }
 
   /** The batch form of `create`: all or nothing, with an error per bad item. */
-  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string): Promise<{ ids: string[]; replayed: boolean }> {
+  /** `origins`: per item, the original API's request (routes/compat). */
+  async createBatch(tenantId: string, items: unknown[], idempotencyKey?: string, options: { origins?: Record<string, unknown>[] } = {}): Promise<{ ids: string[]; replayed: boolean }> {
     return this.serialized(tenantId, () =>
       this.orReplay(tenantId, idempotencyKey, items, async (ids) => ({ ids, replayed: true }), async () => {
         const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
@@ -179,6 +182,7 @@ export class QuotaService {
           maxPriority,
           estimatedUsd: estimates.map((e) => e.cost.totalUsd),
           guard: await this.guard(tenantId, items.length, estimates),
+          ...(options.origins ? { origins: options.origins } : {}),
         });
       }),
     );

@@ -5,25 +5,16 @@
  * Every route is tagged `compat` in openapi.json and answers errors with FastAPI's `detail`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { EventHub } from '../../events.js';
-import type { ProductionsService } from '../../../services/productions.service.js';
-import type { QuotaService } from '../../../services/quotas.service.js';
-import type { Storage } from '../../../storage/storage.port.js';
+import type { CompatDeps, CompatOptions } from './deps.js';
+import { iccRoutes } from './icc.routes.js';
+import { pipelineRoutes } from './pipeline.routes.js';
 
-export interface CompatDeps {
-  productions: ProductionsService;
-  quotas: QuotaService;
-  storage: Storage;
-  events: EventHub;
-  /** COMPAT_AUTO_APPROVE_SEC: how long an ICC job waits for approval before it renders as planned; 0 for ever. */
-  autoApproveSec: number;
-  /** PUBLIC_URL: the base of absolute links; undefined takes it from each request. */
-  publicUrl?: string;
-}
-
-export const COMPAT_TAG = 'compat';
-
-export async function registerCompatRoutes(app: FastifyInstance, deps: CompatDeps): Promise<void> {
-  void app;
-  void deps;
+export async function registerCompatRoutes(app: FastifyInstance, options: CompatOptions): Promise<void> {
+  const deps: CompatDeps = {
+    ...options,
+    // Replaced by compat/costs.ts's estimate.
+    costEstimate: async (request, tenantId) => ({ aiprod_optimized: (await options.productions.estimate({ prompt: request.content, targetDurationSec: request.duration_sec }, '', tenantId)).cost.totalUsd }),
+  };
+  await app.register(pipelineRoutes(deps));
+  await app.register(iccRoutes(deps));
 }
