@@ -17,6 +17,8 @@ const LAYERS = [
   ['media', 'net', 'storage', 'db', 'providers', 'queue'],
   ['pipeline', 'security'],
   ['services'],
+  // The original API's shapes over the v1 services (routes in http/routes/compat).
+  ['compat'],
   ['webhooks'],
   ['jobs'],
   ['http'],

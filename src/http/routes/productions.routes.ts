@@ -89,8 +89,15 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
   }, async (request) => productions.get(principal(request).tenantId, request.params.id));
 
   app.post('/v1/productions/:id/cancel', {
-    schema: { tags: ['productions'], summary: 'Cancel a production; a running render stops within seconds', params: idParams, response: { 200: productionSchema, ...errors } },
-  }, async (request) => productions.cancel(principal(request).tenantId, request.params.id));
+    schema: {
+      tags: ['productions'],
+      summary: 'Cancel a production; a running render stops within seconds',
+      description: 'An optional JSON body `{ "reason": "…" }` is kept as the production\'s cancelReason.',
+      params: idParams,
+      body: z.strictObject({ reason: z.string().trim().min(1).max(500).optional().describe('Why; shown as cancelReason.') }).nullish(),
+      response: { 200: productionSchema, ...errors },
+    },
+  }, async (request) => productions.cancel(principal(request).tenantId, request.params.id, request.body?.reason));
 
   app.post('/v1/productions/:id/retry', {
     schema: { tags: ['productions'], summary: 'Queue a failed production again; it resumes from its cached stages', params: idParams, response: { 200: productionSchema, ...errors } },
@@ -101,7 +108,15 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       tags: ['review'],
       summary: 'The storyboard (the plan), once planning is done',
       params: idParams,
-      response: { 200: z.object({ status: productionSchema.shape.status, storyboard: storyboardSchema.nullable() }), ...errors },
+      description: '`edits` lists each edit made while awaiting review, oldest first: when, by whom, and what changed (`{ field: { old, new } }`, scene fields as scenes.<i>.<field>).',
+      response: {
+        200: z.object({
+          status: productionSchema.shape.status,
+          storyboard: storyboardSchema.nullable(),
+          edits: z.array(z.object({ id: z.number().int(), at: z.string(), actor: z.string().nullable(), changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })) })),
+        }),
+        ...errors,
+      },
     },
   }, async (request) => productions.storyboard(principal(request).tenantId, request.params.id));
 
@@ -109,9 +124,9 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     config: { invalidBodyCode: 'invalid_storyboard' },
     schema: { tags: ['review'], summary: 'Replace the storyboard while awaiting_review', params: idParams, body: storyboardSchema, response: { 200: storyboardSchema, ...errors } },
   }, async (request) => {
-    const tenantId = principal(request).tenantId;
-    await deps.quotas.checkStoryboard(tenantId, request.body);
-    return productions.editStoryboard(tenantId, request.params.id, request.body);
+    const who = principal(request);
+    await deps.quotas.checkStoryboard(who.tenantId, request.body);
+    return productions.editStoryboard(who.tenantId, request.params.id, request.body, { actor: who.actor });
   });
 
   app.post('/v1/productions/:id/approve', {
