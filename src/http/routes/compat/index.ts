@@ -9,6 +9,7 @@ import type { EventHub } from '../../events.js';
 import type { ProductionsService } from '../../../services/productions.service.js';
 import type { QuotaService } from '../../../services/quotas.service.js';
 import type { Storage } from '../../../storage/storage.port.js';
+import { presetsRoutes } from './presets.routes.js';
 
 export interface CompatDeps {
   productions: ProductionsService;
@@ -24,6 +25,5 @@ export interface CompatDeps {
 export const COMPAT_TAG = 'compat';
 
 export async function registerCompatRoutes(app: FastifyInstance, deps: CompatDeps): Promise<void> {
-  void app;
-  void deps;
+  await app.register(presetsRoutes(deps));
 }
