@@ -212,7 +212,7 @@ test('a preset\'s detail prices 10, 30 and 60 s; an unknown name is not_found in
   });
 });
 
-const example = productionSchema.meta()?.examples?.[0] as Production;
+const example = (productionSchema.meta()?.examples as Production[] | undefined)?.[0] as Production;
 const finished = (cost: Partial<NonNullable<Production['cost']>>, status: Production['status'] = 'succeeded'): Production => ({
   ...example,
   status,
