@@ -51,6 +51,15 @@ export const DEFAULT_PRICES: PriceTable = {
   'replicate:black-forest-labs/flux-1.1-pro': { images: 0.04 },
   'openai-images:gpt-image-1': { images: 0.063 },
   'openai-images:dall-e-3': { images: 0.08 },
+  // Not providers: other services' list prices, which the original API's POST /cost-estimate
+  // compares with (`competitors`). Per second of finished video: a plan's monthly price divided by
+  // the minutes of video it includes, from each vendor's pricing page on the date given.
+  // Synthesia Starter, billed monthly (2025): $29 a month for 10 minutes of video.
+  'reference:synthesia': { secondsOfVideo: 29 / 10 / 60 },
+  // Pictory Starter, billed annually (2025): $19 a month for 200 video minutes.
+  'reference:pictory': { secondsOfVideo: 19 / 200 / 60 },
+  // HeyGen Creator, billed monthly (2024): $29 a month for 15 credits, a credit being a minute of video.
+  'reference:heygen': { secondsOfVideo: 29 / 15 / 60 },
 };
 
 const overrideSchema = z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'use "provider:model" or "provider:*"'), z.partialRecord(

@@ -26,6 +26,7 @@ import { GroupCommit } from '../lib/group-commit.js';
 import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
 import type { ProviderSource } from '../pipeline/context.js';
 import { checkVoice, preferences } from '../pipeline/preflight.js';
+import type { PriceTable } from '../providers/pricing.js';
 import type { RenderProviders } from '../providers/registry.js';
 import type { TenantKeyName } from '../providers/provider.js';
 import type { ResolvedBrief } from '../contract/resolve.js';
@@ -206,6 +207,11 @@ export class ProductionsService {
   /** Cost, length and render time of a brief, from its plan, without rendering it. */
   async estimate(body: unknown, prefix = '', tenantId?: string): Promise<Estimate> {
     return (await this.validateAndEstimate(body, prefix, tenantId)).estimate;
+  }
+
+  /** The price table estimates use (DEFAULT_PRICES with AIPROD_PRICES over it): the original API's cost comparisons price from it. */
+  priceTable(): PriceTable {
+    return this.deps.providers.forRender().prices;
   }
 
   /** validate() and estimate() in one: the request as validated, and its estimate (no vendor is called). */

@@ -23,8 +23,8 @@ const VIDEO_MODEL = 'gen4_turbo';
 const IMAGE_RATIOS = ['1920:1080', '1080:1920', '1080:1080', '1080:1440', '1440:1080', '1808:768'] as const;
 /** Gen-4 Turbo output sizes. */
 const VIDEO_RATIOS = ['1280:720', '720:1280', '960:960', '832:1104', '1104:832', '1584:672'] as const;
-/** Gen-4 Turbo clip lengths, whole seconds. */
-const VIDEO_SECONDS = [2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+/** Gen-4 Turbo clip lengths, whole seconds (compat/costs.ts prices a video made of such clips). */
+export const VIDEO_SECONDS = [2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
 /** Runway's limit on promptText (UTF-16 code units). */
 const PROMPT_MAX = 1000;
 

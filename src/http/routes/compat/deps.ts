@@ -1,4 +1,5 @@
 /** What the original API's route plugins are given, and their OpenAPI tag (apart from index.ts, which imports the plugins). */
+import type { CostEstimate, CostEstimateInput } from '../../../compat/costs.js';
 import type { EventHub } from '../../events.js';
 import type { ProductionsService } from '../../../services/productions.service.js';
 import type { QuotaService } from '../../../services/quotas.service.js';
@@ -18,7 +19,7 @@ export interface CompatDeps {
   /** PUBLIC_URL: the base of absolute links; undefined takes it from each request. */
   publicUrl?: string;
   /** POST /cost-estimate's answer for a job request (compat/costs.ts), with the tenant's providers. */
-  costEstimate(request: { content: string; duration_sec: number; preset?: string; complexity?: string }, tenantId?: string): Promise<Record<string, unknown>>;
+  costEstimate(request: CostEstimateInput, tenantId?: string): Promise<CostEstimate>;
 }
 
 export const COMPAT_TAG = 'compat';

@@ -5,16 +5,21 @@
  * Every route is tagged `compat` in openapi.json and answers errors with FastAPI's `detail`.
  */
 import type { FastifyInstance } from 'fastify';
+import { costEstimate } from '../../../compat/costs.js';
 import type { CompatDeps, CompatOptions } from './deps.js';
 import { iccRoutes } from './icc.routes.js';
 import { pipelineRoutes } from './pipeline.routes.js';
+import { presetsRoutes } from './presets.routes.js';
 
 export async function registerCompatRoutes(app: FastifyInstance, options: CompatOptions): Promise<void> {
+  const { productions } = options;
   const deps: CompatDeps = {
     ...options,
-    // Replaced by compat/costs.ts's estimate.
-    costEstimate: async (request, tenantId) => ({ aiprod_optimized: (await options.productions.estimate({ prompt: request.content, targetDurationSec: request.duration_sec }, '', tenantId)).cost.totalUsd }),
+    // The §4 estimate of a job request, with the tenant's provider chains and the price tables.
+    costEstimate: async (request, tenantId) =>
+      costEstimate(request, (body) => productions.estimate(body, '', tenantId), productions.priceTable()),
   };
+  await app.register(presetsRoutes(deps));
   await app.register(pipelineRoutes(deps));
   await app.register(iccRoutes(deps));
 }

@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../contract/errors.js';
 import { BATCH_MAX } from '../../../contract/production.js';
+import { costEstimateSchema } from '../../../compat/costs.js';
 import { toPipelineJob, toPipelineListItem } from '../../../compat/job.js';
 import { pipelineRequestSchema, toProductionRequest, type PipelineRequest, type Translation } from '../../../compat/request.js';
 import { ICC_STATES, iccState, PIPELINE_STATUSES, statusesFor } from '../../../compat/vocabulary.js';
@@ -48,7 +49,7 @@ export async function resolveRequest(productions: ProductionsService, tenantId: 
 }
 
 /** What is stored with the production as its `origin`: the request as sent, and what was not used. */
-export function originOf(request: PipelineRequest, translation: Translation, costEstimate?: Record<string, unknown>): Record<string, unknown> {
+export function originOf(request: PipelineRequest, translation: Translation, costEstimate?: object): Record<string, unknown> {
   return {
     content: request.content,
     preset: request.preset ?? null,
@@ -74,7 +75,7 @@ export const pipelineRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async
         'Answers 200 with the job id and its cost estimate. Extra fields are accepted; voice, mood, emotion, music_style, sfx_intensity and brand_id are used (docs/migrating-from-v33.md). Jobs of brand_campaign and premium_spot wait in waiting_approval (GET /job/{id}) until approved, or until COMPAT_AUTO_APPROVE_SEC passes.',
       body: pipelineRequestSchema,
       response: {
-        200: z.object({ status: z.literal('queued'), job_id: z.string(), message: z.string(), cost_estimate: json, check_status_at: z.string() }),
+        200: z.object({ status: z.literal('queued'), job_id: z.string(), message: z.string(), cost_estimate: costEstimateSchema, check_status_at: z.string() }),
       },
     },
   }, async (request) => {
