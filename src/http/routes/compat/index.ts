@@ -9,6 +9,7 @@ import type { EventHub } from '../../events.js';
 import type { ProductionsService } from '../../../services/productions.service.js';
 import type { QuotaService } from '../../../services/quotas.service.js';
 import type { Storage } from '../../../storage/storage.port.js';
+import { exportRoutes } from './export.routes.js';
 
 export interface CompatDeps {
   productions: ProductionsService;
@@ -21,9 +22,8 @@ export interface CompatDeps {
   publicUrl?: string;
 }
 
-export const COMPAT_TAG = 'compat';
+export { COMPAT_TAG } from './tag.js';
 
 export async function registerCompatRoutes(app: FastifyInstance, deps: CompatDeps): Promise<void> {
-  void app;
-  void deps;
+  await app.register(exportRoutes(deps));
 }
