@@ -87,12 +87,13 @@ export const exportRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (
     const { id } = detail.production;
     const base = baseOf(request);
     const edits = await editsOf(detail);
-    reply.header('content-disposition', attachment(`job-${id}.${format}`));
+    // Set only on success: an error body is not a file to save.
+    const file = (type: string) => reply.type(type).header('content-disposition', attachment(`job-${id}.${format}`));
     switch (format) {
       case 'json':
-        return reply.type('application/json; charset=utf-8').send(`${JSON.stringify(jobDocument(detail, edits, base), null, 2)}\n`);
+        return file('application/json; charset=utf-8').send(`${JSON.stringify(jobDocument(detail, edits, base), null, 2)}\n`);
       case 'csv':
-        return reply.type('text/csv; charset=utf-8').send(toCsv([jobRecord(detail, edits, base)]));
+        return file('text/csv; charset=utf-8').send(toCsv([jobRecord(detail, edits, base)]));
       case 'zip': {
         const video = detail.production.outputs.find((o) => o.name === 'video.mp4') ? await productions.output(tenantId, id, 'video.mp4') : undefined;
         // The size now in storage, not the one recorded at delivery; a row whose file is gone is
@@ -117,7 +118,7 @@ export const exportRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (
             details: [{ path: 'format', message: 'export as json or csv, and download the video from result.output.video_url' }],
           });
         }
-        return reply.type('application/zip').send(zipStream(entries));
+        return file('application/zip').send(zipStream(entries));
       }
     }
   });
