@@ -74,7 +74,7 @@ export const exportRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (
     config: { compat: true },
     schema: {
       tags: [COMPAT_TAG],
-      summary: "Download one of your jobs as json, csv or a zip with its video",
+      summary: 'Download one of your jobs as json, csv or a zip with its video',
       description:
         'An attachment `job-{id}.{format}`. json: `{metadata, job}` with the whole job (state, status, content, metadata, state_history, result, cost, edits_history); csv: a header and the job as one flattened row; zip: metadata.json, result.json, logs.txt and, for a finished job, the video as output_file.mp4 (stored uncompressed). Another format is a 400; a zip over 2 GiB a 413.',
       params: z.object({ job_id: z.string().min(1).max(100) }),
