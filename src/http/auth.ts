@@ -57,7 +57,7 @@ export function requireOperator(request: FastifyRequest): Principal {
  * needs them, so a route added anywhere is protected unless it is listed here. Decided on the
  * route the router matched (its pattern), never on the raw URL.
  */
-const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics', '/openapi.json', '/presets']);
+const PUBLIC_ROUTES = new Set(['/health', '/ready', '/metrics', '/openapi.json', '/presets', '/export/formats']);
 /** Swagger UI's own routes (the page, its scripts, the document it shows) live under /docs. */
 const isPublicRoute = (route: string | undefined): boolean => route !== undefined && (PUBLIC_ROUTES.has(route) || route === '/docs' || route.startsWith('/docs/'));
 

@@ -24,3 +24,8 @@ export interface CompatDeps {
 
 export const COMPAT_TAG = 'compat';
 
+
+/** The base of absolute links: PUBLIC_URL, else the request's own scheme and host. */
+export function baseUrl(deps: Pick<CompatDeps, 'publicUrl'>, request: { protocol: string; host: string }): string {
+  return deps.publicUrl ?? `${request.protocol}://${request.host}`;
+}

@@ -15,8 +15,7 @@ import { applyManifestEdit, consistencyMarkers, EDITABLE_FIELDS, LOCKED_FIELDS, 
 import { iccState } from '../../../compat/vocabulary.js';
 import type { ProductionDetail } from '../../../services/productions.service.js';
 import { principal } from '../../auth.js';
-import { baseUrl } from './pipeline.routes.js';
-import { COMPAT_TAG, type CompatDeps } from './deps.js';
+import { baseUrl, COMPAT_TAG, type CompatDeps } from './deps.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const json = z.record(z.string(), z.unknown());

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { costEstimate } from '../../../compat/costs.js';
 import type { CompatDeps, CompatOptions } from './deps.js';
+import { exportRoutes } from './export.routes.js';
 import { iccRoutes } from './icc.routes.js';
 import { pipelineRoutes } from './pipeline.routes.js';
 import { presetsRoutes } from './presets.routes.js';
@@ -22,4 +23,5 @@ export async function registerCompatRoutes(app: FastifyInstance, options: Compat
   await app.register(presetsRoutes(deps));
   await app.register(pipelineRoutes(deps));
   await app.register(iccRoutes(deps));
+  await app.register(exportRoutes(deps));
 }

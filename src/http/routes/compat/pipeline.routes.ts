@@ -14,17 +14,12 @@ import { pipelineRequestSchema, toProductionRequest, type PipelineRequest, type 
 import { ICC_STATES, iccState, PIPELINE_STATUSES, statusesFor } from '../../../compat/vocabulary.js';
 import type { ProductionsService } from '../../../services/productions.service.js';
 import { principal } from '../../auth.js';
-import { COMPAT_TAG, type CompatDeps } from './deps.js';
+import { baseUrl, COMPAT_TAG, type CompatDeps } from './deps.js';
 
 const jobIdParams = z.object({ id: z.string().min(1).max(100) });
 const json = z.record(z.string(), z.unknown());
 const config = { compat: true };
 const tags = [COMPAT_TAG];
-
-/** The base of absolute links: PUBLIC_URL, else the request's own scheme and host. */
-export function baseUrl(deps: Pick<CompatDeps, 'publicUrl'>, request: { protocol: string; host: string }): string {
-  return deps.publicUrl ?? `${request.protocol}://${request.host}`;
-}
 
 /**
  * The v1 request for an original one, with the first voice a speech provider of the tenant has
