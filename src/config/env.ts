@@ -86,7 +86,7 @@ export const envSchema = z.object({
    * poll still get their video; 0 waits for approval for ever (docs/migrating-from-v33.md).
    */
   COMPAT_AUTO_APPROVE_SEC: z.coerce.number().int().min(0).max(30 * 86_400).default(600),
-  /** Lifetime of signed download URLs, in seconds. */
+  /** Lifetime of signed download URLs (S3 presigned, and local `?token=` links), in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
   /** Worker threads for in-process synthesis (eSpeak speech, procedural music and effects), off the event loop; 0 runs it on the event loop. Default: min(2, CPU count). */
   SYNTH_THREADS: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(64).optional()),

@@ -61,8 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: {
       level: deps.logLevel,
       serializers: {
-        // The event streams accept ?access_token= (browsers cannot set headers there): never log it.
-        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]') }),
+        // The event streams accept ?access_token= and signed download links carry ?token=: never log either.
+        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&](?:access_token|token)=)[^&]*/g, '$1[redacted]') }),
       },
     },
     // A caller's x-request-id is kept when it is a plain token (for tracing across services);

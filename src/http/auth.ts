@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
 import { JwksVerifier, looksLikeJwt, mapClaims, type ClaimMapping } from '../security/jwt.js';
+import type { OutputLinks } from '../security/output-links.js';
 import type { FailedAuthWatch } from '../services/audit.service.js';
 import { KEYS_CHANNEL } from '../db/channels.js';
 import { CachedAuthenticator, type Principal, type Scope } from '../services/keys.service.js';
@@ -21,6 +22,8 @@ import { DEFAULT_TENANT, getTenant } from '../services/tenants.service.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The tenant of a signed output link (`?token=`) that this request downloads with, instead of a principal. */
+    linkTenant?: string;
   }
   interface FastifyContextConfig {
     /** The scope a route needs (default: productions:read for reads, productions:write otherwise). */
@@ -86,7 +89,12 @@ export interface AuthOptions {
    * limit. Only failures count: a valid credential authenticates whatever its address did before.
    */
   limitFailures?: (ip: string) => Promise<void>;
+  /** Verifies signed output links (`?token=` on OUTPUT_ROUTE): such a download needs no credentials. */
+  outputLinks?: OutputLinks;
 }
+
+/** The download route that signed links (security/output-links.ts) open. */
+const OUTPUT_ROUTE = '/v1/productions/:id/outputs/:name';
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
 
@@ -121,6 +129,20 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
     const route = request.routeOptions.url;
     if (isPublicRoute(route)) return;
     const header = request.headers.authorization;
+    if (route === OUTPUT_ROUTE && !header && options.outputLinks) {
+      const token = new URLSearchParams(request.url.split('?', 2)[1] ?? '').get('token');
+      if (token !== null) {
+        const { id, name } = request.params as { id: string; name: string };
+        const link = options.outputLinks.verify(token, id, name);
+        if (!link) {
+          options.failedAuth?.note(request.ip, 'invalid_link');
+          await options.limitFailures?.(request.ip);
+          throw new AppError('unauthorized', 'this download link has expired or is not valid', { details: [{ path: 'token', message: 'read the production again for a fresh link, or send an API key' }] });
+        }
+        request.linkTenant = link.tenantId;
+        return;
+      }
+    }
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : streamToken(route, request.url);
     try {
       if (!token) throw new AppError('unauthorized', 'missing credentials', { details: [HINT] });

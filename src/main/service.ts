@@ -27,6 +27,7 @@ import { QuotaService } from '../services/quotas.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
 import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
+import { OutputLinks } from '../security/output-links.js';
 import { SecretBox } from '../security/secrets.js';
 import { AccessService } from '../services/access.service.js';
 import { FailedAuthWatch } from '../services/audit.service.js';
@@ -116,8 +117,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const assetsDir = join(dataDir, 'assets');
   mkdirSync(assetsDir, { recursive: true });
   const disk = new DiskSpaceGuard([{ name: 'AIPROD_DATA_DIR', path: dataDir }, { name: 'AIPROD_CACHE_DIR', path: resolve(env.AIPROD_CACHE_DIR) }], env.DISK_MIN_FREE_BYTES);
+  // Local outputs download through signed links as S3 ones do (a key still works too).
+  const outputLinks = new OutputLinks(secrets.deriveKey('output-links'), env.SIGNED_URL_TTL_SEC);
   const productions = new ProductionsService({
-    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk,
+    database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk, outputLinks,
     providerKeys: (tenantId) => access.providerKeys(tenantId),
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     webhookAllow: webhooks.config.allow,
@@ -253,6 +256,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
         limitFailures: failedAuthLimiter(rateLimitStore, rules.anonymous),
+        outputLinks,
       },
       rateLimits: { store: rateLimitStore, rules },
       hardening: {

@@ -14,7 +14,7 @@
  *   const stored = box.seal('whsec_…', 'webhook:wh_1');
  *   box.open(stored, 'webhook:wh_1'); // 'whsec_…'
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
@@ -102,6 +102,16 @@ export class SecretBox {
     }
     const active = rows.find((r) => r.active) ?? rows[0];
     return new SecretBox(keys, active?.id ?? '');
+  }
+
+  /**
+   * A 32-byte key for `purpose` (e.g. `output-links`), derived (HKDF-SHA256) from the first data
+   * key: the same in every process of the installation, and never the data key itself.
+   */
+  deriveKey(purpose: string): Buffer {
+    const base = this.keys.get(FIRST_DATA_KEY) ?? this.keys.get(this.activeId);
+    if (!base) throw new AppError('internal', 'no data key to derive from');
+    return Buffer.from(hkdfSync('sha256', base, Buffer.alloc(0), `aiprod:${purpose}`, 32));
   }
 
   /** Encrypts `plaintext` for the place named by `context` (e.g. `webhook:<id>`). */

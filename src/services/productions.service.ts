@@ -34,6 +34,7 @@ import { checkMediaUrls, isMediaUrl, type MediaFetchConfig } from '../pipeline/m
 import type { Storage } from '../storage/storage.port.js';
 import { compileAllowList, type AllowList } from '../net/url-policy.js';
 import { checkWebhookUrl } from '../net/webhook-target.js';
+import type { OutputLinks } from '../security/output-links.js';
 import type { ProductionEvents } from './production-events.port.js';
 import { links, toProduction } from './production.view.js';
 import { CANCEL_CHANNEL, EVENTS_CHANNEL } from '../db/channels.js';
@@ -64,6 +65,8 @@ export interface ProductionsDeps {
   prices?: PriceList;
   /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
   webhookAllow?: AllowList;
+  /** Signs local output URLs so they download without a key until they expire (S3 storage signs its own). */
+  outputLinks?: OutputLinks;
   /** Refuses new work (503 insufficient_storage) while the data or cache directory is short of space. */
   disk?: { assertRoom(): Promise<void> };
 }
@@ -418,13 +421,14 @@ export class ProductionsService {
   }
 
   private async present({ row, stages, outputs }: repo.ProductionWithDetails): Promise<Production> {
-    const withUrls = await Promise.all(outputs.map(async (o) => ({ ...o, url: await this.outputUrl(row.id, o) })));
+    const withUrls = await Promise.all(outputs.map(async (o) => ({ ...o, url: await this.outputUrl(row, o) })));
     return toProduction(row, stages, withUrls);
   }
 
-  private async outputUrl(id: string, output: repo.OutputRow): Promise<string> {
+  private async outputUrl(row: repo.ProductionRow, output: repo.OutputRow): Promise<string> {
     if (this.deps.storage.signedUrl) return this.deps.storage.signedUrl(output.storageKey, this.deps.signedUrlTtlSec, output.name);
-    return `/v1/productions/${id}/outputs/${encodeURIComponent(output.name)}`;
+    const path = `/v1/productions/${row.id}/outputs/${encodeURIComponent(output.name)}`;
+    return this.deps.outputLinks ? `${path}?token=${this.deps.outputLinks.sign(row.tenantId, row.id, output.name)}` : path;
   }
 
   async list(tenantId: string, query: ListQuery): Promise<{ data: Production[]; nextCursor: string | null }> {

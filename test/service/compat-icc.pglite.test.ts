@@ -81,7 +81,10 @@ test('a job with the original extras: 200, its extras used (mood, music style, b
   assert.equal(job.result.success, true);
   assert.equal(job.result.error_message, null);
   assert.equal(typeof job.result.execution_time_ms, 'number');
-  assert.match(job.result.output.video_url, /^http:\/\/[^/]+\/v1\/productions\/.+\/outputs\/video\.mp4$/);
+  assert.match(job.result.output.video_url, /^http:\/\/[^/]+\/v1\/productions\/.+\/outputs\/video\.mp4\?token=[\w.-]+$/);
+  const video = await svc.app!.inject({ url: job.result.output.video_url.replace(/^http:\/\/[^/]+/, ''), headers: { range: 'bytes=0-1023' } });
+  assert.equal(video.statusCode, 206, 'the video_url is a signed link: no key needed, as the original\'s');
+  assert.equal(video.headers['content-type'], 'video/mp4');
 
   const completed = (await get('/pipeline/jobs?status=COMPLETED&limit=20&offset=0')).json();
   assert.equal(completed.count, completed.jobs.length);

@@ -108,3 +108,28 @@ test('a stored object that grew while it is sent is capped at the promised lengt
   const total = Buffer.concat(sent).length;
   assert.ok(total <= 20, `${total} bytes sent against a Content-Length of 20`);
 });
+
+test('an output URL is a signed link: it downloads without a key, only that file, only until it expires', async () => {
+  const { id } = await withOutput('video.mp4');
+  const other = await withOutput('video.mp4');
+  const production = (await svc.app!.inject({ url: `/v1/productions/${id}`, headers: svc.auth })).json() as { outputs: { name: string; url: string }[] };
+  const url = production.outputs.find((o) => o.name === 'video.mp4')?.url ?? '';
+  assert.match(url, /^\/v1\/productions\/[^/]+\/outputs\/video\.mp4\?token=\d+\.[\w-]+\.[\w-]+$/);
+  const anonymous = await svc.app!.inject({ url, headers: { range: 'bytes=0-99' } });
+  assert.equal(anonymous.statusCode, 206, anonymous.body);
+  assert.equal(anonymous.rawPayload.length, 100);
+  const token = new URL(url, 'http://x').searchParams.get('token') ?? '';
+  // The same token on another production's output, or altered, or with no token at all: refused.
+  const refusals = [
+    `/v1/productions/${other.id}/outputs/video.mp4?token=${token}`,
+    `/v1/productions/${id}/outputs/video.mp4?token=${token.slice(0, -2)}xx`,
+    `/v1/productions/${id}/outputs/video.mp4?token=${token.replace(/^\d+/, '99')}`,
+    `/v1/productions/${id}/outputs/video.mp4`,
+  ];
+  for (const refused of refusals) {
+    const res = await svc.app!.inject({ url: refused });
+    assert.equal(res.statusCode, 401, `${refused}: ${res.body}`);
+  }
+  // A key still works, with or without the token.
+  assert.equal((await svc.app!.inject({ url, headers: svc.auth })).statusCode, 200);
+});

@@ -141,7 +141,8 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
       params: idParams.extend({ name: z.string().min(1).max(100) }),
     },
   }, async (request, reply) => {
-    const output = await productions.output(principal(request).tenantId, request.params.id, request.params.name);
+    // A signed link (?token=, checked by the auth hook) names its tenant; otherwise the caller's.
+    const output = await productions.output(request.linkTenant ?? principal(request).tenantId, request.params.id, request.params.name);
     // Lengths come from the stored object as it is now, not from the row written at delivery:
     // an object deleted or truncated since then must not be promised at its old size.
     const stored = await deps.storage.stat(output.storageKey);
