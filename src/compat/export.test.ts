@@ -49,7 +49,6 @@ function detail(over: Partial<Production> = {}, origin: Record<string, unknown> 
     brief: { prompt: 'how bees make honey', language: 'fr' },
     origin: origin ?? { content: 'How bees make honey, in four seconds.', preset: 'brand_campaign', lang: 'en', priority: 'high', duration_sec: 4, brand_id: 42, mood: 'joyful', cost_estimate: { total: 1.2 } },
     storyboard: null,
-    autoApproveSec: null,
   };
 }
 

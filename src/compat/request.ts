@@ -96,7 +96,10 @@ export interface Translation {
 /**
  * Translates a validated request. `autoApproveSec`: the auto-approval wait of ICC jobs (0: none).
  */
-export function toProductionRequest(request: PipelineRequest, options: { autoApproveSec: number }): Translation {
+export function toProductionRequest(
+  request: PipelineRequest,
+  options: { autoApproveSec: number; limits?: { maxResolution: '480p' | '720p' | '1080p'; maxDurationSec: number; tier?: string } },
+): Translation {
   const extra = Object.fromEntries(Object.entries(request).filter(([key]) => !KNOWN_FIELDS.has(key)));
   const ignored: Record<string, string> = {};
   const compat = isCompatPreset(request.preset) ? COMPAT_PRESETS[request.preset] : undefined;
@@ -124,10 +127,19 @@ export function toProductionRequest(request: PipelineRequest, options: { autoApp
     if (!['voice', 'mood', 'emotion', 'music_style', 'sfx_intensity', 'brand_id'].includes(key)) ignored[key] = 'kept with the job; not used by this server';
   }
 
+  // The original had no tiers: a request is fitted to the tenant's, and what was lowered is said.
+  const limits = options.limits;
+  const tierName = limits?.tier ?? 'this';
+  const duration = limits && request.duration_sec > limits.maxDurationSec ? limits.maxDurationSec : request.duration_sec;
+  if (duration !== request.duration_sec) ignored.duration_sec = `the ${tierName} tier makes videos of at most ${duration} s; asked ${duration} s instead of ${request.duration_sec}`;
+  const resolution = limits && limits.maxResolution !== '1080p' ? limits.maxResolution : undefined;
+  if (resolution) ignored.resolution = `the ${tierName} tier renders at most ${resolution}; rendered at ${resolution}`;
+
   const review = compat?.allow_icc === true;
   const body: Record<string, unknown> = {
     ...(isPrompt ? { prompt: content } : { script: content }),
-    targetDurationSec: request.duration_sec,
+    targetDurationSec: duration,
+    ...(resolution ? { resolution } : {}),
     language: request.lang,
     ...(request.preset ? { preset: compat ? compat.v1Preset : request.preset } : {}),
     ...(compat ? { quality: compat.quality } : {}),

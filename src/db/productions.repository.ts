@@ -366,6 +366,16 @@ export async function findOverdueReviews(db: AppDb, limit = 200): Promise<Produc
     .limit(limit);
 }
 
+/** A tenant's productions counted by status, approval and review (the original API's ICC summary). */
+export async function countReviews(db: AppDb, tenantId: string): Promise<{ status: ProductionStatus; approved: boolean; review: boolean; n: number }[]> {
+  const rows = await db
+    .select({ status: productions.status, approved: sql<boolean>`${productions.approvedAt} is not null`, review: productions.review, n: sql<number>`count(*)::int` })
+    .from(productions)
+    .where(eq(productions.tenantId, tenantId))
+    .groupBy(productions.status, sql`${productions.approvedAt} is not null`, productions.review);
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
+}
+
 /** How many productions a tenant has, in `statuses` when given. */
 export async function countProductions(db: AppDb, tenantId: string, statuses?: ProductionStatus[]): Promise<number> {
   const [row] = await db
@@ -385,6 +395,26 @@ export async function markApproved(db: AppDb, id: string, unchangedSince?: Date)
     .update(productions)
     .set({ status: 'queued', approved: true, approvedAt: sql`now()`, workerId: null, updatedAt: sql`now()` })
     .where(and(eq(productions.id, id), eq(productions.status, 'awaiting_review'), unchangedSince ? sql`date_trunc('milliseconds', ${productions.updatedAt}) <= ${unchangedSince.toISOString()}::timestamptz` : undefined))
+    .returning();
+  return row;
+}
+
+/**
+ * Writes a reviewed storyboard only while the production awaits review and its storyboard is still
+ * `expected` (compared as jsonb): an edit made from a stale read writes nothing, and the caller
+ * reads again. Returns the row when it wrote.
+ */
+export async function replaceStoryboard(db: AppDb, id: string, expected: unknown, storyboard: unknown): Promise<ProductionRow | undefined> {
+  const [row] = await db
+    .update(productions)
+    .set({ storyboard, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(productions.id, id),
+        eq(productions.status, 'awaiting_review'),
+        expected === null ? isNull(productions.storyboard) : sql`${productions.storyboard} = ${JSON.stringify(expected)}::jsonb`,
+      ),
+    )
     .returning();
   return row;
 }

@@ -59,7 +59,8 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   // A route of the original API: the same body, plus FastAPI's `detail` that its clients print.
   const fe = error as FastifyError & { validationContext?: string };
   if (hasZodFastifySchemaValidationErrors(fe)) {
-    const where = fe.validationContext ?? 'body';
+    // FastAPI's names for where a value came from.
+    const where = ({ querystring: 'query', params: 'path', headers: 'header' } as Record<string, string>)[fe.validationContext ?? 'body'] ?? fe.validationContext ?? 'body';
     const detail = fe.validation.map((v) => ({
       loc: [where, ...v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
       msg: v.message ?? 'invalid',

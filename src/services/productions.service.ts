@@ -86,7 +86,6 @@ export interface ProductionDetail {
   /** The original API's request, for productions created through /pipeline/run. */
   origin: Record<string, unknown> | null;
   storyboard: Storyboard | null;
-  autoApproveSec: number | null;
 }
 
 const toEdit = (row: repo.EditRow): StoryboardEdit => ({ id: row.id, at: row.at.toISOString(), actor: row.actor, changes: row.changes });
@@ -400,6 +399,11 @@ export class ProductionsService {
     return Promise.all(rows.slice(0, query.limit).map(async (r) => this.detailOf(r.row, await this.present(r))));
   }
 
+  /** The tenant's productions counted by status, approval and review, in one query. */
+  async reviewCounts(tenantId: string): Promise<{ status: ProductionStatus; approved: boolean; review: boolean; n: number }[]> {
+    return repo.countReviews(this.db, tenantId);
+  }
+
   /** How many productions the tenant has (in `statuses` when given). */
   async count(tenantId: string, statuses?: ProductionStatus[]): Promise<number> {
     return repo.countProductions(this.db, tenantId, statuses);
@@ -411,7 +415,6 @@ export class ProductionsService {
       brief: row.brief as Record<string, unknown>,
       origin: row.origin ?? null,
       storyboard: (row.storyboard as Storyboard | null) ?? null,
-      autoApproveSec: row.autoApproveSec,
     };
   }
 
@@ -500,19 +503,53 @@ export class ProductionsService {
   /**
    * Replaces the storyboard of a production awaiting review and records the edit (what changed,
    * field by field, and who changed it) in the same transaction. `changes` overrides the computed
-   * diff (the original API records the manifest fields its client sent). An edit that changes
-   * nothing is not recorded. Restarts the auto-approval wait.
+   * diff. An edit that changes nothing is not recorded. Restarts the auto-approval wait.
    */
   async editStoryboard(tenantId: string, id: string, body: unknown, edit: { actor?: string; changes?: StoryboardChanges } = {}): Promise<Storyboard> {
-    const row = await this.require(tenantId, id);
-    if (row.status !== 'awaiting_review') {
-      throw new AppError('conflict', `the storyboard can be edited only while awaiting_review; production ${id} is ${row.status}`, {
-        details: [{ path: 'status', message: 'create the production with "review": true to edit its storyboard before rendering' }],
+    return this.reviseStoryboard(tenantId, id, () => ({ storyboard: body, ...(edit.changes ? { changes: edit.changes } : {}) }), edit.actor);
+  }
+
+  /**
+   * Edits the storyboard of a production awaiting review from what it is now: `revise` gets the
+   * current storyboard and returns the new one (and, optionally, the changes to record, e.g. the
+   * original API's manifest fields). The write only lands when the storyboard is still the one
+   * `revise` saw; when another edit landed in between, `revise` runs again on the new one — so
+   * concurrent field edits all take effect, and edits are recorded in the order they were applied.
+   */
+  async reviseStoryboard(
+    tenantId: string,
+    id: string,
+    revise: (current: Storyboard | null) => Promise<{ storyboard: unknown; changes?: StoryboardChanges }> | { storyboard: unknown; changes?: StoryboardChanges },
+    actor?: string,
+  ): Promise<Storyboard> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await this.require(tenantId, id);
+      if (row.status !== 'awaiting_review') {
+        throw new AppError('conflict', `the storyboard can be edited only while awaiting_review; production ${id} is ${row.status}`, {
+          details: [{ path: 'status', message: 'create the production with "review": true to edit its storyboard before rendering' }],
+        });
+      }
+      const current = (row.storyboard as Storyboard | null) ?? null;
+      const revised = await revise(current);
+      const storyboard = await this.checkStoryboardMedia(parseStoryboard(revised.storyboard));
+      const changes = revised.changes ?? (current ? diffStoryboards(current, storyboard) : { storyboard: { old: null, new: storyboard } });
+      const written = await this.db.transaction(async (tx) => {
+        const next = await repo.replaceStoryboard(tx, id, current, storyboard);
+        if (next && Object.keys(changes).length > 0) await repo.insertEdit(tx, { productionId: id, actor: actor ?? null, changes });
+        return next;
       });
+      if (!written) continue; // edited, approved or canceled meanwhile: look again
+      await this.notify(id, tenantId);
+      return storyboard;
     }
-    const storyboard = parseStoryboard(body);
-    // An edited storyboard names media like a brief does: confined to the assets directory, or a
-    // URL that passes the same checks. (Length and budget are checked by the caller: QuotaService.)
+    throw new AppError('conflict', `the storyboard of production ${id} kept changing while this edit was applied`, { details: [{ path: 'storyboard', message: 'read it again and retry' }] });
+  }
+
+  /**
+   * An edited storyboard names media like a brief does: confined to the assets directory, or a URL
+   * that passes the same checks. (Length and budget are checked by the caller: QuotaService.)
+   */
+  private async checkStoryboardMedia(storyboard: Storyboard): Promise<Storyboard> {
     const problems: ErrorDetail[] = [];
     storyboard.scenes.forEach((scene, i) => {
       const v = scene.visual;
@@ -523,14 +560,6 @@ export class ProductionsService {
     });
     problems.push(...(await checkMediaUrls(storyboard, this.deps.mediaFetch ?? NO_MEDIA_FETCH)));
     if (problems[0]) throw new AppError('invalid_storyboard', `${problems[0].path}: ${problems[0].message}`, { details: problems, status: 422 });
-    const changes = edit.changes ?? (row.storyboard ? diffStoryboards(row.storyboard as Storyboard, storyboard) : { storyboard: { old: null, new: storyboard } });
-    const updated = await this.db.transaction(async (tx) => {
-      const next = await repo.updateProduction(tx, id, { storyboard }, ['awaiting_review']);
-      if (next && Object.keys(changes).length > 0) await repo.insertEdit(tx, { productionId: id, actor: edit.actor ?? null, changes });
-      return next;
-    });
-    if (!updated) return this.editStoryboard(tenantId, id, body, edit);
-    await this.notify(id, tenantId);
     return storyboard;
   }
 

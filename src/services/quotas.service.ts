@@ -253,6 +253,12 @@ export class QuotaService {
    * tenant's tier and budget, and a query each would be most of a create's cost. A change applies
    * within 5 s; `tx` reads through a transaction, never from the cache.
    */
+  /** The limits of the tenant's tier (the original API's routes fit its requests to them). */
+  async limits(tenantId: string): Promise<TierQuotas & { tier: Tier }> {
+    const { tier } = await this.tenant(tenantId);
+    return { ...(this.quotas[tier] ?? TIER_QUOTAS.free), tier };
+  }
+
   private async tenant(id: string, tx?: AppDb): Promise<TenantView> {
     const hit = this.tenants.get(id);
     // Inside a create's transaction (`tx`) the tenant is read afresh under the tenant's lock, so

@@ -185,3 +185,33 @@ test('an ICC job left without an action past its auto-approval wait renders as p
   assert.equal(done.status, 'succeeded');
   assert.ok(done.approvedAt);
 });
+
+test('a free-tier tenant\'s job is fitted to its tier (720p, its longest length) and says so; concurrent manifest edits all take effect', async () => {
+  await svc.access.createTenant({ actor: 'cli' }, { id: 'freebie', name: 'Free tenant', tier: 'free' });
+  const { key } = await svc.access.createKey({ actor: 'cli' }, { tenantId: 'freebie', name: 'client', scopes: ['productions:read', 'productions:write'] });
+  const auth = { authorization: `Bearer ${key}` };
+  const res = await run({ content: 'A calm film about a solar desk lamp for a brand campaign.', preset: 'brand_campaign', duration_sec: 300 }, auth);
+  assert.equal(res.statusCode, 200, res.body);
+  const id = res.json().job_id as string;
+  const detail = await svc.productions.detail('freebie', id);
+  assert.equal(detail.brief.resolution, '720p');
+  assert.equal(detail.brief.targetDurationSec, 120);
+  const ignored = (detail.origin as { ignored: Record<string, string> }).ignored;
+  assert.match(ignored.resolution ?? '', /free tier renders at most 720p/);
+  assert.match(ignored.duration_sec ?? '', /at most 120 s/);
+  await svc.waitFor(id, (p) => p.status === 'awaiting_review', 120_000, 'freebie');
+
+  // Four clients edit four different fields at once: each edit lands on the others' result.
+  const edits = [{ duration: 30 }, { audio_style: 'dramatic strings' }, { camera_movements: ['pan left'] }, { shot_list: ['a lamp on a desk at dawn'] }];
+  const answers = await Promise.all(edits.map((payload) => svc.app!.inject({ method: 'PATCH', url: `/job/${id}/manifest`, headers: auth, payload })));
+  for (const answer of answers) assert.equal(answer.statusCode, 200, answer.body);
+  const manifest = (await svc.app!.inject({ url: `/job/${id}/manifest`, headers: auth })).json();
+  assert.equal(manifest.manifest.duration, 30);
+  assert.equal(manifest.manifest.audio_style, 'dramatic strings');
+  assert.equal(manifest.manifest.camera_movements[0], 'pan-left');
+  assert.equal(manifest.manifest.shot_list[0], 'a lamp on a desk at dawn');
+  assert.equal(manifest.edits_history.length, 4);
+  assert.deepEqual(answers.map((a) => a.json().edits_count).sort(), [1, 2, 3, 4], 'each edit counted once, in the order they landed');
+  const stats = (await svc.app!.inject({ url: '/icc/stats', headers: auth })).json();
+  assert.deepEqual([stats.total_jobs, stats.jobs_by_state.waiting_approval, stats.approved_count], [1, 1, 0]);
+});

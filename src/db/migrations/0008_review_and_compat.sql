@@ -11,4 +11,5 @@ ALTER TABLE "productions" ADD COLUMN "auto_approve_sec" integer;--> statement-br
 ALTER TABLE "productions" ADD COLUMN "cancel_reason" text;--> statement-breakpoint
 ALTER TABLE "productions" ADD COLUMN "origin" jsonb;--> statement-breakpoint
 ALTER TABLE "production_edits" ADD CONSTRAINT "production_edits_production_id_productions_id_fk" FOREIGN KEY ("production_id") REFERENCES "public"."productions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "production_edits_production_idx" ON "production_edits" USING btree ("production_id","id");
+CREATE INDEX "production_edits_production_idx" ON "production_edits" USING btree ("production_id","id");--> statement-breakpoint
+UPDATE "productions" SET "approved_at" = "updated_at" WHERE "approved" AND "approved_at" IS NULL;

@@ -33,7 +33,8 @@ const targetOf = (detail: ProductionDetail): number | undefined => (typeof detai
 const manifestEditSchema = z.looseObject({
   shot_list: z.array(z.string().max(2000)).max(400).nullish(),
   scenes: z.array(z.string().max(5000)).max(400).nullish(),
-  duration: z.number().int().min(1).max(1800).nullish(),
+  // Whole seconds, also as text ("12"), as pydantic accepted them.
+  duration: z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(1).max(1800).nullish()),
   audio_style: z.string().max(200).nullish(),
   camera_movements: z.array(z.string().max(40)).max(400).nullish(),
 });
@@ -110,9 +111,14 @@ export const iccRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (app
     }
     const state = iccState(detail.production);
     if (state !== 'waiting_approval' || !detail.storyboard) throw wrongState(id, state, 'the manifest can be edited only in waiting_approval', 'create the job with an ICC preset (brand_campaign, premium_spot) and edit it before approving');
-    const result = applyManifestEdit(detail.storyboard, edit, targetOf(detail));
-    await deps.quotas.checkStoryboard(who.tenantId, result.storyboard);
-    await productions.editStoryboard(who.tenantId, id, result.storyboard, { actor: who.actor, changes: result.changes }).catch((error: unknown) => {
+    // Applied to the storyboard as it is at the write: edits sent at the same time all take effect.
+    let result: ReturnType<typeof applyManifestEdit> | undefined;
+    const storyboard = await productions.reviseStoryboard(who.tenantId, id, async (current) => {
+      if (!current) throw wrongState(id, state, 'its manifest is not ready yet', 'poll GET /job/{id}/manifest until it answers 200');
+      result = applyManifestEdit(current, edit, targetOf(detail));
+      await deps.quotas.checkStoryboard(who.tenantId, result.storyboard);
+      return { storyboard: result.storyboard, changes: result.changes };
+    }, who.actor).catch((error: unknown) => {
       // Approved or cancelled meanwhile: the original's 400, not v1's 409.
       if (error instanceof AppError && error.code === 'conflict') throw wrongState(id, 'no longer waiting_approval', 'the manifest can be edited only in waiting_approval', 'read GET /job/{id} for its state');
       throw error;
@@ -121,10 +127,10 @@ export const iccRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (app
     return {
       job_id: id,
       status: 'updated',
-      manifest: toManifest(result.storyboard, targetOf(detail)),
+      manifest: toManifest(storyboard, targetOf(detail)),
       changes: edit,
       edits_count: edits.length,
-      ...(result.notes.length > 0 ? { notes: result.notes } : {}),
+      ...(result && result.notes.length > 0 ? { notes: result.notes } : {}),
     };
   });
 
@@ -253,15 +259,24 @@ function followIccJob(socket: WebSocket, { deps, tenantId, id }: { deps: CompatD
     }
   });
   void (async () => {
-    const first = await productions.get(tenantId, id).catch(() => undefined);
+    // The edits are read before the production: an edit landing between the two reads is then
+    // pushed (once) rather than counted as already seen.
+    const first = await productions.get(tenantId, id).then(
+      async (production) => ({ production, edits: await productions.edits(id) }),
+      (error: unknown) => {
+        if (error instanceof AppError && error.code === 'not_found') return undefined;
+        throw error;
+      },
+    );
     if (!first) {
       sendJson({ error: `Job '${id}' non trouvé` });
       cleanup();
       socket.close(1000, 'job not found');
       return;
     }
-    lastEdit = (await productions.edits(id).catch(() => [])).at(-1)?.id ?? 0;
-    snapshot = snapshotOf(first);
+    lastEdit = first.edits.at(-1)?.id ?? 0;
+    const production = await productions.get(tenantId, id);
+    snapshot = snapshotOf(production);
     sendJson({ event: 'connected', job_id: id, state: snapshot.state, timestamp: new Date().toISOString() });
     if (dirty) await read();
   })().catch(() => {

@@ -25,8 +25,9 @@ const tags = [COMPAT_TAG];
  * The v1 request for an original one, with the first voice a speech provider of the tenant has
  * (as sent, or as a Google voice name); a voice none has is left out and reported in `ignored`.
  */
-export async function resolveRequest(productions: ProductionsService, tenantId: string, request: PipelineRequest, autoApproveSec: number, prefix = ''): Promise<Translation> {
-  const translation = toProductionRequest(request, { autoApproveSec });
+export async function resolveRequest(deps: Pick<CompatDeps, 'productions' | 'quotas' | 'autoApproveSec'>, tenantId: string, request: PipelineRequest, prefix = ''): Promise<Translation> {
+  const { productions } = deps;
+  const translation = toProductionRequest(request, { autoApproveSec: deps.autoApproveSec, limits: await deps.quotas.limits(tenantId) });
   for (const voice of translation.voices) {
     const body = { ...translation.body, voice };
     const usable = await productions.validate(body, prefix, tenantId).then(
@@ -75,7 +76,7 @@ export const pipelineRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async
     },
   }, async (request) => {
     const tenantId = principal(request).tenantId;
-    const translation = await resolveRequest(productions, tenantId, request.body, deps.autoApproveSec);
+    const translation = await resolveRequest(deps, tenantId, request.body);
     const costEstimate = await deps.costEstimate(request.body, tenantId);
     const accepted = await deps.quotas.create(tenantId, translation.body, request.headers['idempotency-key'] as string | undefined, {
       origin: originOf(request.body, translation, costEstimate),
@@ -102,7 +103,7 @@ export const pipelineRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async
         continue;
       }
       try {
-        parsed.push({ request: result.data, translation: await resolveRequest(productions, tenantId, result.data, deps.autoApproveSec, `jobs.${i}.`) });
+        parsed.push({ request: result.data, translation: await resolveRequest(deps, tenantId, result.data, `jobs.${i}.`) });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         details.push(...(error.details.length > 0 ? error.details.map((d) => ({ path: d.path ?? `jobs.${i}`, message: d.message })) : [{ path: `jobs.${i}`, message: error.message }]));
@@ -113,6 +114,11 @@ export const pipelineRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async
     }
     const result = await deps.quotas.createBatch(tenantId, parsed.map((p) => p.translation.body), request.headers['idempotency-key'] as string | undefined, {
       origins: parsed.map((p) => originOf(p.request, p.translation)),
+    }).catch((error: unknown) => {
+      // The quotas name items as v1 does (productions.<i>.…); this request calls them jobs.
+      if (!(error instanceof AppError)) throw error;
+      const rename = (text: string): string => text.replace(/\bproductions\.(\d+)\./g, 'jobs.$1.');
+      throw new AppError(error.code, rename(error.message), { status: error.status, details: error.details.map((d) => ({ ...d, ...(d.path ? { path: rename(d.path) } : {}) })) });
     });
     return { status: 'queued' as const, job_ids: result.ids, count: result.ids.length };
   });
@@ -158,17 +164,23 @@ export const pipelineRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async
   });
 
   const iccStats = async (tenantId: string): Promise<Record<string, unknown>> => {
-    const jobs = await productions.listDetails(tenantId, { limit: 1000 });
     const byState: Record<string, number> = Object.fromEntries(ICC_STATES.map((s) => [s, 0]));
-    for (const { production } of jobs) byState[iccState(production)] = (byState[iccState(production)] ?? 0) + 1;
-    const approved = jobs.filter((j) => j.production.approvedAt !== null).length;
-    const reviewed = jobs.filter((j) => j.production.review).length;
-    return { total_jobs: jobs.length, jobs_by_state: byState, approved_count: approved, approval_rate: reviewed > 0 ? Math.round((approved / reviewed) * 1000) / 1000 : 0 };
+    let total = 0;
+    let approved = 0;
+    let reviewed = 0;
+    for (const group of await productions.reviewCounts(tenantId)) {
+      const state = iccState({ status: group.status, approvedAt: group.approved ? 'yes' : null });
+      byState[state] = (byState[state] ?? 0) + group.n;
+      total += group.n;
+      if (group.approved) approved += group.n;
+      if (group.review) reviewed += group.n;
+    }
+    return { total_jobs: total, jobs_by_state: byState, approved_count: approved, approval_rate: reviewed > 0 ? Math.round((approved / reviewed) * 1000) / 1000 : 0 };
   };
   for (const url of ['/icc/data', '/icc/stats']) {
     app.get(url, {
       config,
-      schema: { tags, summary: 'ICC summary of the caller\'s latest 1000 jobs: totals by state and approvals', response: { 200: json } },
+      schema: { tags, summary: 'ICC summary of the caller\'s jobs: totals by state and approvals', response: { 200: json } },
     }, async (request) => iccStats(principal(request).tenantId));
   }
 };
