@@ -12,7 +12,6 @@ import { costEstimateSchema } from '../../../compat/costs.js';
 import { toPipelineJob, toPipelineListItem } from '../../../compat/job.js';
 import { pipelineRequestSchema, toProductionRequest, type PipelineRequest, type Translation } from '../../../compat/request.js';
 import { ICC_STATES, iccState, PIPELINE_STATUSES, statusesFor } from '../../../compat/vocabulary.js';
-import type { ProductionsService } from '../../../services/productions.service.js';
 import { principal } from '../../auth.js';
 import { baseUrl, COMPAT_TAG, type CompatDeps } from './deps.js';
 
