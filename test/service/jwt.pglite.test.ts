@@ -51,6 +51,15 @@ test('a member token of tenant acme creates and reads acme productions, and cann
   const operatorList = (await svc.app!.inject({ url: '/v1/productions?limit=100', headers: svc.auth })).json().data as { id: string }[];
   assert.ok(!operatorList.some((p) => p.id === created.json().id));
   assert.equal((await svc.app!.inject({ url: '/v1/api-keys', headers: as(member) })).statusCode, 403);
+  // A client of the original API signs in the same way (it sent Firebase ID tokens): its job is acme's too.
+  const job = await svc.app!.inject({ method: 'POST', url: '/pipeline/run', headers: as(member), payload: { content: 'an idea from a signed-in client of the original API' } });
+  assert.equal(job.statusCode, 200, job.body);
+  const polled = await svc.app!.inject({ url: `/pipeline/job/${job.json().job_id}`, headers: as(member) });
+  assert.equal(polled.statusCode, 200, polled.body);
+  assert.equal((await svc.app!.inject({ url: `/pipeline/job/${job.json().job_id}`, headers: svc.auth })).statusCode, 404, 'not the operator tenant\'s job');
+  const expired = await svc.app!.inject({ url: `/pipeline/job/${job.json().job_id}`, headers: as(token({ tenant: 'acme', exp: Math.floor(Date.now() / 1000) - 3600 })) });
+  assert.equal(expired.statusCode, 401);
+  assert.match(expired.json().detail, /invalid bearer token/);
   const admin = token({ tenant: 'acme', role: 'admin', sub: 'boss' });
   const keys = await svc.app!.inject({ url: '/v1/api-keys', headers: as(admin) });
   assert.equal(keys.statusCode, 200, keys.body);
