@@ -60,6 +60,31 @@ export class EventHub {
   }
 }
 
+/**
+ * Runs `read` one call at a time; calls made while one runs are folded into a single run after it.
+ * Reads in flight together on a connection pool can answer out of order, and a stream must not
+ * go back (progress, states); a notification during a read must not be lost either.
+ */
+export function oneAtATime(read: () => Promise<void>): () => Promise<void> {
+  let running = false;
+  let again = false;
+  return async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await read();
+      } while (again);
+    } finally {
+      running = false;
+    }
+  };
+}
+
 /** Why a stream ended: a final status, the client went away, or the server is shutting down. */
 export type EndReason = 'final' | 'closed' | 'shutdown';
 
@@ -99,31 +124,18 @@ export async function followProduction(hub: EventHub, productions: ProductionsSe
     untrack();
     if (started) end(reason);
   };
-  // One read at a time, and one more after it when notifications came in meanwhile: reads in
-  // flight together on a connection pool can answer out of order, and progress must not go back.
-  let reading = false;
-  let dirty = false;
+  const readOnce = oneAtATime(async () => {
+    const current = await productions.get(tenantId, id).catch(() => undefined);
+    if (!current || stopped) return;
+    emit(current);
+    if (isFinal(current.status)) finish('final');
+  });
   const read = async (): Promise<void> => {
     if (!started) {
       pending = true; // the stream is not open yet: read once it is
       return;
     }
-    if (reading) {
-      dirty = true;
-      return;
-    }
-    reading = true;
-    try {
-      do {
-        dirty = false;
-        const current = await productions.get(tenantId, id).catch(() => undefined);
-        if (!current || stopped) return;
-        emit(current);
-        if (isFinal(current.status)) finish('final');
-      } while (dirty && !stopped);
-    } finally {
-      reading = false;
-    }
+    await readOnce();
   };
   const unsubscribe = hub.subscribe(id, read);
   const untrack = hub.track(() => finish('shutdown'));

@@ -15,6 +15,7 @@ import { applyManifestEdit, consistencyMarkers, EDITABLE_FIELDS, LOCKED_FIELDS, 
 import { iccState } from '../../../compat/vocabulary.js';
 import type { ProductionDetail } from '../../../services/productions.service.js';
 import { principal } from '../../auth.js';
+import { oneAtATime } from '../../events.js';
 import { baseUrl, COMPAT_TAG, type CompatDeps } from './deps.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -204,32 +205,22 @@ function followIccJob(socket: WebSocket, { deps, tenantId, id }: { deps: CompatD
   let snapshot: IccSnapshot | undefined;
   let lastEdit = 0;
   let closed = false;
-  // Reads run one at a time, and once more when a notification came in meanwhile (as followProduction).
-  let reading = false;
+  // Reads run one at a time (as the v1 streams'): events never go back, and none is pushed twice.
   let dirty = false;
+  const readOnce = oneAtATime(async () => {
+    const production = await productions.get(tenantId, id).catch(() => undefined);
+    const edits = await productions.edits(id, lastEdit).catch(() => []);
+    if (!production || closed || !snapshot) return;
+    for (const message of iccEvents(snapshot, production, edits)) sendJson(message);
+    snapshot = snapshotOf(production);
+    lastEdit = edits.at(-1)?.id ?? lastEdit;
+  });
   const read = async (): Promise<void> => {
     if (!snapshot) {
-      dirty = true;
+      dirty = true; // not connected yet: read once the first message is out
       return;
     }
-    if (reading) {
-      dirty = true;
-      return;
-    }
-    reading = true;
-    try {
-      do {
-        dirty = false;
-        const production = await productions.get(tenantId, id).catch(() => undefined);
-        const edits = await productions.edits(id, lastEdit).catch(() => []);
-        if (!production || closed || !snapshot) return;
-        for (const message of iccEvents(snapshot, production, edits)) sendJson(message);
-        snapshot = snapshotOf(production);
-        lastEdit = edits.at(-1)?.id ?? lastEdit;
-      } while (dirty && !closed);
-    } finally {
-      reading = false;
-    }
+    await readOnce();
   };
   // Subscribed before the first read, so a change in between is seen by one or the other.
   const unsubscribe = events.subscribe(id, read);
