@@ -8,7 +8,9 @@
  * BENCH_NODE_ARGS adds node flags to the service processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *   A. N × POST /v1/productions (distinct prompts and Idempotency-Keys), no worker, so jobs stay queued;
  *   B. N × GET /v1/productions/:id over the ids A got back;
- *      then every 202 must have its production row and its pg-boss render job;
+ *   A′, B′. the same through the original API's routes (POST /pipeline/run with preset quick_social,
+ *      GET /pipeline/job/:id), side by side with A and B on the same server: what the translation costs;
+ *      then every 202 (and every /pipeline/run 200) must have its production row and its pg-boss render job;
  *   C. (not with --no-render) productions per minute for 10 s 720p prompt briefs, cold cache, with one
  *      and then two `aiprod worker` processes (WORKER_CONCURRENCY=1 each), from first submit to last done.
  * Prints a Markdown summary for docs/benchmarks.md (written there with --record). Exits 1 when a
@@ -272,7 +274,21 @@ async function warmUp(api: Api): Promise<{ id: string; postMs: number; getMs: nu
   return { id, postMs: posted - started, getMs: performance.now() - posted };
 }
 
-async function createLoad(api: Api): Promise<Load & { ids: string[]; replayed: number }> {
+/** The two APIs a load can go through: v1, or the original API's routes over it. */
+type Flavour = 'v1' | 'original';
+
+/** The original API's request for the same brief: a prompt of one paragraph, 10 s, the quick_social preset. */
+const originalRequest = (tag: string): Record<string, unknown> => ({
+  content: `A 10-second teaser for Lumen ${tag}, a desk lamp that follows the sun`,
+  duration_sec: 10,
+  preset: 'quick_social',
+  lang: 'en',
+  priority: 'low',
+  mood: 'calm',
+  brand_id: 'bench',
+});
+
+async function createLoad(api: Api, flavour: Flavour = 'v1'): Promise<Load & { ids: string[]; replayed: number }> {
   const run = randomBytes(3).toString('hex');
   const ids: string[] = [];
   let next = 0;
@@ -285,23 +301,25 @@ async function createLoad(api: Api): Promise<Load & { ids: string[]; replayed: n
     url: api.url, connections, amount: requests, headers: api.headers,
     requests: [{
       method: 'POST',
-      path: '/v1/productions',
+      path: flavour === 'v1' ? '/v1/productions' : '/pipeline/run',
       setupRequest: (request) => {
         const i = next++;
-        return { ...request, headers: { ...request.headers, 'idempotency-key': `bench-${run}-${i}` }, body: JSON.stringify(shortBrief(`${run}-${i}`, i)) };
+        const body = flavour === 'v1' ? shortBrief(`${run}-${i}`, i) : originalRequest(`${run}-${i}`);
+        return { ...request, headers: { ...request.headers, 'idempotency-key': `bench-${run}-${i}` }, body: JSON.stringify(body) };
       },
       onResponse: (status, body, _context, headers) => {
         last = performance.now();
-        if (status === 202) ids.push((JSON.parse(body) as { id: string }).id);
+        if (flavour === 'v1' && status === 202) ids.push((JSON.parse(body) as { id: string }).id);
+        else if (flavour === 'original' && status === 200) ids.push((JSON.parse(body) as { job_id: string }).job_id);
         else firstError ??= `${status} ${body.slice(0, 300)}`;
         if (headers['idempotent-replayed']) replayed++;
       },
     }],
   });
-  return { label: 'POST /v1/productions', result, seconds: (last - started) / 1000, apiCpuSec: cpuSeconds(api.pid) - cpu, firstError, ids, replayed };
+  return { label: flavour === 'v1' ? 'POST /v1/productions' : 'POST /pipeline/run', result, seconds: (last - started) / 1000, apiCpuSec: cpuSeconds(api.pid) - cpu, firstError, ids, replayed };
 }
 
-async function readLoad(api: Api, ids: string[]): Promise<Load> {
+async function readLoad(api: Api, ids: string[], flavour: Flavour = 'v1'): Promise<Load> {
   let next = 0;
   let firstError: string | undefined;
   const cpu = cpuSeconds(api.pid);
@@ -311,14 +329,14 @@ async function readLoad(api: Api, ids: string[]): Promise<Load> {
     url: api.url, connections, amount: requests, headers: api.headers,
     requests: [{
       method: 'GET',
-      setupRequest: (request) => ({ ...request, path: `/v1/productions/${ids[next++ % ids.length]}` }),
+      setupRequest: (request) => ({ ...request, path: `${flavour === 'v1' ? '/v1/productions' : '/pipeline/job'}/${ids[next++ % ids.length]}` }),
       onResponse: (status, body) => {
         last = performance.now();
         if (status !== 200) firstError ??= `${status} ${body.slice(0, 300)}`;
       },
     }],
   });
-  return { label: 'GET /v1/productions/:id', result, seconds: (last - started) / 1000, apiCpuSec: cpuSeconds(api.pid) - cpu, firstError };
+  return { label: flavour === 'v1' ? 'GET /v1/productions/:id' : 'GET /pipeline/job/:id', result, seconds: (last - started) / 1000, apiCpuSec: cpuSeconds(api.pid) - cpu, firstError };
 }
 
 /** Accepted ids without their production row or without exactly one render job, and rows nobody was told about. */
@@ -401,7 +419,7 @@ try {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; Node ${process.version}; PostgreSQL ${pgVersion}`;
   console.log(`Machine: ${machine}\nWork directory (logs): ${work}\n`);
 
-  const { create, read, check } = await scoped(async () => {
+  const { create, read, original, originalRead, check } = await scoped(async () => {
     const server = await startApi('load');
     const warm = await warmUp(server);
     console.log(`Warm-up, not counted: the first POST took ${ms(warm.postMs)}, the first GET ${ms(warm.getMs)}.`);
@@ -411,20 +429,26 @@ try {
     console.log(`B. ${requests} × GET /v1/productions/:id over ${create.ids.length} ids at ${connections} connections…`);
     const read = create.ids.length > 0 ? await readLoad(server, create.ids) : undefined;
     if (read) report(read);
-    const check = await verify(server.env.DATABASE_URL as string, [warm.id, ...create.ids]);
-    return { create, read, check };
+    console.log(`A′. ${requests} × POST /pipeline/run (the original API, quick_social) at ${connections} connections…`);
+    const original = await createLoad(server, 'original');
+    report(original);
+    console.log(`B′. ${requests} × GET /pipeline/job/:id over ${original.ids.length} ids…`);
+    const originalRead = original.ids.length > 0 ? await readLoad(server, original.ids, 'original') : undefined;
+    if (originalRead) report(originalRead);
+    const check = await verify(server.env.DATABASE_URL as string, [warm.id, ...create.ids, ...original.ids]);
+    return { create, read, original, originalRead, check };
   });
 
   const lost = new Set([...check.noRow, ...check.noJob]);
   const p99 = create.result.latency.p99;
-  console.log(`\nVerified ${create.ids.length + 1} accepted productions (with the warm-up's; ${create.replayed} idempotent replays): lost = ${lost.size}` +
+  console.log(`\nVerified ${create.ids.length + original.ids.length + 1} accepted productions (with the warm-up's; ${create.replayed + original.replayed} idempotent replays): lost = ${lost.size}` +
     (lost.size ? ` — without row: ${check.noRow.join(', ') || 'none'}; without render job: ${check.noJob.join(', ') || 'none'}` : ''));
   if (check.extraJobs.length) console.log(`  more than one render job: ${check.extraJobs.join(', ')}`);
   if (check.unanswered) console.log(`  ${check.unanswered} production rows exist whose 202 never reached the client`);
   console.log(`POST p99 ${ms(p99)}: target < 100 ms ${p99 < 100 ? 'MET' : 'MISSED'}`);
   if (lost.size) failures.push(`${lost.size} accepted productions lost`);
   if (new Set(create.ids).size !== create.ids.length - create.replayed) failures.push('duplicate ids among the 202 answers');
-  for (const load of [create, read]) {
+  for (const load of [create, read, original, originalRead]) {
     if (!load) failures.push('no production was created, so GET was not measured');
     else if (load.result.non2xx || load.result.errors) failures.push(`${load.label}: ${load.result.non2xx} non-2xx, ${load.result.errors} errors`);
   }
@@ -456,8 +480,10 @@ try {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     row(create, '`POST /v1/productions` (distinct prompts and Idempotency-Keys)'),
     ...(read ? [row(read, '`GET /v1/productions/:id` (the ids just created)')] : []),
+    row(original, '`POST /pipeline/run` (the original API: the same briefs as `content`, preset quick_social, mood and brand_id extras)'),
+    ...(originalRead ? [row(originalRead, '`GET /pipeline/job/:id` (the ids just created)')] : []),
     '',
-    `POST p99 target < 100 ms: **${p99 < 100 ? 'met' : 'missed'}** (${ms(p99)}). Lost productions (a 202 without its row or its render job): **${lost.size}** of ${create.ids.length}.`,
+    `POST p99 target < 100 ms: **${p99 < 100 ? 'met' : 'missed'}** (${ms(p99)}). Lost productions (an accepted create without its row or its render job): **${lost.size}** of ${create.ids.length + original.ids.length}.`,
   ];
   if (throughput.length) {
     const one = throughput[0]?.perMinute ?? 0;

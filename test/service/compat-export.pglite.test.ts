@@ -74,7 +74,7 @@ test('GET /pipeline/{id}/export?format=json: an attachment with the whole job', 
   assert.deepEqual(job.metadata, { brand_id: 'acme', duration_sec: 4, mood: 'calm' });
   const result = job.result as { success: boolean; output: { video_url: string } };
   assert.equal(result.success, true);
-  assert.match(result.output.video_url, new RegExp(`^http://localhost(:\\d+)?/v1/productions/${jobId}/outputs/video\\.mp4$`));
+  assert.match(result.output.video_url, new RegExp(`^http://localhost(:\\d+)?/v1/productions/${jobId}/outputs/video\\.mp4\\?token=[\\w.-]+$`), 'a signed link');
   // The default format is json.
   const plain = await get(`/pipeline/${jobId}/export`);
   assert.equal(plain.statusCode, 200);
