@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Production } from '../contract/production.js';
 import type { ProductionDetail, StoryboardEdit } from '../services/productions.service.js';
-import { EXPORT_FORMATS, flatten, jobDocument, jobListRow, jobLogs, jobsZip, jobZip, jobZipEntries, toCsv, zipStream } from './export.js';
+import { EXPORT_FORMATS, flatten, jobDocument, jobListRow, jobLogs, jobsZip, jobZipEntries, toCsv, zipStream } from './export.js';
 
 const ID = '0d9c6a52-3f0e-4a57-9a63-3c1f2b6f8f10';
 const BASE = 'https://aiprod.example.com';
@@ -165,10 +165,11 @@ test("a job's zip: metadata.json, result.json, logs.txt and the video stored as 
   const video = Buffer.concat(Array.from({ length: 40 }, (_, i) => createHash('sha512').update(String(i)).digest()));
   const chunks = [video.subarray(0, 1000), video.subarray(1000, 1001), video.subarray(1001)];
   let opened = 0;
-  const zip = await collect(jobZip({
-    detail: detail(), edits: EDITS, base: BASE, tenantId: 'acme-tenant', exportedAt: new Date('2026-11-26T00:00:00.000Z'),
+  const exportedAt = new Date('2026-11-26T00:00:00.000Z');
+  const zip = await collect(zipStream(jobZipEntries({
+    detail: detail(), edits: EDITS, base: BASE, tenantId: 'acme-tenant', exportedAt,
     video: { bytes: video.length, open: async () => { opened++; return Readable.from(chunks); } },
-  }));
+  }), exportedAt));
   assert.equal(opened, 1);
   const files = unzipSync(zip);
   assert.deepEqual(Object.keys(files), ['metadata.json', 'result.json', 'logs.txt', 'output_file.mp4']);

@@ -226,11 +226,6 @@ export function jobZipEntries(input: JobZipInput): ZipEntry[] {
   return entries;
 }
 
-/** GET /pipeline/{id}/export?format=zip. */
-export function jobZip(input: JobZipInput): Readable {
-  return zipStream(jobZipEntries(input), input.exportedAt);
-}
-
 /**
  * GET /jobs/export?format=zip: jobs_summary.csv, then `jobs/{id}.json` per job (as its JSON
  * export's `job`). `editsOf` is asked for each job's review edits as its file is written.
