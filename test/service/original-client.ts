@@ -12,7 +12,7 @@ import type { TestContext } from 'node:test';
 import { strFromU8, unzipSync } from 'fflate';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { probeMedia, tempDir } from './processes.js';
+import { probeMedia, startCli, tempDir } from './processes.js';
 
 /** The job status words of /pipeline/* (compared without regard to case). */
 export const PIPELINE_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
@@ -922,4 +922,20 @@ export async function walkOriginalClient(t: TestContext, base: string, key: stri
   } finally {
     state.socket?.socket.terminate();
   }
+}
+
+const KEY_LINE = /^ {2}(aiprod_[a-z0-9]{12}_[A-Za-z0-9_-]{32,})$/m;
+
+/**
+ * Starts `aiprod serve` with `env` (two render slots; an ICC job waits for approval for ever, since
+ * the walk approves or cancels it itself), takes the admin key it prints on first start, and walks.
+ */
+export async function serveAndWalk(t: TestContext, env: Record<string, string>, database: 'pglite' | 'postgres'): Promise<void> {
+  const server = startCli(['serve', '--port', '0'], { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '2', COMPAT_AUTO_APPROVE_SEC: '0' });
+  const listening = new RegExp(`listening on (http://127\\.0\\.0\\.1:\\d+) \\(docs: .*database: ${database}\\)`);
+  const [, base] = await server.waitForStdout(listening, 60_000);
+  const key = KEY_LINE.exec(server.stdout())?.[1];
+  if (!base || !key) throw new Error(`aiprod serve printed no address or no admin key on first start\n${server.output()}`);
+  await walkOriginalClient(t, base, key, database);
+  if (server.child.exitCode !== null) throw new Error(`aiprod serve exited during the walk\n${server.output()}`);
 }
