@@ -14,6 +14,19 @@ export const MOODS = ['uplifting', 'calm', 'dramatic', 'corporate', 'playful', '
 export const SFX_KINDS = ['whoosh', 'riser', 'impact', 'click', 'pop', 'chime', 'ambience', 'swell'] as const;
 export const OUTPUT_KINDS = ['mp4', 'webm', 'audio', 'gif', 'srt', 'vtt'] as const;
 export const CAPTION_STYLES = ['bold', 'minimal', 'boxed'] as const;
+/**
+ * How one scene gives way to the next. Each is an FFmpeg `xfade` transition (XFADE_NAMES in
+ * media/args/segment.ts); a build without `xfade` dips through black instead, and one without the
+ * named transition cross-fades.
+ */
+export const TRANSITIONS = [
+  'fade', 'dissolve', 'fade-black', 'fade-white',
+  'wipe-left', 'wipe-right', 'wipe-up', 'wipe-down',
+  'slide-left', 'slide-right', 'slide-up', 'slide-down',
+  'smooth-left', 'smooth-right', 'circle-open', 'circle-close',
+  'radial', 'zoom-in', 'pixelize', 'diagonal', 'blur', 'squeeze',
+] as const;
+export type Transition = (typeof TRANSITIONS)[number];
 export const BRAND_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
 export const IMAGE_MOTIONS = ['zoom-in', 'zoom-out', 'pan-left', 'pan-right', 'none'] as const;
 export const PRESET_NAMES = ['social_vertical', 'youtube_landscape', 'square_post', 'story_4x5'] as const;
@@ -92,6 +105,7 @@ export const sceneInputSchema = z
     .optional()
     .describe('Scene length; by default its narration plus padding. Extended when the narration is longer.'),
   sfx: z.array(z.enum(SFX_KINDS)).max(8).optional().describe('Effects played at the start of the scene.'),
+  transition: z.enum(TRANSITIONS).optional().describe('How this scene enters from the one before (default: the brief\'s transition).'),
   })
   .describe('One scene; every field is optional, the plan stage fills the gaps.');
 export type SceneInput = z.infer<typeof sceneInputSchema>;
@@ -164,6 +178,7 @@ export const briefFieldsSchema = z.strictObject({
     preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
     quality: z.enum(QUALITY_TIERS).optional().describe('economy, standard (default) or premium: which cloud providers and models a render may use, and so what it costs.'),
     providers: providerChoiceSchema.optional(),
+    transition: z.enum(TRANSITIONS).optional().describe(`How scenes give way to each other unless a scene says otherwise: ${TRANSITIONS.join(', ')} (default fade).`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
 });
 

@@ -14,6 +14,7 @@ import {
   type Resolution,
   type SceneInput,
   type SfxCue,
+  type Transition,
   type Visual,
   briefSchema,
 } from './brief.js';
@@ -82,6 +83,8 @@ export interface ResolvedBrief {
   /** Preferred provider per stage, first in its chain. */
   providers: Partial<Record<ProviderStageName, string>>;
   seed: number;
+  /** How scenes give way to each other unless a scene says otherwise. */
+  transition: Transition;
 }
 
 const SHORT_SIDE: Record<Resolution, number> = { '480p': 480, '720p': 720, '1080p': 1080 };
@@ -164,6 +167,7 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     quality: pick('quality') ?? 'standard',
     providers: pick('providers') ?? {},
     seed: pick('seed') ?? 1,
+    transition: pick('transition') ?? 'fade',
   };
 }
 

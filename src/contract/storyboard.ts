@@ -4,7 +4,7 @@
  * timeline (see pipeline/timeline.ts).
  */
 import { z } from 'zod';
-import { IMAGE_MOTIONS, MOODS, SFX_KINDS, sfxCueSchema, visualSchema } from './brief.js';
+import { IMAGE_MOTIONS, MOODS, SFX_KINDS, sfxCueSchema, TRANSITIONS, visualSchema } from './brief.js';
 import { AppError } from './errors.js';
 
 export const storyboardSceneSchema = z.strictObject({
@@ -21,6 +21,8 @@ export const storyboardSceneSchema = z.strictObject({
   sfx: z.array(z.enum(SFX_KINDS)).max(8),
   /** Camera movement over a still or gradient background whose visual names none (Ken Burns); chosen from the seed when absent. */
   motion: z.enum(IMAGE_MOTIONS).optional(),
+  /** How the scene enters from the one before; absent: the brief's transition. */
+  transition: z.enum(TRANSITIONS).optional(),
 });
 export type StoryboardScene = z.infer<typeof storyboardSceneSchema>;
 

@@ -30,6 +30,8 @@ export interface MediaCapabilities {
   ffprobeVersion: string;
   filters: Record<FilterName, boolean>;
   encoders: Record<EncoderName, boolean>;
+  /** The transitions this build's `xfade` draws (empty without xfade); a named transition it lacks cross-fades. */
+  xfadeTransitions: string[];
 }
 
 /** What happens when a filter is missing; shown by `aiprod doctor`. */
@@ -48,6 +50,26 @@ export function parseNames(listing: string): Set<string> {
     // " T.C drawtext  V->V  Draw text…" or " V..... libx264  libx264 H.264…"
     const match = /^\s*[A-Z.|]{3,6}\s+(\S+)\s/.exec(line);
     if (match?.[1]) names.add(match[1]);
+  }
+  return names;
+}
+
+/** The values of xfade's `transition` option, from `ffmpeg -h filter=xfade`. */
+export function parseXfadeTransitions(help: string): string[] {
+  const names: string[] = [];
+  let inside = false;
+  for (const line of help.split('\n')) {
+    if (/^\s{3}transition\s/.test(line)) {
+      inside = true;
+      continue;
+    }
+    // The option's values are indented deeper than the options themselves.
+    const value = /^\s{5}([a-z]+)\s+-?\d+\s/.exec(line);
+    if (inside && value?.[1]) {
+      if (value[1] !== 'custom') names.push(value[1]);
+    } else if (inside) {
+      break;
+    }
   }
   return names;
 }
@@ -81,7 +103,9 @@ async function probeBuild(bins: MediaBinaries): Promise<MediaCapabilities> {
   ]);
   const filterNames = parseNames(filters);
   const encoderNames = parseNames(encoders);
+  const xfadeHelp = filterNames.has('xfade') ? await run(bins.ffmpeg, ['-hide_banner', '-h', 'filter=xfade']) : '';
   return {
+    xfadeTransitions: parseXfadeTransitions(xfadeHelp),
     ffmpegVersion: parseVersion(version),
     ffprobeVersion: parseVersion(probeVersion),
     filters: Object.fromEntries(WANTED_FILTERS.map((f) => [f, filterNames.has(f)])) as Record<FilterName, boolean>,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSegmentArgs, type TextLayer } from './segment.js';
+import { buildSegmentArgs, XFADE_NAMES, type TextLayer } from './segment.js';
 
 const ENCODE_TAIL = (frames: number, out: string): string[] => [
   '-map', '[v]', '-an', '-frames:v', String(frames), '-r', '30',
@@ -132,4 +132,20 @@ test('a dip out of a colour and into a colour: both colour branches end on their
       '[x]format=yuv420p[v]',
     ...ENCODE_TAIL(67, '/c/s3.mp4'),
   ]);
+});
+
+test('a named transition is drawn with its xfade name, only over the transition frames', () => {
+  const plan = {
+    width: 640, height: 360, fps: 24,
+    incoming: { scene: { background: { kind: 'color' as const, color: '0x7c2d12' }, motionSec: 2 }, localStartSec: 1.5, frames: 12 },
+    scene: { scene: { background: { kind: 'color' as const, color: '0x1e3a8a' }, motionSec: 2 }, localStartSec: -0.25, frames: 48 },
+    transition: 'xfade' as const,
+    captions: [],
+    encode,
+    outPath: '/c/w.mp4',
+  };
+  const graph = (args: string[]): string => args[args.indexOf('-filter_complex') + 1] ?? '';
+  assert.match(graph(buildSegmentArgs({ ...plan, xfade: 'wipeleft' })), /\[a\]\[bh2\]xfade=transition=wipeleft:duration=0\.5:offset=0,format=yuv420p\[xh\]/);
+  assert.match(graph(buildSegmentArgs(plan)), /xfade=transition=fade:/, 'the cross-fade by default');
+  assert.equal(new Set(Object.values(XFADE_NAMES)).size, Object.keys(XFADE_NAMES).length, 'every name is its own transition');
 });

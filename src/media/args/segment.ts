@@ -6,7 +6,34 @@
  * scene and its predecessor, so a changed scene re-encodes only its segment and the next one, and
  * the final video is the segments joined with stream copy (args/final.ts).
  */
+import type { Transition } from '../../contract/brief.js';
 import { filterValue } from './escape.js';
+
+/** The FFmpeg `xfade` transition each named transition is drawn with. */
+export const XFADE_NAMES: Record<Transition, string> = {
+  fade: 'fade',
+  dissolve: 'dissolve',
+  'fade-black': 'fadeblack',
+  'fade-white': 'fadewhite',
+  'wipe-left': 'wipeleft',
+  'wipe-right': 'wiperight',
+  'wipe-up': 'wipeup',
+  'wipe-down': 'wipedown',
+  'slide-left': 'slideleft',
+  'slide-right': 'slideright',
+  'slide-up': 'slideup',
+  'slide-down': 'slidedown',
+  'smooth-left': 'smoothleft',
+  'smooth-right': 'smoothright',
+  'circle-open': 'circleopen',
+  'circle-close': 'circleclose',
+  radial: 'radial',
+  'zoom-in': 'zoomin',
+  pixelize: 'pixelize',
+  diagonal: 'diagtl',
+  blur: 'hblur',
+  squeeze: 'squeezeh',
+};
 
 export type Motion = 'zoom-in' | 'zoom-out' | 'pan-left' | 'pan-right' | 'none';
 
@@ -56,6 +83,8 @@ export interface SegmentPlan {
   /** The end of the previous scene, blended into this one's start by `transition`. */
   incoming?: SceneRange;
   transition: 'xfade' | 'dip' | 'none';
+  /** With `xfade`: the FFmpeg transition to draw (XFADE_NAMES); default fade. */
+  xfade?: string;
   captions: TextLayer[];
   logo?: { path: string; widthPx: number; x: string; y: string };
   encode: { preset: string; crf: number; threads: number };
@@ -182,7 +211,7 @@ export function buildSegmentArgs(plan: SegmentPlan): string[] {
         `[b]split[bh][bt]`,
         `[bh]trim=end_frame=${tau}[bh2]`,
         `[bt]trim=start_frame=${tau},setpts=PTS-STARTPTS[bt2]`,
-        `[a][bh2]xfade=transition=fade:duration=${fadeSec}:offset=0,format=yuv420p[xh]`,
+        `[a][bh2]xfade=transition=${plan.xfade ?? 'fade'}:duration=${fadeSec}:offset=0,format=yuv420p[xh]`,
         '[xh][bt2]concat=n=2:v=1:a=0[x]',
       );
     } else {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import { ffColor } from '../../media/args/escape.js';
-import { buildSegmentArgs, type SceneLayers, type SegmentPlan, type TextLayer } from '../../media/args/segment.js';
+import type { Transition } from '../../contract/brief.js';
+import { buildSegmentArgs, XFADE_NAMES, type SceneLayers, type SegmentPlan, type TextLayer } from '../../media/args/segment.js';
+import type { MediaCapabilities } from '../../media/capabilities.js';
 import { fontFor } from '../../media/fonts.js';
 import type { CaptionCue } from '../captions.js';
 import type { Stage } from '../context.js';
@@ -97,6 +99,7 @@ export const visualizeStage: Stage = {
     }
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
     const cuts = cutSegments(timeline, mode);
+    const xfades = transitionsInto(storyboard, brief, ctx.deps.media.caps, mode, (n) => ctx.note(n));
     const totalFrames = cuts.reduce((s, c) => s + c.frames, 0);
     const done = new Array<number>(cuts.length).fill(0);
     // Provider pictures took the first 30 % of the bar (pictures.ts); the segments fill the rest.
@@ -128,6 +131,8 @@ export const visualizeStage: Stage = {
         fps: timeline.fps,
         size: [brief.width, brief.height],
         mode,
+        // Named only when it is not the cross-fade every segment had before transitions had names (cached units stay valid).
+        ...(cut.incoming && mode === 'xfade' && xfades[cut.scene.sceneIndex] !== 'fade' ? { xfade: xfades[cut.scene.sceneIndex] } : {}),
         scene: sceneSpec(cut.scene.sceneIndex),
         incoming: cut.incoming ? sceneSpec(cut.incoming.sceneIndex) : null,
         captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir),
@@ -150,6 +155,7 @@ export const visualizeStage: Stage = {
               ? { scene: layers(key.incoming, cut.incoming.sceneIndex, 'title-prev'), localStartSec: cut.incoming.localStartFrame / timeline.fps, frames: cut.incoming.frames }
               : undefined,
           transition: cut.incoming ? mode : 'none',
+          ...(key.xfade ? { xfade: key.xfade } : {}),
           captions: key.captions.map((c, i) => materialise(c, dir, `caption-${i}`)),
           logo: logoPath ? logoPlacement(logoPath, brief) : undefined,
           encode: ctx.deps.media.encode,
@@ -183,3 +189,30 @@ function logoPlacement(path: string, brief: ResolvedBrief): SegmentPlan['logo'] 
   return { path, widthPx: 2 * Math.round((brief.width * 0.14) / 2), x, y };
 }
 
+
+/**
+ * The FFmpeg transition into each scene: the scene's own, else the brief's, drawn with this
+ * build's `xfade` when it has that transition and cross-faded (with a note) when it has not.
+ * Without `xfade` at all every transition dips through black (the segments' `dip` mode).
+ */
+export function transitionsInto(
+  storyboard: { scenes: { transition?: Transition }[] },
+  brief: { transition: Transition },
+  caps: Pick<MediaCapabilities, 'xfadeTransitions'>,
+  mode: 'xfade' | 'dip',
+  note: (message: string) => void,
+): string[] {
+  const missing = new Set<Transition>();
+  const names = storyboard.scenes.map((scene) => {
+    const wanted = scene.transition ?? brief.transition;
+    const name = XFADE_NAMES[wanted];
+    if (mode !== 'xfade' || caps.xfadeTransitions.length === 0 || caps.xfadeTransitions.includes(name)) return name;
+    missing.add(wanted);
+    return 'fade';
+  });
+  if (mode === 'dip' && storyboard.scenes.some((s) => (s.transition ?? brief.transition) !== 'fade')) {
+    note('this FFmpeg has no xfade filter: every transition dips through black');
+  }
+  if (missing.size > 0) note(`this FFmpeg's xfade lacks ${[...missing].join(', ')}: cross-faded instead`);
+  return names;
+}

@@ -207,6 +207,7 @@ export function toStoryboard(brief: ResolvedBrief, text: BriefText, plan: LlmSto
       // A picture provider may replace a planned look, never the user's own.
       ...(user?.visual ? {} : { prompt: clip(s.visualPrompt.trim() || title || narration || 'an abstract background', 2000) }),
       sfx,
+      ...(user?.transition ? { transition: user.transition } : {}),
     };
   });
 

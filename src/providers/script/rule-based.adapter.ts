@@ -3,7 +3,7 @@
  * the prompt's own facts; scripts are segmented into scenes; explicit scenes are completed.
  * Deterministic for a brief and seed.
  */
-import type { Mood, SfxKind, Visual } from '../../contract/brief.js';
+import type { Mood, SfxKind, Transition, Visual } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
@@ -23,6 +23,7 @@ interface Draft extends DraftScene {
   visual?: Visual;
   durationSec?: number;
   sfx?: SfxKind[];
+  transition?: Transition;
 }
 
 export class RuleBasedWriter implements ScriptWriter {
@@ -77,7 +78,7 @@ export class RuleBasedWriter implements ScriptWriter {
           const narration = cleanText(s.narration ?? '');
           const sceneTitle = s.title === undefined ? undefined : cleanText(s.title);
           removed ||= narration.removedEmoji || sceneTitle?.removedEmoji === true;
-          return { narration: narration.text, title: sceneTitle?.text || undefined, visual: s.visual, durationSec: s.durationSec, sfx: s.sfx };
+          return { narration: narration.text, title: sceneTitle?.text || undefined, visual: s.visual, durationSec: s.durationSec, sfx: s.sfx, transition: s.transition };
         });
         if (removed) notes.push('emoji were removed from scene text: the voice and caption fonts cannot render them');
         break;
@@ -99,6 +100,7 @@ export class RuleBasedWriter implements ScriptWriter {
       // A picture provider may replace a planned look, never the user's own.
       ...(d.visual ? {} : { prompt: visualPrompt(d) }),
       sfx: d.sfx ?? (autoSfx ? sceneEffects(d.narration, i) : []),
+      ...(d.transition ? { transition: d.transition } : {}),
     }));
 
     return {
