@@ -68,3 +68,18 @@ test('Chinese text without spaces is cut by characters', () => {
   assert.ok(groups.length >= 3);
   for (const g of groups) assert.ok(g.length <= 16);
 });
+
+test('no cue is a single word when the scene has more: an orphan takes a word with it or joins a neighbour', () => {
+  // Closed at 42 characters, this left "ville." alone on screen.
+  const text = 'Découvrez Lumina, la nouvelle lampe de bureau solaire qui éclaire toute la grande ville.';
+  const groups = groupWords(text, words(text));
+  const cues = groups.map((g) => text.slice(g[0]!.charStart, g[g.length - 1]!.charEnd));
+  assert.ok(groups.every((g) => g.length >= 2), `every cue has two words or more: ${cues.join(' | ')}`);
+  assert.equal(groups.flat().length, words(text).length, 'no word lost or doubled');
+  assert.equal(cues.at(-1), 'grande ville', cues.join(' | '));
+  const short = 'Yes. The lamp follows the sun all day long and charges itself.';
+  const sentences = groupWords(short, words(short)).map((g) => g.map((w) => w.text).join(' '));
+  assert.ok(!sentences.includes('Yes'), `a one-word sentence joins the next cue: ${sentences.join(' | ')}`);
+  const alone = 'Hello.';
+  assert.deepEqual(groupWords(alone, words(alone)).map((g) => g.length), [1], 'a scene of one word is one cue');
+});

@@ -44,7 +44,42 @@ export function groupWords(text: string, words: readonly WordTiming[]): WordTimi
       current = [];
     }
   }
-  return groups;
+  return CJK.test(text) ? groups : withoutOrphans(groups, text);
+}
+
+/** Whether the text after `word` (up to the next word) ends a sentence. */
+const endsSentence = (text: string, word: WordTiming, next: WordTiming | undefined): boolean =>
+  /[.!?。！？؟]/u.test(text.slice(word.charEnd, next ? next.charStart : text.length));
+
+/**
+ * No cue of a single word when the scene has more: a lone word ("ville.") after a cue closed at
+ * its length takes the previous cue's last word with it ("la ville."), or joins the previous cue
+ * when that one is short; a one-word sentence joins the cue after it. (Not for CJK, whose "words"
+ * are characters or short runs.)
+ */
+function withoutOrphans(groups: WordTiming[][], text: string): WordTiming[][] {
+  const out = groups.map((g) => [...g]);
+  for (let i = 0; i < out.length; i++) {
+    const group = out[i] as WordTiming[];
+    if (group.length !== 1 || out.length === 1) continue;
+    const prev = out[i - 1];
+    const word = group[0] as WordTiming;
+    const prevLast = prev?.[prev.length - 1];
+    if (prev && prevLast && !endsSentence(text, prevLast, word)) {
+      if (prev.length >= 3) group.unshift(prev.pop() as WordTiming);
+      else {
+        prev.push(word);
+        out.splice(i--, 1);
+      }
+    } else if (out[i + 1]) {
+      (out[i + 1] as WordTiming[]).unshift(word);
+      out.splice(i--, 1);
+    } else if (prev) {
+      prev.push(word);
+      out.splice(i--, 1);
+    }
+  }
+  return out;
 }
 
 export function buildCaptions(timeline: Timeline, speech: ReadonlyMap<string, SceneSpeech>): CaptionCue[] {
