@@ -18,7 +18,7 @@ function place(from: string, to: string): void {
 }
 
 const DELIVERABLE_NAMES = [
-  'video.mp4', 'video.webm', 'audio.m4a', 'preview.gif', 'thumbnail.jpg',
+  'video.mp4', 'video.webm', 'audio.m4a', 'preview.gif', 'thumbnail.jpg', 'contact-sheet.jpg',
   'captions.srt', 'captions.vtt', 'storyboard.json', 'qa.json', 'cost.json',
 ];
 

@@ -45,7 +45,7 @@ test('a full brief delivers every companion file, with measured values and costs
   });
   const names = delivered.files.map((f) => f.name).sort();
   assert.deepEqual(names, [
-    'audio.m4a', 'captions.srt', 'captions.vtt', 'cost.json', 'preview.gif', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm',
+    'audio.m4a', 'captions.srt', 'captions.vtt', 'contact-sheet.jpg', 'cost.json', 'preview.gif', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm',
   ]);
   for (const f of delivered.files) assert.ok(statSync(f.path).size > 0, `${f.name} is empty`);
   const webm = await deps.media.probe(file(delivered, 'video.webm'));
@@ -70,6 +70,9 @@ test('a full brief delivers every companion file, with measured values and costs
   const board = JSON.parse(readFileSync(file(delivered, 'storyboard.json'), 'utf8')) as { scenes: unknown[]; timeline: { totalSec: number } };
   assert.equal(board.scenes.length, 2);
   assert.ok(existsSync(file(delivered, 'thumbnail.jpg')));
+  // One cell per scene (two, 320 × 180 at 16:9) side by side, with the margins and the gap between.
+  const sheet = await deps.media.probe(file(delivered, 'contact-sheet.jpg'));
+  assert.deepEqual([sheet.video?.width, sheet.video?.height], [12 + 320 + 8 + 320 + 12, 12 + 180 + 12]);
 });
 
 test('a colour scene followed by others renders at 30 fps, every planned frame present', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildAudioOnlyArgs, buildGifArgs, buildMuxArgs, buildThumbnailArgs, buildWebmArgs, concatList } from './final.js';
+import { buildAudioOnlyArgs, buildContactSheetArgs, buildGifArgs, buildMuxArgs, buildThumbnailArgs, buildWebmArgs, concatList } from './final.js';
 
 const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'];
 
@@ -62,4 +62,13 @@ test('gif: a palette made from the clip itself when palettegen exists, plain sca
   assert.deepEqual(buildGifArgs('/v.mp4', '/p.gif', { seconds: 4.0004, width: 320, fps: 12, palette: false }), [
     ...QUIET, '-t', '4', '-i', '/v.mp4', '-filter_complex', 'fps=12,scale=320:-2:flags=lanczos', '-loop', '0', '/p.gif',
   ]);
+});
+
+test('contact sheet: each input seeks to its frame, one frame each, scaled into cells, tiled in one process', () => {
+  const args = buildContactSheetArgs([{ path: '/c/s0.mp4', atSec: 1.25 }, { path: '/c/s1.mp4', atSec: 2 }], { width: 320, height: 180 }, 2, '/out/contact-sheet.jpg');
+  assert.deepEqual(args.slice(0, 14), [...QUIET, '-ss', '1.25', '-i', '/c/s0.mp4', '-ss', '2', '-i', '/c/s1.mp4', '-filter_complex']);
+  const graph = args[14] ?? '';
+  assert.match(graph, /^\[0:v\]trim=end_frame=1,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:/);
+  assert.match(graph, /\[c0\]\[c1\]concat=n=2:v=1:a=0,tile=2x1:margin=12:padding=8:color=0x111111\[sheet\]$/);
+  assert.deepEqual(args.slice(15), ['-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/out/contact-sheet.jpg']);
 });

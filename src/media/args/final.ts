@@ -48,6 +48,22 @@ export function buildThumbnailArgs(mp4Path: string, atSec: number, outPath: stri
   return [...QUIET, '-ss', f3(atSec), '-i', mp4Path, '-frames:v', '1', '-q:v', '3', '-update', '1', outPath];
 }
 
+/** The most scenes a contact sheet shows; a longer video shows that many, evenly spread. */
+export const CONTACT_SHEET_MAX = 48;
+
+/**
+ * The contact sheet: one frame per scene (`frames`, each a file and a time in it), each scaled to
+ * `cell`, in a grid of `columns` left to right, top to bottom, on a dark ground. One process: each
+ * input seeks to its frame, and `tile` lays them out (a last row that is not full stays dark).
+ */
+export function buildContactSheetArgs(frames: readonly { path: string; atSec: number }[], cell: { width: number; height: number }, columns: number, outPath: string): string[] {
+  const rows = Math.ceil(frames.length / columns);
+  const inputs = frames.flatMap((f) => ['-ss', f3(f.atSec), '-i', f.path]);
+  const scaled = frames.map((_, i) => `[${i}:v]trim=end_frame=1,scale=${cell.width}:${cell.height}:force_original_aspect_ratio=decrease,pad=${cell.width}:${cell.height}:(ow-iw)/2:(oh-ih)/2:color=0x111111,setsar=1,setpts=N[c${i}]`);
+  const joined = `${frames.map((_, i) => `[c${i}]`).join('')}concat=n=${frames.length}:v=1:a=0,tile=${columns}x${rows}:margin=12:padding=8:color=0x111111[sheet]`;
+  return [...QUIET, ...inputs, '-filter_complex', [...scaled, joined].join(';'), '-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', outPath];
+}
+
 /** A small looping GIF preview of the first seconds, with a palette made from the clip itself. */
 export function buildGifArgs(mp4Path: string, outPath: string, opts: { seconds: number; width: number; fps: number; palette: boolean }): string[] {
   const base = `fps=${opts.fps},scale=${opts.width}:-2:flags=lanczos`;

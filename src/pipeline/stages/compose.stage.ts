@@ -8,12 +8,15 @@ import { together } from '../../lib/settle.js';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import {
+  buildContactSheetArgs,
   buildGifArgs,
   buildMuxArgs,
   buildThumbnailArgs,
   buildWebmArgs,
+  CONTACT_SHEET_MAX,
   concatList,
 } from '../../media/args/final.js';
+import type { Timeline } from '../timeline.js';
 import { toSrt, toVtt } from '../captions.js';
 import type { Stage } from '../context.js';
 
@@ -41,15 +44,19 @@ export const composeStage: Stage = {
       writeFileSync(listPath, concatList(video.segments));
       const mp4 = join(dir, 'video.mp4');
       const thumb = join(dir, 'thumbnail.jpg');
+      const sheet = join(dir, 'contact-sheet.jpg');
       const first = timeline.scenes[0];
-      // The thumbnail comes from the first segment (the same pixels), while the MP4 is being joined;
-      // if one fails the other is stopped, and the stage fails once both have.
+      const contact = contactSheet(timeline, video.segments, brief);
+      // The thumbnail and the contact sheet come from the segments (the same pixels), while the MP4
+      // is being joined; if one fails the others are stopped, and the stage fails once all have.
       await together(ctx.signal, (signal) => [
         run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4'), signal),
         run(buildThumbnailArgs(video.segments[0] ?? mp4, Math.min(1.5, (first?.durationSec ?? 1) / 2), thumb), undefined, signal),
+        run(buildContactSheetArgs(contact.frames, contact.cell, contact.columns, sheet), undefined, signal),
       ]);
       files.push({ name: 'video.mp4', kind: 'mp4', path: mp4, mime: 'video/mp4' });
       files.push({ name: 'thumbnail.jpg', kind: 'thumbnail', path: thumb, mime: 'image/jpeg' });
+      files.push({ name: 'contact-sheet.jpg', kind: 'contact-sheet', path: sheet, mime: 'image/jpeg' });
 
       if (captions.length > 0) {
         const srt = join(dir, 'captions.srt');
@@ -85,3 +92,25 @@ export const composeStage: Stage = {
     return { outputs: unit.value, outputsKey: unit.key };
   },
 };
+
+/**
+ * What the contact sheet shows: the middle frame of each scene, read from its own segment (a
+ * segment after the first opens half a transition before its scene), at most CONTACT_SHEET_MAX of
+ * them evenly spread; cells of the video's shape, 320 px on the long side, in a grid that is wider
+ * than tall for portrait videos.
+ */
+export function contactSheet(timeline: { transitionSec: number; scenes: readonly Pick<Timeline['scenes'][number], 'durationSec'>[] }, segments: readonly string[], frame: { width: number; height: number }): {
+  frames: { path: string; atSec: number }[];
+  cell: { width: number; height: number };
+  columns: number;
+} {
+  const all = timeline.scenes.map((scene, i) => ({ path: segments[i] ?? '', atSec: scene.durationSec / 2 + (i > 0 ? timeline.transitionSec / 2 : 0) }));
+  const step = all.length / Math.min(all.length, CONTACT_SHEET_MAX);
+  const frames = all.length <= CONTACT_SHEET_MAX ? all : Array.from({ length: CONTACT_SHEET_MAX }, (_, k) => all[Math.floor(k * step)] as (typeof all)[number]);
+  const even = (n: number): number => 2 * Math.round(n / 2);
+  const long = Math.max(frame.width, frame.height);
+  const cell = { width: even((320 * frame.width) / long), height: even((320 * frame.height) / long) };
+  const portrait = frame.height > frame.width;
+  const columns = Math.min(frames.length, portrait ? 6 : 4);
+  return { frames, cell, columns };
+}

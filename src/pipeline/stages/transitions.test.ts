@@ -22,3 +22,17 @@ test('a brief\'s transitions reach the storyboard: each scene\'s own, and the br
   assert.deepEqual(storyboard.scenes.map((s) => s.transition), [undefined, 'radial']);
   assert.equal(resolveBrief(parseBrief({ prompt: 'a teaser' })).transition, 'fade');
 });
+
+test('the contact sheet takes the middle of each scene from its own segment, at most 48, in cells of the video\'s shape', async () => {
+  const { contactSheet } = await import('./compose.stage.js');
+  const timeline = { transitionSec: 0.5, scenes: [{ durationSec: 4 }, { durationSec: 6 }, { durationSec: 2 }] };
+  const sheet = contactSheet(timeline, ['/s0.mp4', '/s1.mp4', '/s2.mp4'], { width: 1080, height: 1920 });
+  assert.deepEqual(sheet.frames, [{ path: '/s0.mp4', atSec: 2 }, { path: '/s1.mp4', atSec: 3.25 }, { path: '/s2.mp4', atSec: 1.25 }]);
+  assert.deepEqual(sheet.cell, { width: 180, height: 320 });
+  assert.equal(sheet.columns, 3);
+  const many = contactSheet({ transitionSec: 0, scenes: Array.from({ length: 100 }, () => ({ durationSec: 2 })) }, Array.from({ length: 100 }, (_, i) => `/s${i}.mp4`), { width: 1920, height: 1080 });
+  assert.equal(many.frames.length, 48);
+  assert.equal(many.frames[0]?.path, '/s0.mp4');
+  assert.equal(many.frames[47]?.path, '/s97.mp4', 'spread over the whole video');
+  assert.equal(many.columns, 4);
+});
