@@ -178,6 +178,7 @@ export const briefFieldsSchema = z.strictObject({
     preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
     quality: z.enum(QUALITY_TIERS).optional().describe('economy, standard (default) or premium: which cloud providers and models a render may use, and so what it costs.'),
     providers: providerChoiceSchema.optional(),
+    preview: z.boolean().optional().describe('A quick draft for the authoring loop: 360p and the fastest encoder, with the same timing, layout and sound as the full render.'),
     transition: z.enum(TRANSITIONS).optional().describe(`How scenes give way to each other unless a scene says otherwise: ${TRANSITIONS.join(', ')} (default fade).`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
 });

@@ -64,6 +64,8 @@ export interface ResolvedBrief {
   resolution: Resolution;
   width: number;
   height: number;
+  /** A quick draft: PREVIEW_SHORT_SIDE and the fastest encoder, same timing and layout. */
+  preview: boolean;
   fps: Fps;
   targetDurationSec?: number;
   music: false | { mood?: Mood; volume: number; style?: string };
@@ -91,8 +93,11 @@ const SHORT_SIDE: Record<Resolution, number> = { '480p': 480, '720p': 720, '1080
 const RATIO: Record<AspectRatio, [number, number]> = { '16:9': [16, 9], '9:16': [9, 16], '1:1': [1, 1], '4:5': [4, 5] };
 
 /** Frame size for an aspect ratio and resolution; both sides even, as H.264 with yuv420p needs. */
-export function frameSize(aspectRatio: AspectRatio, resolution: Resolution): { width: number; height: number } {
-  const short = SHORT_SIDE[resolution];
+/** The short side of a preview render (`preview: true`, `aiprod render --preview`). */
+export const PREVIEW_SHORT_SIDE = 360;
+
+export function frameSize(aspectRatio: AspectRatio, resolution: Resolution | typeof PREVIEW_SHORT_SIDE): { width: number; height: number } {
+  const short = typeof resolution === 'number' ? resolution : SHORT_SIDE[resolution];
   const [w, h] = RATIO[aspectRatio];
   const even = (n: number): number => 2 * Math.round(n / 2);
   return w >= h ? { width: even((short * w) / h), height: short } : { width: short, height: even((short * h) / w) };
@@ -142,7 +147,8 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     speechRate: pick('speechRate') ?? 1,
     aspectRatio,
     resolution,
-    ...frameSize(aspectRatio, resolution),
+    ...frameSize(aspectRatio, brief.preview ? PREVIEW_SHORT_SIDE : resolution),
+    preview: brief.preview ?? false,
     fps: (pick('fps') ?? 30) as Fps,
     targetDurationSec: pick('targetDurationSec'),
     music: music === false ? false : { mood: music?.mood, volume: music?.volume ?? mix.music ?? 0.6, ...(music?.style ? { style: music.style } : {}) },

@@ -44,12 +44,14 @@ interface RenderFlags {
   out: string;
   cacheDir?: string;
   storyboard?: string;
+  preview?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
 
 async function renderCommand(briefPath: string, flags: RenderFlags, env: Env): Promise<void> {
   const parsed = parseBrief(readJson(briefPath, 'brief'));
+  if (flags.preview) parsed.preview = true;
   // Media linked by URL: checked, then downloaded (SSRF-safe) beside the outputs before rendering.
   const mediaFetch = mediaFetchConfig(env);
   await assertMediaUrls(parsed, mediaFetch);
@@ -103,6 +105,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--cache-dir <dir>', 'cache of stage outputs (default: AIPROD_CACHE_DIR or .aiprod-cache)')
     .option('--storyboard <file>', 'render this (edited) storyboard.json instead of planning one')
+    .option('--preview', 'a quick draft: 360p and the fastest encoder, same timing and layout')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(

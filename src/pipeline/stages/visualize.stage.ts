@@ -98,6 +98,8 @@ export const visualizeStage: Stage = {
       looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
     }
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
+    // A preview trades file size and fidelity for time: the fastest x264 preset, a lower quality.
+    const encode = brief.preview ? { ...ctx.deps.media.encode, preset: 'ultrafast' as const, crf: 28 } : ctx.deps.media.encode;
     const cuts = cutSegments(timeline, mode);
     const xfades = transitionsInto(storyboard, brief, ctx.deps.media.caps, mode, (n) => ctx.note(n));
     const totalFrames = cuts.reduce((s, c) => s + c.frames, 0);
@@ -137,7 +139,7 @@ export const visualizeStage: Stage = {
         incoming: cut.incoming ? sceneSpec(cut.incoming.sceneIndex) : null,
         captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir),
         logo: logoContent ? { content: logoContent, position: brief.brand?.position } : null,
-        encode: ctx.deps.media.encode,
+        encode,
       };
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
         const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string): SceneLayers => ({
@@ -158,7 +160,7 @@ export const visualizeStage: Stage = {
           ...(key.xfade ? { xfade: key.xfade } : {}),
           captions: key.captions.map((c, i) => materialise(c, dir, `caption-${i}`)),
           logo: logoPath ? logoPlacement(logoPath, brief) : undefined,
-          encode: ctx.deps.media.encode,
+          encode,
           outPath: join(dir, 'segment.mp4'),
         };
         await ctx.deps.media.ffmpeg(buildSegmentArgs(plan), {
