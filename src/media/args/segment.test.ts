@@ -17,7 +17,7 @@ const encode = { preset: 'veryfast', crf: 20, threads: 0 };
 test('a colour body with a title and a boxed caption', () => {
   const args = buildSegmentArgs({
     width: 1280, height: 720, fps: 30,
-    scene: { scene: { background: { kind: 'color', color: '0x112233' }, title, motionSec: 3.4 }, localStartSec: 0, frames: 84 },
+    scene: { scene: { background: { kind: 'color', color: '0x112233' }, titles: [title], motionSec: 3.4 }, localStartSec: 0, frames: 84 },
     transition: 'none',
     captions: [{ ...title, textFile: '/c/c0.txt', fromSec: 0.35, toSec: 1.5, fadeInSec: 0, box: true, borderPx: 0, y: 'h-72-text_h' }],
     encode,
@@ -81,7 +81,7 @@ test('a path that cannot be quoted safely is refused', () => {
     () =>
       buildSegmentArgs({
         width: 640, height: 360, fps: 30,
-        scene: { scene: { background: { kind: 'color', color: '0x000000' }, title: { ...title, textFile: "/it's.txt" }, motionSec: 2 }, localStartSec: 0, frames: 6 },
+        scene: { scene: { background: { kind: 'color', color: '0x000000' }, titles: [{ ...title, textFile: "/it's.txt" }], motionSec: 2 }, localStartSec: 0, frames: 6 },
         transition: 'none', captions: [], encode, outPath: '/o.mp4',
       }),
     /remove quotes/,

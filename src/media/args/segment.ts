@@ -62,7 +62,11 @@ export interface TextLayer {
 
 export interface SceneLayers {
   background: Background;
-  title?: TextLayer;
+  /**
+   * The title, one layer per line: drawtext in FFmpeg 5.1 cannot align lines, so each line is its
+   * own layer, centred on its own width.
+   */
+  titles?: TextLayer[];
   /** Length of the scene's motion (its slot plus the transitions at its edges). */
   motionSec: number;
 }
@@ -186,10 +190,10 @@ function sceneChain(range: SceneRange, plan: SegmentPlan, built: Built, label: s
     // -stream_loop makes a short clip repeat instead of ending early.
     input = addInput(built, bg.path, ['-stream_loop', '-1', '-ss', f3(start)]);
   }
-  const title = range.scene.title;
-  const bgLabel = title ? `${label}bg` : label;
+  const titles = range.scene.titles ?? [];
+  const bgLabel = titles.length > 0 ? `${label}bg` : label;
   built.graph.push(backgroundChain(range, input, plan, bgLabel));
-  if (title) built.graph.push(`[${bgLabel}]${drawtext(title, range.localStartSec)}[${label}]`);
+  if (titles.length > 0) built.graph.push(`[${bgLabel}]${titles.map((t) => drawtext(t, range.localStartSec)).join(',')}[${label}]`);
 }
 
 /** The full argument array for one segment (inputs counted so `-i` pairs index correctly). */

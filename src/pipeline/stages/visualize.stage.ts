@@ -17,9 +17,10 @@ import type { CaptionCue } from '../captions.js';
 import type { Stage } from '../context.js';
 import { mediaName } from '../media-identity.js';
 import { resolveAsset } from '../preflight.js';
-import { captionStyle, safeArea, titleStyle, wrapText } from '../visual/layout.js';
+import { captionStyle, safeArea, titleStyle } from '../visual/layout.js';
 import { prepareLook } from '../visual/looks.js';
 import { fetchPictures } from '../visual/pictures.js';
+import { layoutText } from '../../design/text-layout.js';
 import { cutSegments, type SegmentCut } from '../visual/segments.js';
 
 /** A text layer before its text file exists: what goes into the cache key. */
@@ -32,23 +33,39 @@ function font(text: string, weight: 'regular' | 'bold', brief: ResolvedBrief, ba
   return choice.path;
 }
 
-function titleSpec(title: string, brief: ResolvedBrief, baseDir: string, visibleSec: number): TextSpec {
+/**
+ * A scene title, laid out with the real font (design/text-layout.ts): balanced lines that fit the
+ * safe area, the size lowered (to 60 %) before a long title overflows, each line its own layer
+ * centred on its own width, the block a little above the middle of the safe area.
+ */
+function titleSpec(title: string, brief: ResolvedBrief, baseDir: string, visibleSec: number): TextSpec[] {
   const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
-  const style = titleStyle(brief.width, brief.height, safe, title);
-  const text = wrapText(title, style.maxCharsPerLine, 4).join('\n');
-  return {
-    text,
-    fontFile: font(title, 'bold', brief, baseDir),
-    fontSize: style.fontSize,
+  const style = titleStyle(brief.width, brief.height, title);
+  const fontFile = font(title, 'bold', brief, baseDir);
+  const layout = layoutText(title, {
+    font: { file: fontFile },
+    maxWidth: brief.width - safe.left - safe.right,
+    maxLines: 4,
+    sizePx: style.fontSize,
+    minSizePx: Math.round(style.fontSize * 0.6),
+    lineHeight: 1.25,
+    align: 'center',
+  });
+  const step = Math.round(layout.sizePx * layout.lineHeight);
+  const block = step * layout.lines.length;
+  return layout.lines.map((line, i) => ({
+    text: line.text,
+    fontFile,
+    fontSize: layout.sizePx,
     color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
     x: '(w-text_w)/2',
-    y: `${safe.top}+(h-${safe.top + safe.bottom}-text_h)*0.42`,
+    y: `${safe.top}+(h-${safe.top + safe.bottom}-${block})*0.42+${i * step}`,
     fromSec: 0.15,
     toSec: visibleSec,
     fadeInSec: 0.5,
     box: false,
-    borderPx: Math.max(2, Math.round(style.fontSize / 16)),
-  };
+    borderPx: Math.max(2, Math.round(layout.sizePx / 16)),
+  }));
 }
 
 function captionSpecs(cues: readonly CaptionCue[], cut: SegmentCut, fps: number, brief: ResolvedBrief, baseDir: string): TextSpec[] {
@@ -59,21 +76,33 @@ function captionSpecs(cues: readonly CaptionCue[], cut: SegmentCut, fps: number,
   const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
   return cues
     .filter((c) => c.endSec > from && c.startSec < to)
-    .map((c) => {
-      const style = captionStyle(brief.width, brief.height, safe, c.text, captionLook === 'minimal');
-      return {
-        text: wrapText(c.text, style.maxCharsPerLine, 2).join('\n'),
-        fontFile: font(c.text, captionLook === 'minimal' ? 'regular' : 'bold', brief, baseDir),
-        fontSize: style.fontSize,
+    .flatMap((c) => {
+      const style = captionStyle(brief.width, brief.height, captionLook === 'minimal');
+      const fontFile = font(c.text, captionLook === 'minimal' ? 'regular' : 'bold', brief, baseDir);
+      // At most two balanced lines, each its own layer centred on its own width, the last one on the safe area's bottom edge.
+      const layout = layoutText(c.text, {
+        font: { file: fontFile },
+        maxWidth: brief.width - safe.left - safe.right,
+        maxLines: 2,
+        sizePx: style.fontSize,
+        minSizePx: Math.round(style.fontSize * 0.75),
+        lineHeight: captionLook === 'boxed' ? 1.6 : 1.25,
+        align: 'center',
+      });
+      const step = Math.round(layout.sizePx * layout.lineHeight);
+      return layout.lines.map((line, i) => ({
+        text: line.text,
+        fontFile,
+        fontSize: layout.sizePx,
         color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
         x: '(w-text_w)/2',
-        y: `h-${safe.bottom}-text_h`,
+        y: `h-${safe.bottom + (layout.lines.length - 1 - i) * step}-text_h`,
         fromSec: Math.round((c.startSec - from) * 1000) / 1000,
         toSec: Math.round((c.endSec - from) * 1000) / 1000,
         fadeInSec: 0,
         box: captionLook === 'boxed',
-        borderPx: captionLook === 'bold' ? Math.max(2, Math.round(style.fontSize / 12)) : captionLook === 'minimal' ? 2 : 0,
-      };
+        borderPx: captionLook === 'bold' ? Math.max(2, Math.round(layout.sizePx / 12)) : captionLook === 'minimal' ? 2 : 0,
+      }));
     });
 }
 
@@ -115,13 +144,13 @@ export const visualizeStage: Stage = {
 
     // The first segment to fail stops the others (and no new one starts); the stage fails once they have stopped.
     await pool(cuts, ctx.deps.media.parallelism, async (cut, index, signal) => {
-      const sceneSpec = (sceneIndex: number): { look: string; title?: TextSpec; motionSec: number } => {
+      const sceneSpec = (sceneIndex: number): { look: string; titles?: TextSpec[]; motionSec: number } => {
         const scene = storyboard.scenes[sceneIndex];
         const slot = timeline.scenes[sceneIndex];
         const motionSec = (slot?.durationSec ?? 1) + timeline.transitionSec;
         return {
           look: looks[sceneIndex]?.key ?? '',
-          title: scene?.title ? titleSpec(scene.title, brief, baseDir, motionSec + 1) : undefined,
+          ...(scene?.title ? { titles: titleSpec(scene.title, brief, baseDir, motionSec + 1) } : {}),
           motionSec,
         };
       };
@@ -144,7 +173,7 @@ export const visualizeStage: Stage = {
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
         const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string): SceneLayers => ({
           background: looks[sceneIndex]?.background ?? { kind: 'color', color: '0x000000' },
-          title: spec.title ? materialise(spec.title, dir, name) : undefined,
+          titles: (spec.titles ?? []).map((t, i) => materialise(t, dir, `${name}-${i}`)),
           motionSec: spec.motionSec,
         });
         const plan: SegmentPlan = {

@@ -1,6 +1,7 @@
 /**
  * Where text goes: safe areas per aspect ratio (vertical video keeps clear of the platform's
- * buttons and captions at the bottom), font sizes from the frame's short side, and line wrapping.
+ * buttons and captions at the bottom) and starting font sizes from the frame's short side; the
+ * lines themselves are laid out by design/text-layout.ts.
  */
 import type { AspectRatio } from '../../contract/brief.js';
 
@@ -28,56 +29,19 @@ export function safeArea(width: number, height: number, aspectRatio: AspectRatio
   };
 }
 
-const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
-
-/** Wraps text to lines of at most `maxChars` (characters for CJK, which has no spaces). */
-export function wrapText(text: string, maxChars: number, maxLines = Infinity): string[] {
-  const clean = text.replace(/\s+/g, ' ').trim();
-  if (clean.length === 0) return [];
-  const lines: string[] = [];
-  if (CJK.test(clean) && !clean.includes(' ')) {
-    for (let i = 0; i < clean.length; i += maxChars) lines.push(clean.slice(i, i + maxChars));
-  } else {
-    let line = '';
-    for (const word of clean.split(' ')) {
-      if (line.length > 0 && line.length + 1 + word.length > maxChars) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = line.length > 0 ? `${line} ${word}` : word;
-      }
-    }
-    if (line) lines.push(line);
-  }
-  if (lines.length > maxLines) {
-    const kept = lines.slice(0, maxLines);
-    kept[maxLines - 1] = `${kept[maxLines - 1]}…`;
-    return kept;
-  }
-  return lines;
-}
-
+/** The size text starts at; design/text-layout.ts lays it out (measured, balanced, lowered to fit). */
 export interface TextStyle {
   fontSize: number;
-  maxCharsPerLine: number;
 }
 
-/** Average glyph width relative to the font size, for wrapping without measuring. */
-const GLYPH_WIDTH = { latin: 0.6, cjk: 1.0 };
-
-function style(size: number, usableWidth: number, text: string): TextStyle {
-  const glyph = CJK.test(text) ? GLYPH_WIDTH.cjk : GLYPH_WIDTH.latin;
-  return { fontSize: size, maxCharsPerLine: Math.max(6, Math.floor(usableWidth / (size * glyph))) };
-}
-
-export function titleStyle(width: number, height: number, safe: SafeArea, text: string): TextStyle {
+export function titleStyle(width: number, height: number, text: string): TextStyle {
   const short = Math.min(width, height);
   const factor = text.length <= 24 ? 0.085 : text.length <= 60 ? 0.068 : 0.052;
-  return style(Math.round(short * factor), width - safe.left - safe.right, text);
+  return { fontSize: Math.round(short * factor) };
 }
 
-export function captionStyle(width: number, height: number, safe: SafeArea, text: string, minimal: boolean): TextStyle {
+export function captionStyle(width: number, height: number, minimal: boolean): TextStyle {
   const short = Math.min(width, height);
   const factor = (width < height ? 0.058 : 0.048) * (minimal ? 0.85 : 1);
-  return style(Math.round(short * factor), width - safe.left - safe.right, text);
+  return { fontSize: Math.round(short * factor) };
 }
