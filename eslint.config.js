@@ -15,7 +15,7 @@ import tseslint from 'typescript-eslint';
 const LAYERS = [
   ['contract', 'config', 'lib', 'observability', 'types'],
   ['media', 'net', 'storage', 'db', 'providers', 'queue'],
-  ['pipeline', 'security'],
+  ['pipeline', 'security', 'design'],
   ['services'],
   // The original API's shapes over the v1 services (routes in http/routes/compat).
   ['compat'],
