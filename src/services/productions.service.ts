@@ -145,6 +145,16 @@ function invalid(issues: { path: PropertyKey[]; message: string }[], prefix = ''
   return new AppError('invalid_brief', `invalid brief: ${details[0]?.path}: ${details[0]?.message}`, { details });
 }
 
+/** `fn`'s result; an AppError it throws gets `prefix` (a batch item's, e.g. "items.2.") on its details' paths. */
+function withPrefix<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'invalid_brief' || !prefix) throw error;
+    throw invalid(error.details.map((d) => ({ path: (d.path ?? '').split('.'), message: d.message })), prefix);
+  }
+}
+
 export class ProductionsService {
   constructor(private readonly deps: ProductionsDeps) {}
 
@@ -167,7 +177,7 @@ export class ProductionsService {
     // names are resolved and checked at every delivery attempt.
     if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
     // A template brief is checked as the scenes it expands to (merge errors are invalid_brief on merge.<field>).
-    const expanded = expandBriefTemplate(parseBrief(brief));
+    const expanded = withPrefix(prefix, () => expandBriefTemplate(parseBrief(brief)));
     const resolved = resolveBrief(expanded);
     const { providers, tenantKeys } = await this.chains(resolved, tenantId);
     const preference = this.deps.providers.checkPreference?.(resolved.providers, tenantKeys) ?? [];

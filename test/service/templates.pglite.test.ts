@@ -73,4 +73,9 @@ test('POST /v1/productions accepts template + merge (the worker plans its scenes
   const missing = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: svc.auth, payload: { template: 'social-hook', merge: { hook: 'Hi' } } });
   assert.equal(missing.statusCode, 400, missing.body);
   assert.deepEqual(missing.json().error.details, [{ path: 'merge.payoff', message: 'required: give the text "payoff" (The answer or the twist), e.g. "Water just off the boil, 15 grams per cup, and a 4-minute steep."' }]);
+  // In a batch, the detail names the item too.
+  await assert.rejects(svc.productions.validate({ template: 'social-hook', merge: { hook: 'Hi' } }, 'productions.1.'), (error: { details: { path: string }[] }) => {
+    assert.deepEqual(error.details.map((d) => d.path), ['productions.1.merge.payoff']);
+    return true;
+  });
 });
