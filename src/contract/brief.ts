@@ -30,6 +30,15 @@ export type Transition = (typeof TRANSITIONS)[number];
 export const BRAND_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
 export const IMAGE_MOTIONS = ['zoom-in', 'zoom-out', 'pan-left', 'pan-right', 'none'] as const;
 export const PRESET_NAMES = ['social_vertical', 'youtube_landscape', 'square_post', 'story_4x5'] as const;
+/**
+ * Design templates (data in src/design/templates/data/, one JSON file per name; a test checks the
+ * two lists agree). A brief with `template` + `merge` is expanded into scenes before it is resolved.
+ */
+export const TEMPLATE_NAMES = [
+  'product-launch', 'explainer', 'top-list', 'testimonial',
+  'event-promo', 'news-update', 'tutorial-steps', 'social-hook',
+] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 /** How much a render may spend on cloud AI: each tier maps to provider chains and models (docs/providers.md). */
 export const QUALITY_TIERS = ['economy', 'standard', 'premium'] as const;
 /** The stages a brief may name a provider for. */
@@ -176,6 +185,12 @@ export const briefFieldsSchema = z.strictObject({
     brand: brandSchema.optional().describe('Logo, colours and font applied to every scene.'),
     outputs: z.array(z.enum(OUTPUT_KINDS)).max(6).optional().describe('mp4 always, plus any of webm, audio, gif, srt, vtt.'),
     preset: z.enum(PRESET_NAMES).optional().describe('A named bundle of options; explicit options win.'),
+    // Templates: a source of scenes like prompt/script/scenes (see requireOneSource and docs/templates.md).
+    template: z.enum(TEMPLATE_NAMES).optional().describe(`A design template that writes the scenes from "merge": ${TEMPLATE_NAMES.join(', ')} (see \`aiprod templates\`).`),
+    merge: z
+      .record(z.string().max(64), z.union([z.string().max(10_000), z.number(), z.array(z.string().max(2000)).max(50)]))
+      .optional()
+      .describe('The template\'s merge fields by name: text, a media path or URL, a hex colour, a number, or a list (an array, or lines of one string).'),
     quality: z.enum(QUALITY_TIERS).optional().describe('economy, standard (default) or premium: which cloud providers and models a render may use, and so what it costs.'),
     providers: providerChoiceSchema.optional(),
     preview: z.boolean().optional().describe('A quick draft for the authoring loop: 360p and the fastest encoder, with the same timing, layout and sound as the full render.'),
@@ -183,16 +198,27 @@ export const briefFieldsSchema = z.strictObject({
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
 });
 
-/** Exactly one of prompt, script and scenes; reported on the field to remove or add. */
-export function requireOneSource(brief: { prompt?: unknown; script?: unknown; scenes?: unknown }, ctx: z.RefinementCtx): void {
+/**
+ * Exactly one of prompt, script and scenes, or a template (which writes the scenes itself);
+ * reported on the field to remove or add. `merge` only goes with a template.
+ */
+export function requireOneSource(
+  brief: { prompt?: unknown; script?: unknown; scenes?: unknown; template?: unknown; merge?: unknown },
+  ctx: z.RefinementCtx,
+): void {
   const given = (['prompt', 'script', 'scenes'] as const).filter((key) => brief[key] !== undefined);
+  if (brief.template !== undefined) {
+    if (given[0]) ctx.addIssue({ code: 'custom', path: [given[0]], message: `a "template" writes the scenes from "merge": remove "${given[0]}", or remove "template"` });
+    return;
+  }
+  if (brief.merge !== undefined) ctx.addIssue({ code: 'custom', path: ['merge'], message: '"merge" fills a template\'s fields: add "template" (see `aiprod templates`), or remove "merge"' });
   if (given.length !== 1) {
     ctx.addIssue({
       code: 'custom',
       path: given.length === 0 ? ['prompt'] : [given[1] ?? 'prompt'],
       message:
         given.length === 0
-          ? 'give exactly one of "prompt", "script" or "scenes"'
+          ? 'give exactly one of "prompt", "script" or "scenes" (or a "template")'
           : `give exactly one of "prompt", "script" or "scenes", not ${given.map((g) => `"${g}"`).join(' and ')}`,
     });
   }

@@ -56,7 +56,7 @@ export const createProductionSchema = briefFieldsSchema
   .superRefine(requireOneSource)
   .meta({
     id: 'CreateProduction',
-    description: 'A brief (exactly one of prompt, script, scenes) plus delivery options.',
+    description: 'A brief (exactly one of prompt, script, scenes, or a template with its merge fields) plus delivery options.',
     examples: [
       { prompt: 'a 30-second launch video for a solar-powered backpack', preset: 'social_vertical', metadata: { campaign: 'spring' } },
       {

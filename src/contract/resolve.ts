@@ -23,7 +23,7 @@ import { AppError } from './errors.js';
 export interface Preset {
   name: PresetName;
   description: string;
-  options: Partial<Omit<Brief, 'prompt' | 'script' | 'scenes' | 'preset'>>;
+  options: Partial<Omit<Brief, 'prompt' | 'script' | 'scenes' | 'preset' | 'template' | 'merge'>>;
 }
 
 export const PRESETS: Record<PresetName, Preset> = {
@@ -120,6 +120,9 @@ export function parseBrief(input: unknown): Brief {
 }
 
 export function resolveBrief(brief: Brief): ResolvedBrief {
+  // A template brief is expanded into scenes first (expandBriefTemplate in src/design/templates,
+  // which contract/ cannot import): resolving it as it stands would render nothing.
+  if (brief.template !== undefined) throw new AppError('internal', `the "${brief.template}" template brief was not expanded before it was resolved`);
   const preset = brief.preset ? PRESETS[brief.preset].options : {};
   const pick = <K extends keyof Preset['options']>(key: K): Brief[K] | undefined =>
     (brief[key] ?? preset[key]) as Brief[K] | undefined;

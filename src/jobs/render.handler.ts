@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AppError, classifyFailure } from '../contract/errors.js';
 import type { ProductionStatus } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
+import { expandBriefTemplate } from '../design/templates/merge.js';
 import { parseStoryboard } from '../contract/storyboard.js';
 import { executorFor, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
@@ -172,7 +173,8 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
     // A failed read fails (and retries) the render: never render it unbranded by accident.
     const tenant = await getTenant(db, row.tenantId);
-    const branded = parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding));
+    // A template brief is expanded after the branding, so the tenant's colours override the template's palette.
+    const branded = expandBriefTemplate(parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding)));
     const mediaDir = join(dir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);

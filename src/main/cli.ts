@@ -10,6 +10,8 @@ import { loadEnv, type Env } from '../config/env.js';
 import { AppError, toAppError } from '../contract/errors.js';
 import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
+import { expandBriefTemplate } from '../design/templates/merge.js';
+import { getTemplate, templateSamples, templateSummary, templates } from '../design/templates/registry.js';
 import { deliver } from '../pipeline/deliver.js';
 import { assertMediaUrls, localizeMedia } from '../pipeline/media-urls.js';
 import { renderBrief } from '../pipeline/run.js';
@@ -42,6 +44,8 @@ function printError(error: unknown): void {
 
 interface RenderFlags {
   out: string;
+  template?: string;
+  set?: string[];
   cacheDir?: string;
   storyboard?: string;
   preview?: boolean;
@@ -49,8 +53,30 @@ interface RenderFlags {
   json?: boolean;
 }
 
-async function renderCommand(briefPath: string, flags: RenderFlags, env: Env): Promise<void> {
-  const parsed = parseBrief(readJson(briefPath, 'brief'));
+/** `--set key=value` pairs as merge values (the CLI gives every value as text; merge checks the types). */
+function parseSets(sets: string[]): Record<string, string> {
+  const merge: Record<string, string> = {};
+  for (const set of sets) {
+    const at = set.indexOf('=');
+    if (at < 1) throw new AppError('invalid_request', `--set ${set}: write key=value, e.g. --set product="Nimbus"`);
+    merge[set.slice(0, at)] = set.slice(at + 1);
+  }
+  return merge;
+}
+
+/** The brief to render: the JSON file, or `--template` with its samples overridden by `--set`. */
+function readBriefInput(briefPath: string | undefined, flags: RenderFlags): unknown {
+  if (flags.template === undefined) {
+    if (briefPath === undefined) throw new AppError('invalid_request', 'give a brief file, or --template NAME (see `aiprod templates`)');
+    if (flags.set?.length) throw new AppError('invalid_request', '--set fills a template\'s fields: use it with --template');
+    return readJson(briefPath, 'brief');
+  }
+  if (briefPath !== undefined) throw new AppError('invalid_request', `give a brief file or --template ${flags.template}, not both (a brief file may say "template" itself)`);
+  return { template: getTemplate(flags.template).name, merge: { ...templateSamples(getTemplate(flags.template)), ...parseSets(flags.set ?? []) } };
+}
+
+async function renderCommand(briefPath: string | undefined, flags: RenderFlags, env: Env): Promise<void> {
+  const parsed = expandBriefTemplate(parseBrief(readBriefInput(briefPath, flags)));
   if (flags.preview) parsed.preview = true;
   // Media linked by URL: checked, then downloaded (SSRF-safe) beside the outputs before rendering.
   const mediaFetch = mediaFetchConfig(env);
@@ -68,7 +94,7 @@ async function renderCommand(briefPath: string, flags: RenderFlags, env: Env): P
   const started = performance.now();
   try {
     const result = await renderBrief(brief, deps, {
-      baseDir: dirname(resolve(briefPath)),
+      baseDir: briefPath === undefined ? process.cwd() : dirname(resolve(briefPath)),
       storyboard,
       signal: controller.signal,
       onEvent: (event) => progress.handle(event),
@@ -101,8 +127,10 @@ export function buildProgram(): Command {
   program
     .command('render')
     .description('render a brief (JSON file) into a video and its companions, in-process')
-    .argument('<brief>', 'path of the brief JSON file (see README: "The brief")')
+    .argument('[brief]', 'path of the brief JSON file (see README: "The brief"); not with --template')
     .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--template <name>', 'render a design template (see `aiprod templates`) with its sample values')
+    .option('--set <key=value>', 'with --template: a merge field\'s value (repeatable; a list field takes one item per line)', (value: string, all: string[] | undefined) => [...(all ?? []), value])
     .option('--cache-dir <dir>', 'cache of stage outputs (default: AIPROD_CACHE_DIR or .aiprod-cache)')
     .option('--storyboard <file>', 'render this (edited) storyboard.json instead of planning one')
     .option('--preview', 'a quick draft: 360p and the fastest encoder, same timing and layout')
@@ -110,9 +138,9 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExample:\n  aiprod render examples/launch.json --out out/launch\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
+      '\nExamples:\n  aiprod render examples/launch.json --out out/launch\n  aiprod render --template product-launch --set product="Nimbus" --set cta="Order now" --out out/nimbus\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
     )
-    .action(async (brief: string, flags: RenderFlags) => {
+    .action(async (brief: string | undefined, flags: RenderFlags) => {
       await renderCommand(brief, flags, loadEnv());
     });
 
@@ -128,6 +156,23 @@ export function buildProgram(): Command {
       for (const preset of Object.values(PRESETS)) {
         process.stdout.write(`${preset.name.padEnd(18)} ${preset.description}\n${' '.repeat(19)}${JSON.stringify(preset.options)}\n`);
       }
+    });
+
+  program
+    .command('templates')
+    .description('list the design templates a brief can use with "template" and "merge"')
+    .option('--json', 'print as JSON (name, description, ratios, merge fields with types and samples)')
+    .action((flags: { json?: boolean }) => {
+      const summaries = templates().map(templateSummary);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
+        return;
+      }
+      for (const t of summaries) {
+        const fields = t.fields.map((f) => `${f.name}${f.required ? '*' : ''}:${f.type}`).join(' ');
+        process.stdout.write(`${t.name.padEnd(16)} ${t.ratios.join(' ').padEnd(20)} ${fields}\n`);
+      }
+      process.stdout.write('\n* required. Render one: aiprod render --template NAME [--set field=value …] --out DIR\n');
     });
 
   program

@@ -18,6 +18,7 @@ import {
   type ProductionStatus,
 } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
+import { expandBriefTemplate } from '../design/templates/merge.js';
 import { diffStoryboards, parseStoryboard, type Storyboard, type StoryboardChanges } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
@@ -144,6 +145,16 @@ function invalid(issues: { path: PropertyKey[]; message: string }[], prefix = ''
   return new AppError('invalid_brief', `invalid brief: ${details[0]?.path}: ${details[0]?.message}`, { details });
 }
 
+/** `fn`'s result; an AppError it throws gets `prefix` (a batch item's, e.g. "items.2.") on its details' paths. */
+function withPrefix<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'invalid_brief' || !prefix) throw error;
+    throw invalid(error.details.map((d) => ({ path: (d.path ?? '').split('.'), message: d.message })), prefix);
+  }
+}
+
 export class ProductionsService {
   constructor(private readonly deps: ProductionsDeps) {}
 
@@ -165,7 +176,9 @@ export class ProductionsService {
     // Webhooks: a webhookUrl that is a private or loopback address is refused now (422 unsafe_url);
     // names are resolved and checked at every delivery attempt.
     if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
-    const resolved = resolveBrief(parseBrief(brief));
+    // A template brief is checked as the scenes it expands to (merge errors are invalid_brief on merge.<field>).
+    const expanded = withPrefix(prefix, () => expandBriefTemplate(parseBrief(brief)));
+    const resolved = resolveBrief(expanded);
     const { providers, tenantKeys } = await this.chains(resolved, tenantId);
     const preference = this.deps.providers.checkPreference?.(resolved.providers, tenantKeys) ?? [];
     if (preference[0]) {
@@ -186,12 +199,12 @@ export class ProductionsService {
     const local = (path: string, src: string): void => {
       if (!isMediaUrl(src)) media(path, src);
     };
-    parsed.data.scenes?.forEach((scene, i) => {
+    expanded.scenes?.forEach((scene, i) => {
       if (scene.visual?.type === 'image' || scene.visual?.type === 'video') local(`scenes.${i}.visual.src`, scene.visual.src);
     });
-    if (parsed.data.brand?.logo) local('brand.logo', parsed.data.brand.logo);
+    if (expanded.brand?.logo) local('brand.logo', expanded.brand.logo);
     if (parsed.data.brand?.font && !isMediaUrl(parsed.data.brand.font)) media('brand.font', parsed.data.brand.font);
-    const unsafe = await checkMediaUrls(parsed.data, this.deps.mediaFetch ?? NO_MEDIA_FETCH, prefix);
+    const unsafe = await checkMediaUrls(expanded, this.deps.mediaFetch ?? NO_MEDIA_FETCH, prefix);
     if (unsafe[0]) throw new AppError('unsafe_url', `${unsafe[0].path}: ${unsafe[0].message}`, { details: unsafe });
     if (problems[0]) throw new AppError('asset_not_found', `${problems[0].path}: ${problems[0].message}`, { details: problems });
     return parsed.data;
@@ -220,7 +233,7 @@ export class ProductionsService {
   async validateAndEstimate(body: unknown, prefix = '', tenantId?: string): Promise<{ request: CreateProduction; estimate: Estimate }> {
     const request = await this.validate(body, prefix, tenantId);
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, autoApproveAfterSec: _a, ...brief } = request;
-    const resolved = resolveBrief(parseBrief(brief));
+    const resolved = resolveBrief(expandBriefTemplate(parseBrief(brief)));
     const { providers } = await this.chains(resolved, tenantId);
     return { request, estimate: await estimateBrief(resolved, providers, this.deps.prices) };
   }

@@ -30,11 +30,11 @@ test('--version prints the package version; --help and render --help document th
 
   const help = await aiprod(['--help']);
   assert.equal(help.code, 0, shown(help));
-  for (const command of ['render', 'doctor', 'presets']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
+  for (const command of ['render', 'doctor', 'presets', 'templates']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
 
   const renderHelp = await aiprod(['render', '--help']);
   assert.equal(renderHelp.code, 0, shown(renderHelp));
-  assert.match(renderHelp.stdout, /Usage: aiprod render \[options\] <brief>/);
+  assert.match(renderHelp.stdout, /Usage: aiprod render \[options\] \[brief\]/);
   for (const option of ['-o, --out <dir>', '--cache-dir <dir>', '--storyboard <file>', '-q, --quiet', '--json']) {
     assert.ok(renderHelp.stdout.includes(option), `render --help lacks ${option}`);
   }
@@ -65,6 +65,22 @@ test('presets lists the named bundles with their options', async () => {
   assert.equal(r.code, 0, shown(r));
   for (const name of ['social_vertical', 'youtube_landscape', 'square_post']) assert.match(r.stdout, new RegExp(`^${name} +\\S`, 'm'), name);
   assert.match(r.stdout, /"aspectRatio":"9:16"/);
+});
+
+test('templates lists each template with its ratios and fields; --json gives types and samples; an unknown --set exits 1', async () => {
+  const r = await aiprod(['templates']);
+  assert.equal(r.code, 0, shown(r));
+  assert.match(r.stdout, /^top-list +16:9 9:16 1:1 4:5 +heading\*:text .*items\*:list/m);
+  const json = await aiprod(['templates', '--json']);
+  assert.equal(json.code, 0, shown(json));
+  const list = JSON.parse(json.stdout) as { name: string; fields: { name: string; type: string; sample: unknown }[] }[];
+  assert.equal(list.length, 8);
+  assert.deepEqual(list.find((t) => t.name === 'tutorial-steps')?.fields.find((f) => f.name === 'steps')?.type, 'list');
+  const out = join(tempDir('cli-template'), 'out');
+  const bad = await aiprod(['render', '--template', 'product-launch', '--set', 'colour=#fff', '--out', out]);
+  assert.equal(bad.code, 1, shown(bad));
+  assert.match(bad.stderr, /^ {2}- merge\.colour: "product-launch" has no field "colour": use one of product, tagline/m);
+  assert.equal(existsSync(out), false);
 });
 
 test('a bad brief or storyboard exits 1, names the field and the fix on stderr, and leaves no output directory', async () => {

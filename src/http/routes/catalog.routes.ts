@@ -1,13 +1,37 @@
-/** What a brief can ask for: presets, voices, music moods, sound effects. */
+/** What a brief can ask for: presets, design templates, voices, music moods, sound effects. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MOODS, SFX_KINDS } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import { errorBodySchema } from '../../contract/production.js';
 import { PRESETS } from '../../contract/resolve.js';
+import { getTemplate, templateSummary, templates } from '../../design/templates/registry.js';
 import type { Voice } from '../../providers/tts/tts.port.js';
 
 const presetSchema = z.object({ name: z.string(), description: z.string(), options: z.record(z.string(), z.unknown()) });
+
+const mergeValueSchema = z.union([z.string(), z.number(), z.array(z.string())]);
+const templateSummarySchema = z
+  .object({
+    name: z.string(),
+    title: z.string(),
+    description: z.string(),
+    ratios: z.array(z.string()).describe('Aspect ratios the template is designed for.'),
+    defaultRatio: z.string().describe('The ratio a brief gets when neither it nor its preset names one.'),
+    fields: z.array(
+      z.object({
+        name: z.string(),
+        type: z.enum(['text', 'image', 'video', 'color', 'number', 'list']),
+        required: z.boolean(),
+        description: z.string(),
+        sample: mergeValueSchema,
+        default: mergeValueSchema.optional(),
+        maxLength: z.number().optional(),
+        maxItems: z.number().optional(),
+      }),
+    ).describe('The merge fields a brief fills with "merge".'),
+  })
+  .meta({ id: 'TemplateSummary' });
 
 export const catalogRoutes = (deps: { voices(): Promise<(Voice & { provider?: string })[]> }): FastifyPluginAsyncZod => async (app) => {
   app.get('/v1/presets', { schema: { tags: ['catalog'], summary: 'Named option bundles for "preset"', response: { 200: z.object({ data: z.array(presetSchema) }) } } }, async () => ({
@@ -21,6 +45,14 @@ export const catalogRoutes = (deps: { voices(): Promise<(Voice & { provider?: st
     if (!preset) throw new AppError('not_found', `no preset ${request.params.name}`, { details: [{ path: 'name', message: `use one of ${Object.keys(PRESETS).join(', ')}` }] });
     return preset;
   });
+
+  app.get('/v1/templates', { schema: { tags: ['catalog'], summary: 'Design templates for "template" and their merge fields', response: { 200: z.object({ data: z.array(templateSummarySchema) }) } } }, async () => ({
+    data: templates().map(templateSummary),
+  }));
+
+  app.get('/v1/templates/:name', {
+    schema: { tags: ['catalog'], summary: 'One design template', params: z.object({ name: z.string().max(64) }), response: { 200: templateSummarySchema, 404: errorBodySchema } },
+  }, async (request) => templateSummary(getTemplate(request.params.name)));
 
   app.get('/v1/voices', {
     schema: {
