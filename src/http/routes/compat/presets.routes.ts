@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { costEstimate, costEstimateSchema, jobCosts, jobCostsSchema, PRESET_KEYS, presetDetail, presetDetailSchema, presetEntry, presetEntrySchema, type Estimator, type PresetEntry } from '../../../compat/costs.js';
+import { costEstimateSchema, jobCosts, jobCostsSchema, PRESET_KEYS, presetDetail, presetDetailSchema, presetEntry, presetEntrySchema, type Estimator, type PresetEntry } from '../../../compat/costs.js';
 import { COMPAT_PRESET_NAMES, COMPLEXITIES } from '../../../compat/presets.js';
 import { errorBodySchema } from '../../../contract/production.js';
 import type { ProductionsService } from '../../../services/productions.service.js';
@@ -96,8 +96,8 @@ export const presetsRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async 
     },
   }, async (request) => {
     const { content, duration_sec, preset, complexity } = request.body;
-    const tenantId = principal(request).tenantId;
-    return costEstimate({ content, duration_sec, preset, complexity }, estimatorFor(productions, tenantId), productions.priceTable());
+    // The same estimate /pipeline/run answers with (CompatDeps.costEstimate).
+    return deps.costEstimate({ content, duration_sec, preset, complexity }, principal(request).tenantId);
   });
 
   app.get('/job/:id/costs', {
