@@ -13,7 +13,34 @@ export const FPS_VALUES = [24, 25, 30] as const;
 export const MOODS = ['uplifting', 'calm', 'dramatic', 'corporate', 'playful', 'tense'] as const;
 export const SFX_KINDS = ['whoosh', 'riser', 'impact', 'click', 'pop', 'chime', 'ambience', 'swell'] as const;
 export const OUTPUT_KINDS = ['mp4', 'webm', 'audio', 'gif', 'srt', 'vtt'] as const;
-export const CAPTION_STYLES = ['bold', 'minimal', 'boxed'] as const;
+/**
+ * Burned-in caption looks: `line` (= bold) is a whole cue with a dark outline, `word` highlights
+ * the word being spoken (from the voice's word timings), `box` (= boxed) sets each line on a dark
+ * box, `minimal` is smaller and lighter.
+ */
+export const CAPTION_STYLES = ['bold', 'minimal', 'boxed', 'line', 'word', 'box'] as const;
+/** How on-screen text enters (and leaves): per scene, or for the whole video through `design`. */
+export const TEXT_ANIMATIONS = ['fade', 'slide-up', 'slide-left', 'scale', 'words', 'typewriter', 'none'] as const;
+export type TextAnimation = (typeof TEXT_ANIMATIONS)[number];
+/** The pace of a video's motion: how fast text and layers move and how long they hold. */
+export const MOTION_STYLES = ['calm', 'smooth', 'energetic', 'punchy'] as const;
+export type MotionStyle = (typeof MOTION_STYLES)[number];
+export const TITLE_POSITIONS = ['top', 'center', 'lower-third', 'bottom'] as const;
+export type TitlePosition = (typeof TITLE_POSITIONS)[number];
+/** Designed backgrounds drawn offline behind a scene with no picture of its own. */
+export const BACKGROUND_STYLES = ['gradient', 'shapes', 'pattern', 'particles'] as const;
+export type BackgroundStyle = (typeof BACKGROUND_STYLES)[number];
+/**
+ * What a scene shows besides its background: `title` (default) a headline; `lower-third` a name
+ * bar low on the frame (title + subtitle); `list` its items one by one; `counter` a number that
+ * counts up; `quote` a quotation with its attribution (subtitle); `end-card` the call to action
+ * with the logo.
+ */
+export const SCENE_LAYOUTS = ['title', 'lower-third', 'list', 'counter', 'quote', 'end-card'] as const;
+export type SceneLayout = (typeof SCENE_LAYOUTS)[number];
+/** Where an extra image of a scene sits: picture-in-picture in a corner, a half of the frame, or a grid cell. */
+export const IMAGE_POSITIONS = ['pip', 'pip-left', 'left', 'right', 'top', 'bottom', 'grid', 'center'] as const;
+export type ImagePosition = (typeof IMAGE_POSITIONS)[number];
 /**
  * How one scene gives way to the next. Each is an FFmpeg `xfade` transition (XFADE_NAMES in
  * media/args/segment.ts); a build without `xfade` dips through black instead, and one without the
@@ -102,8 +129,54 @@ export const sfxCueSchema = z.strictObject({
 });
 export type SfxCue = z.infer<typeof sfxCueSchema>;
 
+/**
+ * A scene's designed content besides title and narration, the same in a brief's scenes and in the
+ * storyboard (the planners copy it through): how its text moves, its layout and the layers it adds.
+ */
+export const sceneDesignFields = {
+  layout: z.enum(SCENE_LAYOUTS).optional().describe(`${SCENE_LAYOUTS.join(', ')} (default title): what the scene's text is laid out as.`),
+  subtitle: z.string().max(200).optional().describe('A second, smaller line: the role under a lower-third name, a quote\'s attribution, an end card\'s address.'),
+  textAnimation: z.enum(TEXT_ANIMATIONS).optional().describe(`How the scene's text enters: ${TEXT_ANIMATIONS.join(', ')} (default: the brief's design).`),
+  items: z.array(z.string().trim().min(1).max(120)).min(1).max(8).optional().describe('List items (layout list), shown one by one as the narration speaks them.'),
+  counter: z
+    .strictObject({
+      to: z.number().min(-1e12).max(1e12).describe('The number it counts up to.'),
+      from: z.number().min(-1e12).max(1e12).optional().describe('Where it starts (default 0).'),
+      decimals: z.number().int().min(0).max(3).optional().describe('Digits after the point (default 0).'),
+      prefix: z.string().max(8).optional().describe('Drawn before the number, e.g. "$".'),
+      suffix: z.string().max(12).optional().describe('Drawn after it, e.g. "%" or " users".'),
+    })
+    .optional()
+    .describe('A number that counts up (layout counter).'),
+  images: z
+    .array(
+      z.strictObject({
+        src: z.string().min(1, 'give a file path').max(4096).describe('Path of a local image, relative to the brief file or absolute, or an http(s) URL.'),
+        position: z.enum(IMAGE_POSITIONS).optional().describe(`${IMAGE_POSITIONS.join(', ')} (default pip).`),
+        fromSec: z.number().min(0).max(600).optional().describe('Scene-local second it appears (default: staggered).'),
+        toSec: z.number().min(0).max(600).optional().describe('Scene-local second it leaves (default: the end of the scene).'),
+      }),
+    )
+    .max(4)
+    .optional()
+    .describe('Images layered over the background: picture-in-picture, split screen or a grid.'),
+  icon: z
+    .union([z.string().regex(/^[a-z0-9-]{2,60}$/, 'an icon name such as "rocket" (see docs/templates.md)'), z.literal(false)])
+    .optional()
+    .describe('An illustration drawn in the scene: an icon name, or false for none (default: chosen from the scene\'s words when it has no picture).'),
+};
+export type SceneDesign = { [K in keyof typeof sceneDesignFields]?: z.infer<(typeof sceneDesignFields)[K]> };
+export const SCENE_DESIGN_KEYS = Object.keys(sceneDesignFields) as (keyof SceneDesign)[];
+/** The scene design fields a scene has, to copy into the storyboard. */
+export function sceneDesignOf(scene: SceneDesign | undefined): SceneDesign {
+  const out: Record<string, unknown> = {};
+  for (const key of SCENE_DESIGN_KEYS) if (scene?.[key] !== undefined) out[key] = scene[key];
+  return out as SceneDesign;
+}
+
 export const sceneInputSchema = z
   .strictObject({
+  ...sceneDesignFields,
   narration: z.string().max(5000).optional().describe('What the voice says over this scene.'),
   title: z.string().max(200).optional().describe('Large on-screen text.'),
   visual: visualSchema.optional(),
@@ -132,7 +205,7 @@ export const captionsSchema = z.union([
   z.literal(false),
   z.strictObject({
     burnIn: z.boolean().optional().describe('Draw captions into the picture (default true).'),
-    style: z.enum(CAPTION_STYLES).optional().describe('bold (default), minimal or boxed.'),
+    style: z.enum(CAPTION_STYLES).optional().describe('line or bold (default): whole cues outlined; word: the spoken word highlighted; box or boxed: lines on a dark box; minimal.'),
   }),
 ]);
 
@@ -157,6 +230,27 @@ export const brandSchema = z.strictObject({
   font: mediaSrc.optional().describe('A .ttf/.otf file for titles and captions.'),
   position: z.enum(BRAND_POSITIONS).optional().describe('Logo corner (default top-right).'),
 });
+
+export const paletteSchema = z.strictObject({
+  background: colorSchema,
+  primary: colorSchema,
+  secondary: colorSchema,
+  accent: colorSchema,
+  text: colorSchema,
+});
+export type Palette = z.infer<typeof paletteSchema>;
+
+export const designSchema = z
+  .strictObject({
+    motion: z.enum(MOTION_STYLES).optional().describe(`${MOTION_STYLES.join(', ')} (default smooth): the pace text and layers move at.`),
+    textAnimation: z.enum(TEXT_ANIMATIONS).optional().describe('How text enters unless a scene says otherwise (default: from the motion style).'),
+    titlePosition: z.enum(TITLE_POSITIONS).optional().describe(`${TITLE_POSITIONS.join(', ')} (default center).`),
+    palette: paletteSchema.optional().describe('The colours every scene shares (brand colours win over it); default: from the mood.'),
+    background: z.enum(BACKGROUND_STYLES).optional().describe(`${BACKGROUND_STYLES.join(', ')}: the look of scenes with no picture (default shapes).`),
+    illustrations: z.boolean().optional().describe('Draw an icon chosen from each scene\'s words in scenes with no picture (default true).'),
+  })
+  .describe('The visual language of the video: motion, type placement, palette and backgrounds. A template sets it.');
+export type Design = z.infer<typeof designSchema>;
 
 /** Characters that show: not whitespace, not format characters such as zero-width spaces. */
 const visibleLength = (text: string): number => text.replace(/[\s\p{Cf}]/gu, '').length;
@@ -194,6 +288,7 @@ export const briefFieldsSchema = z.strictObject({
     quality: z.enum(QUALITY_TIERS).optional().describe('economy, standard (default) or premium: which cloud providers and models a render may use, and so what it costs.'),
     providers: providerChoiceSchema.optional(),
     preview: z.boolean().optional().describe('A quick draft for the authoring loop: 360p and the fastest encoder, with the same timing, layout and sound as the full render.'),
+    design: designSchema.optional(),
     transition: z.enum(TRANSITIONS).optional().describe(`How scenes give way to each other unless a scene says otherwise: ${TRANSITIONS.join(', ')} (default fade).`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('All randomness derives from it (default 1).'),
 });

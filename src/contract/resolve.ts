@@ -4,7 +4,13 @@
  */
 import {
   type AspectRatio,
+  type BackgroundStyle,
   type Brief,
+  type Design,
+  type MotionStyle,
+  type Palette,
+  type TextAnimation,
+  type TitlePosition,
   type Fps,
   type Mood,
   type OutputKind,
@@ -70,7 +76,8 @@ export interface ResolvedBrief {
   targetDurationSec?: number;
   music: false | { mood?: Mood; volume: number; style?: string };
   sfx: boolean | SfxCue[];
-  captions: false | { burnIn: boolean; style: 'bold' | 'minimal' | 'boxed' };
+  /** `line` is resolved to bold and `box` to boxed. */
+  captions: false | { burnIn: boolean; style: ResolvedCaptionStyle };
   mix: { voice: number; music: number; sfx: number; ducking: boolean; loudnessLufs: number; truePeakDb: number };
   brand?: {
     logo?: string;
@@ -87,7 +94,49 @@ export interface ResolvedBrief {
   seed: number;
   /** How scenes give way to each other unless a scene says otherwise. */
   transition: Transition;
+  design: ResolvedDesign;
 }
+
+export type ResolvedCaptionStyle = 'bold' | 'minimal' | 'boxed' | 'word';
+
+/** The brief's design with its defaults; the palette stays absent when neither design nor template gave one (the mood's is used). */
+export interface ResolvedDesign {
+  motion: MotionStyle;
+  textAnimation: TextAnimation;
+  titlePosition: TitlePosition;
+  palette?: Palette;
+  background: BackgroundStyle;
+  illustrations: boolean;
+}
+
+/** The text animation each motion style uses unless the design names one. */
+export const MOTION_TEXT_ANIMATION: Record<MotionStyle, TextAnimation> = {
+  calm: 'fade',
+  smooth: 'slide-up',
+  energetic: 'words',
+  punchy: 'scale',
+};
+
+export function resolveDesign(design: Design | undefined): ResolvedDesign {
+  const motion = design?.motion ?? 'smooth';
+  return {
+    motion,
+    textAnimation: design?.textAnimation ?? MOTION_TEXT_ANIMATION[motion],
+    titlePosition: design?.titlePosition ?? 'center',
+    ...(design?.palette ? { palette: design.palette } : {}),
+    background: design?.background ?? 'shapes',
+    illustrations: design?.illustrations ?? true,
+  };
+}
+
+const CAPTION_STYLE_ALIASES: Record<NonNullable<Extract<Brief['captions'], object>['style']>, ResolvedCaptionStyle> = {
+  bold: 'bold',
+  line: 'bold',
+  minimal: 'minimal',
+  boxed: 'boxed',
+  box: 'boxed',
+  word: 'word',
+};
 
 const SHORT_SIDE: Record<Resolution, number> = { '480p': 480, '720p': 720, '1080p': 1080 };
 const RATIO: Record<AspectRatio, [number, number]> = { '16:9': [16, 9], '9:16': [9, 16], '1:1': [1, 1], '4:5': [4, 5] };
@@ -156,7 +205,7 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     targetDurationSec: pick('targetDurationSec'),
     music: music === false ? false : { mood: music?.mood, volume: music?.volume ?? mix.music ?? 0.6, ...(music?.style ? { style: music.style } : {}) },
     sfx: pick('sfx') ?? true,
-    captions: captions === false ? false : { burnIn: captions?.burnIn ?? true, style: captions?.style ?? 'bold' },
+    captions: captions === false ? false : { burnIn: captions?.burnIn ?? true, style: CAPTION_STYLE_ALIASES[captions?.style ?? 'bold'] },
     mix: {
       voice: mix.voice ?? 1,
       music: music === false ? 0 : (music?.volume ?? mix.music ?? 0.6),
@@ -177,6 +226,7 @@ export function resolveBrief(brief: Brief): ResolvedBrief {
     providers: pick('providers') ?? {},
     seed: pick('seed') ?? 1,
     transition: pick('transition') ?? 'fade',
+    design: resolveDesign(pick('design')),
   };
 }
 

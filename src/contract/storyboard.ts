@@ -4,7 +4,7 @@
  * timeline (see pipeline/timeline.ts).
  */
 import { z } from 'zod';
-import { IMAGE_MOTIONS, MOODS, SFX_KINDS, sfxCueSchema, TRANSITIONS, visualSchema } from './brief.js';
+import { IMAGE_MOTIONS, MOODS, sceneDesignFields, SFX_KINDS, sfxCueSchema, TRANSITIONS, visualSchema } from './brief.js';
 import { AppError } from './errors.js';
 
 export const storyboardSceneSchema = z.strictObject({
@@ -23,6 +23,8 @@ export const storyboardSceneSchema = z.strictObject({
   motion: z.enum(IMAGE_MOTIONS).optional(),
   /** How the scene enters from the one before; absent: the brief's transition. */
   transition: z.enum(TRANSITIONS).optional(),
+  /** Layout, text animation, list items, counter, extra images and icon (see sceneDesignFields). */
+  ...sceneDesignFields,
 });
 export type StoryboardScene = z.infer<typeof storyboardSceneSchema>;
 

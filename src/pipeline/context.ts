@@ -4,6 +4,7 @@
  */
 import type { ResolvedBrief } from '../contract/resolve.js';
 import type { Storyboard } from '../contract/storyboard.js';
+import type { DesignRecord } from '../design/record.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import type { MediaCapabilities } from '../media/capabilities.js';
 import type { RunOptions, RunResult } from '../media/ffmpeg.js';
@@ -84,6 +85,8 @@ export interface ProductionState {
   music?: (MusicResult & { key: string }) | null;
   sfx?: { path: string; key: string; effects: PlacedEffect[] } | null;
   video?: { segments: string[]; keys: string[] };
+  /** Every element visualize placed on the frame, with its box, time and colours (qa checks it; design.json). */
+  design?: DesignRecord;
   /** Provider pictures placed under the scenes (by scene id), with their credits. */
   pictures?: Record<string, { provider: string; kind: 'image' | 'video'; attribution?: Attribution }>;
   /** Credits for stock media and sounds used (Pexels, Freesound …), for cost.json and the storyboard. */

@@ -10,8 +10,10 @@ import {
   CAPTION_STYLES,
   IMAGE_MOTIONS,
   MOODS,
+  MOTION_STYLES,
   SFX_KINDS,
   TEMPLATE_NAMES,
+  TITLE_POSITIONS,
   TRANSITIONS,
   colorSchema,
 } from '../../contract/brief.js';
@@ -20,8 +22,6 @@ export const FIELD_TYPES = ['text', 'image', 'video', 'color', 'number', 'list']
 export type FieldType = (typeof FIELD_TYPES)[number];
 export const PALETTE_ROLES = ['background', 'primary', 'secondary', 'accent', 'text'] as const;
 export type PaletteRole = (typeof PALETTE_ROLES)[number];
-export const MOTION_STYLES = ['calm', 'smooth', 'energetic', 'punchy'] as const;
-export const TITLE_POSITIONS = ['top', 'center', 'lower-third', 'bottom'] as const;
 
 /** `{{name}}` placeholders of a template string. */
 export const PLACEHOLDER = /\{\{\s*([a-zA-Z][a-zA-Z0-9_]*)\s*\}\}/g;

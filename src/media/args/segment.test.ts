@@ -28,9 +28,9 @@ test('a colour body with a title and a boxed caption', () => {
     '-filter_complex',
     'color=c=0x112233:s=1280x720:r=30:d=2.8,format=yuv420p,setsar=1,trim=end_frame=84[bbg];' +
       "[bbg]drawtext=fontfile='/f/b.ttf':textfile='/c/t.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h/2:line_spacing=23:" +
-      "alpha='clip((t-0.15)/0.5,0,1)':enable='between(t,0.15,5)':borderw=5:bordercolor=0x000000@0.85[b];" +
+      "alpha='clip((t-0.15)/0.5,0,1)':expansion=none:enable='between(t,0.15,5)':borderw=5:bordercolor=0x000000@0.85[b];" +
       "[b]drawtext=fontfile='/f/b.ttf':textfile='/c/c0.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h-72-text_h:line_spacing=23:" +
-      "alpha='1':enable='between(t,0.35,1.5)':box=1:boxcolor=0x000000@0.6:boxborderw=32,format=yuv420p[v]",
+      "alpha='1':expansion=none:enable='between(t,0.35,1.5)':box=1:boxcolor=0x000000@0.6:boxborderw=32,format=yuv420p[v]",
     ...ENCODE_TAIL(84, '/c/seg.mp4'),
   ]);
 });
@@ -148,4 +148,36 @@ test('a named transition is drawn with its xfade name, only over the transition 
   assert.match(graph(buildSegmentArgs({ ...plan, xfade: 'wipeleft' })), /\[a\]\[bh2\]xfade=transition=wipeleft:duration=0\.5:offset=0,format=yuv420p\[xh\]/);
   assert.match(graph(buildSegmentArgs(plan)), /xfade=transition=fade:/, 'the cross-fade by default');
   assert.equal(new Set(Object.values(XFADE_NAMES)).size, Object.keys(XFADE_NAMES).length, 'every name is its own transition');
+});
+
+test('image layers are looped stills overlaid in order under the titles, timed in the scene clock', () => {
+  const args = buildSegmentArgs({
+    width: 640, height: 360, fps: 30,
+    scene: {
+      scene: {
+        background: { kind: 'color', color: '0x000000' },
+        images: [
+          { path: '/c/pip.png', x: 'main_w-overlay_w-20', y: '20+40*(1-clip(t/0.5,0,1))', fromSec: 0.5, toSec: 4, fadeInSec: 0.4, fadeOutSec: 0.3 },
+          { path: '/c/icon.png', x: '100', y: '100', fromSec: 0, toSec: 6, fadeInSec: 0, fadeOutSec: 0 },
+        ],
+        titles: [title],
+        motionSec: 6,
+      },
+      // The segment starts 1 s into the scene: the fades move 1 s earlier in the chain's clock.
+      localStartSec: 1,
+      frames: 90,
+    },
+    transition: 'none',
+    captions: [],
+    encode,
+    outPath: '/c/seg.mp4',
+  });
+  const graph = args[args.indexOf('-filter_complex') + 1] as string;
+  assert.deepEqual(args.slice(HEAD.length, HEAD.length + 16), [
+    '-loop', '1', '-framerate', '30', '-t', '3', '-i', '/c/pip.png',
+    '-loop', '1', '-framerate', '30', '-t', '3', '-i', '/c/icon.png',
+  ]);
+  assert.match(graph, /\[0:v\]format=rgba,settb=1\/30,setpts=N,fade=t=in:st=0:d=0.4:alpha=1,fade=t=out:st=2.7:d=0.3:alpha=1,null\[bim0\]/);
+  assert.match(graph, /\[bbg\]\[bim0\]overlay=x='main_w-overlay_w-20':y='20\+40\*\(1-clip\(\(t\+1\)\/0.5,0,1\)\)':eval=frame:enable='between\(\(t\+1\),0.5,4\)'\[bi0\]/);
+  assert.match(graph, /\[bi0\]\[bim1\]overlay=x='100':y='100':eval=frame:enable='between\(\(t\+1\),0,6\)'\[bi1\];\[bi1\]drawtext=/);
 });

@@ -60,8 +60,25 @@ export interface TextLayer {
   borderPx: number;
 }
 
+/**
+ * An image over the background — a picture-in-picture, one of several images, an icon, a shape —
+ * prepared once (sized, with alpha) and animated here. Times are in the scene's clock.
+ */
+export interface ImageLayer {
+  path: string;
+  /** overlay position expressions; `t` is the scene's clock (the offset is applied here). */
+  x: string;
+  y: string;
+  fromSec: number;
+  toSec: number;
+  fadeInSec: number;
+  fadeOutSec: number;
+}
+
 export interface SceneLayers {
   background: Background;
+  /** Drawn over the background in order, under the titles. */
+  images?: ImageLayer[];
   /**
    * The title, one layer per line: drawtext in FFmpeg 5.1 cannot align lines, so each line is its
    * own layer, centred on its own width.
@@ -160,6 +177,8 @@ export function drawtext(layer: TextLayer, offsetSec = 0): string {
     `y=${layer.y}`,
     `line_spacing=${Math.round(layer.fontSize * 0.25)}`,
     `alpha='${alpha}'`,
+    // Text is drawn as written: with the default expansion a "%" ("50% off") is a stray escape.
+    'expansion=none',
     `enable='between(${t},${f3(layer.fromSec)},${f3(layer.toSec)})'`,
   ];
   if (layer.box) parts.push('box=1', 'boxcolor=0x000000@0.6', `boxborderw=${Math.round(layer.fontSize * 0.35)}`);
@@ -191,9 +210,33 @@ function sceneChain(range: SceneRange, plan: SegmentPlan, built: Built, label: s
     input = addInput(built, bg.path, ['-stream_loop', '-1', '-ss', f3(start)]);
   }
   const titles = range.scene.titles ?? [];
-  const bgLabel = titles.length > 0 ? `${label}bg` : label;
-  built.graph.push(backgroundChain(range, input, plan, bgLabel));
-  if (titles.length > 0) built.graph.push(`[${bgLabel}]${titles.map((t) => drawtext(t, range.localStartSec)).join(',')}[${label}]`);
+  const images = range.scene.images ?? [];
+  let current = titles.length + images.length > 0 ? `${label}bg` : label;
+  built.graph.push(backgroundChain(range, input, plan, current));
+  images.forEach((image, i) => {
+    const index = addInput(built, image.path, ['-loop', '1', '-framerate', String(plan.fps), '-t', f3(range.frames / plan.fps)]);
+    const next = `${label}i${i}`;
+    built.graph.push(imageChain(image, index, range, plan, `${label}im${i}`), `[${current}][${label}im${i}]${overlay(image, range.localStartSec)}[${next}]`);
+    current = next;
+  });
+  if (titles.length > 0) built.graph.push(`[${current}]${titles.map((t) => drawtext(t, range.localStartSec)).join(',')}[${label}]`);
+  else if (current !== label) built.graph.push(`[${current}]null[${label}]`);
+}
+
+/** A looped still with its alpha fades, timed in the chain's clock (scene time minus the range's start). */
+function imageChain(image: ImageLayer, input: number, range: SceneRange, plan: SegmentPlan, label: string): string {
+  const shift = range.localStartSec;
+  const fades: string[] = [];
+  if (image.fadeInSec > 0) fades.push(`fade=t=in:st=${f3(Math.max(0, image.fromSec - shift))}:d=${f3(image.fadeInSec)}:alpha=1`);
+  if (image.fadeOutSec > 0) fades.push(`fade=t=out:st=${f3(Math.max(0, image.toSec - image.fadeOutSec - shift))}:d=${f3(image.fadeOutSec)}:alpha=1`);
+  return `[${input}:v]format=rgba,settb=1/${plan.fps},setpts=N,${[...fades, 'null'].join(',')}[${label}]`;
+}
+
+/** An overlay filter whose x/y see the layer's clock as `t`. */
+export function overlay(image: ImageLayer, offsetSec = 0): string {
+  const t = offsetSec === 0 ? 't' : `(t+${f3(offsetSec)})`;
+  const expr = (e: string): string => `'${e.replace(/\bt\b/g, t)}'`;
+  return `overlay=x=${expr(image.x)}:y=${expr(image.y)}:eval=frame:enable='between(${t},${f3(image.fromSec)},${f3(image.toSec)})'`;
 }
 
 /** The full argument array for one segment (inputs counted so `-i` pairs index correctly). */

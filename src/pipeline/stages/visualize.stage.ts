@@ -3,115 +3,23 @@
  * segments (segments.ts), and each segment — titles, burned captions and logo included — is
  * encoded once and cached on everything it shows. compose joins them without re-encoding.
  */
-import { writeFileSync } from 'node:fs';
 import { pool } from '../../lib/settle.js';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
-import { ffColor } from '../../media/args/escape.js';
 import type { Transition } from '../../contract/brief.js';
-import { buildSegmentArgs, XFADE_NAMES, type SceneLayers, type SegmentPlan, type TextLayer } from '../../media/args/segment.js';
+import { buildSegmentArgs, XFADE_NAMES, type SceneLayers, type SegmentPlan } from '../../media/args/segment.js';
 import type { MediaCapabilities } from '../../media/capabilities.js';
-import { fontFor } from '../../media/fonts.js';
-import type { CaptionCue } from '../captions.js';
 import type { Stage } from '../context.js';
 import { mediaName } from '../media-identity.js';
 import { resolveAsset } from '../preflight.js';
-import { captionStyle, safeArea, titleStyle } from '../visual/layout.js';
+import { safeArea } from '../visual/layout.js';
 import { prepareLook } from '../visual/looks.js';
+import { prepareDecor, type Decor } from '../visual/decor.js';
+import type { DesignElement } from '../../design/record.js';
 import { fetchPictures } from '../visual/pictures.js';
-import { layoutText } from '../../design/text-layout.js';
-import { cutSegments, type SegmentCut } from '../visual/segments.js';
-
-/** A text layer before its text file exists: what goes into the cache key. */
-type TextSpec = Omit<TextLayer, 'textFile'> & { text: string };
-
-function font(text: string, weight: 'regular' | 'bold', brief: ResolvedBrief, baseDir: string): string {
-  const brandFont = brief.brand?.font ? resolveAsset(baseDir, brief.brand.font) : undefined;
-  const choice = fontFor(text, weight, brandFont);
-  if (!choice) throw new AppError('internal', 'no font found: install fonts-dejavu-core (and fonts-noto-core, fonts-noto-cjk for other scripts)');
-  return choice.path;
-}
-
-/**
- * A scene title, laid out with the real font (design/text-layout.ts): balanced lines that fit the
- * safe area, the size lowered (to 60 %) before a long title overflows, each line its own layer
- * centred on its own width, the block a little above the middle of the safe area.
- */
-function titleSpec(title: string, brief: ResolvedBrief, baseDir: string, visibleSec: number): TextSpec[] {
-  const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
-  const style = titleStyle(brief.width, brief.height, title);
-  const fontFile = font(title, 'bold', brief, baseDir);
-  const layout = layoutText(title, {
-    font: { file: fontFile },
-    maxWidth: brief.width - safe.left - safe.right,
-    maxLines: 4,
-    sizePx: style.fontSize,
-    minSizePx: Math.round(style.fontSize * 0.6),
-    lineHeight: 1.25,
-    align: 'center',
-  });
-  const step = Math.round(layout.sizePx * layout.lineHeight);
-  const block = step * layout.lines.length;
-  return layout.lines.map((line, i) => ({
-    text: line.text,
-    fontFile,
-    fontSize: layout.sizePx,
-    color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
-    x: '(w-text_w)/2',
-    y: `${safe.top}+(h-${safe.top + safe.bottom}-${block})*0.42+${i * step}`,
-    fromSec: 0.15,
-    toSec: visibleSec,
-    fadeInSec: 0.5,
-    box: false,
-    borderPx: Math.max(2, Math.round(layout.sizePx / 16)),
-  }));
-}
-
-function captionSpecs(cues: readonly CaptionCue[], cut: SegmentCut, fps: number, brief: ResolvedBrief, baseDir: string): TextSpec[] {
-  if (brief.captions === false || !brief.captions.burnIn) return [];
-  const { style: captionLook } = brief.captions;
-  const from = cut.startFrame / fps;
-  const to = (cut.startFrame + cut.frames) / fps;
-  const safe = safeArea(brief.width, brief.height, brief.aspectRatio);
-  return cues
-    .filter((c) => c.endSec > from && c.startSec < to)
-    .flatMap((c) => {
-      const style = captionStyle(brief.width, brief.height, captionLook === 'minimal');
-      const fontFile = font(c.text, captionLook === 'minimal' ? 'regular' : 'bold', brief, baseDir);
-      // At most two balanced lines, each its own layer centred on its own width, the last one on the safe area's bottom edge.
-      const layout = layoutText(c.text, {
-        font: { file: fontFile },
-        maxWidth: brief.width - safe.left - safe.right,
-        maxLines: 2,
-        sizePx: style.fontSize,
-        minSizePx: Math.round(style.fontSize * 0.75),
-        lineHeight: captionLook === 'boxed' ? 1.6 : 1.25,
-        align: 'center',
-      });
-      const step = Math.round(layout.sizePx * layout.lineHeight);
-      return layout.lines.map((line, i) => ({
-        text: line.text,
-        fontFile,
-        fontSize: layout.sizePx,
-        color: ffColor(brief.brand?.colors.text ?? '#ffffff'),
-        x: '(w-text_w)/2',
-        y: `h-${safe.bottom + (layout.lines.length - 1 - i) * step}-text_h`,
-        fromSec: Math.round((c.startSec - from) * 1000) / 1000,
-        toSec: Math.round((c.endSec - from) * 1000) / 1000,
-        fadeInSec: 0,
-        box: captionLook === 'boxed',
-        borderPx: captionLook === 'bold' ? Math.max(2, Math.round(layout.sizePx / 12)) : captionLook === 'minimal' ? 2 : 0,
-      }));
-    });
-}
-
-function materialise(spec: TextSpec, dir: string, name: string): TextLayer {
-  const textFile = join(dir, `${name}.txt`);
-  writeFileSync(textFile, spec.text);
-  const { text: _text, ...layer } = spec;
-  return { ...layer, textFile };
-}
+import { captionSpecs, materialise, titleSpec, type TextSpec } from '../visual/text.js';
+import { cutSegments } from '../visual/segments.js';
 
 export const visualizeStage: Stage = {
   name: 'visualize',
@@ -125,6 +33,13 @@ export const visualizeStage: Stage = {
       const picture = provided.visuals[i];
       const field = picture ? `pictures.${scene.id}` : brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
       looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
+    }
+    const decor: Decor[] = [];
+    for (const [i, scene] of storyboard.scenes.entries()) {
+      const slot = timeline.scenes[i];
+      const look = looks[i];
+      if (!look) throw new AppError('internal', `scene ${scene.id} has no look`);
+      decor.push(await prepareDecor({ scene, sceneIndex: i, startSec: slot?.startSec ?? 0, motionSec: (slot?.durationSec ?? 1) + timeline.transitionSec, hasPicture: provided.visuals[i] !== undefined, look, brief, baseDir }, ctx));
     }
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
     // A preview trades file size and fidelity for time: the fastest x264 preset, a lower quality.
@@ -144,12 +59,14 @@ export const visualizeStage: Stage = {
 
     // The first segment to fail stops the others (and no new one starts); the stage fails once they have stopped.
     await pool(cuts, ctx.deps.media.parallelism, async (cut, index, signal) => {
-      const sceneSpec = (sceneIndex: number): { look: string; titles?: TextSpec[]; motionSec: number } => {
+      const sceneSpec = (sceneIndex: number): { look: string; decor?: string; titles?: TextSpec[]; motionSec: number } => {
         const scene = storyboard.scenes[sceneIndex];
         const slot = timeline.scenes[sceneIndex];
         const motionSec = (slot?.durationSec ?? 1) + timeline.transitionSec;
         return {
           look: looks[sceneIndex]?.key ?? '',
+          // Absent with no decoration, so segments cached before decorations existed stay valid.
+          ...(decor[sceneIndex]?.key ? { decor: decor[sceneIndex].key } : {}),
           ...(scene?.title ? { titles: titleSpec(scene.title, brief, baseDir, motionSec + 1) } : {}),
           motionSec,
         };
@@ -173,6 +90,7 @@ export const visualizeStage: Stage = {
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
         const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string): SceneLayers => ({
           background: looks[sceneIndex]?.background ?? { kind: 'color', color: '0x000000' },
+          images: decor[sceneIndex]?.images ?? [],
           titles: (spec.titles ?? []).map((t, i) => materialise(t, dir, `${name}-${i}`)),
           motionSec: spec.motionSec,
         });
@@ -208,7 +126,9 @@ export const visualizeStage: Stage = {
       keys[index] = unit.key;
     }, ctx.signal);
     ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
-    return { video: { segments, keys }, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
+    const elements: DesignElement[] = decor.flatMap((d) => d.elements);
+    const design = { width: brief.width, height: brief.height, safe: safeArea(brief.width, brief.height, brief.aspectRatio), elements };
+    return { video: { segments, keys }, design, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
   },
 };
 

@@ -4,13 +4,9 @@
  * lines themselves are laid out by design/text-layout.ts.
  */
 import type { AspectRatio } from '../../contract/brief.js';
+import type { SafeArea } from '../../design/geometry.js';
 
-export interface SafeArea {
-  left: number;
-  right: number;
-  top: number;
-  bottom: number;
-}
+export type { SafeArea };
 
 const MARGINS: Record<AspectRatio, { x: number; top: number; bottom: number }> = {
   '16:9': { x: 0.06, top: 0.08, bottom: 0.1 },

@@ -31,7 +31,18 @@ export interface LookRequest {
   baseDir: string;
 }
 
-export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<{ background: Background; key: string }> {
+export interface Look {
+  background: Background;
+  key: string;
+  /**
+   * Colours of the background ("#rrggbb") that text may sit on: a drawn look's own colours, or
+   * cells measured on an image (empty when unknown). The text layout keeps text readable over all
+   * of them, and the qa stage checks the contrast against them.
+   */
+  backdrop: string[];
+}
+
+export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<Look> {
   const { visual, width, height } = req;
   const random = createRandom(deriveSeed(req.seed, 'look', req.sceneIndex));
   const pan: Motion = req.motion ?? random.pick(['pan-left', 'pan-right'] as const);
@@ -82,5 +93,5 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
     }
   }, { signal: ctx.signal, note: (m) => ctx.note(m), refs });
   ctx.unit(unit.hit);
-  return { background: unit.value, key: unit.key };
+  return { background: unit.value, key: unit.key, backdrop: visual.type === 'color' ? [visual.color] : visual.type === 'gradient' ? [...visual.colors] : [] };
 }

@@ -8,7 +8,7 @@
  * `visualPrompt` becomes the scene's `prompt` for the picture providers that follow.
  */
 import { z } from 'zod';
-import { MOODS, SFX_KINDS, type SfxKind } from '../../contract/brief.js';
+import { MOODS, sceneDesignOf, SFX_KINDS, type SfxKind } from '../../contract/brief.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
@@ -208,6 +208,7 @@ export function toStoryboard(brief: ResolvedBrief, text: BriefText, plan: LlmSto
       ...(user?.visual ? {} : { prompt: clip(s.visualPrompt.trim() || title || narration || 'an abstract background', 2000) }),
       sfx,
       ...(user?.transition ? { transition: user.transition } : {}),
+      ...sceneDesignOf(user),
     };
   });
 

@@ -3,7 +3,7 @@
  * the prompt's own facts; scripts are segmented into scenes; explicit scenes are completed.
  * Deterministic for a brief and seed.
  */
-import type { Mood, SfxKind, Transition, Visual } from '../../contract/brief.js';
+import { sceneDesignOf, type Mood, type SceneDesign, type SfxKind, type Transition, type Visual } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard, StoryboardScene } from '../../contract/storyboard.js';
@@ -24,6 +24,7 @@ interface Draft extends DraftScene {
   durationSec?: number;
   sfx?: SfxKind[];
   transition?: Transition;
+  design?: SceneDesign;
 }
 
 export class RuleBasedWriter implements ScriptWriter {
@@ -78,7 +79,7 @@ export class RuleBasedWriter implements ScriptWriter {
           const narration = cleanText(s.narration ?? '');
           const sceneTitle = s.title === undefined ? undefined : cleanText(s.title);
           removed ||= narration.removedEmoji || sceneTitle?.removedEmoji === true;
-          return { narration: narration.text, title: sceneTitle?.text || undefined, visual: s.visual, durationSec: s.durationSec, sfx: s.sfx, transition: s.transition };
+          return { narration: narration.text, title: sceneTitle?.text || undefined, visual: s.visual, durationSec: s.durationSec, sfx: s.sfx, transition: s.transition, design: sceneDesignOf(s) };
         });
         if (removed) notes.push('emoji were removed from scene text: the voice and caption fonts cannot render them');
         break;
@@ -101,6 +102,7 @@ export class RuleBasedWriter implements ScriptWriter {
       ...(d.visual ? {} : { prompt: visualPrompt(d) }),
       sfx: d.sfx ?? (autoSfx ? sceneEffects(d.narration, i) : []),
       ...(d.transition ? { transition: d.transition } : {}),
+      ...d.design,
     }));
 
     return {
