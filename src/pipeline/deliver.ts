@@ -1,6 +1,7 @@
 /**
  * deliver (local directory): copies the outputs of a finished render into the output directory,
- * with storyboard.json, qa.json and cost.json. A render whose hard quality checks failed delivers
+ * with storyboard.json, qa.json, design.json (every element placed on the frame, as the design
+ * gates judged it) and cost.json. A render whose hard quality checks failed delivers
  * qa.json only, and fails, so nothing that looks like a result is left behind.
  */
 import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ function place(from: string, to: string): void {
 
 const DELIVERABLE_NAMES = [
   'video.mp4', 'video.webm', 'audio.m4a', 'preview.gif', 'thumbnail.jpg', 'contact-sheet.jpg',
-  'captions.srt', 'captions.vtt', 'storyboard.json', 'qa.json', 'cost.json',
+  'captions.srt', 'captions.vtt', 'storyboard.json', 'qa.json', 'design.json', 'cost.json',
 ];
 
 export interface Delivered {
@@ -52,6 +53,7 @@ export function deliver(result: RenderResult, outDir: string): Delivered {
   }
   files.push({ name: 'storyboard.json', kind: 'storyboard', path: json('storyboard.json', { ...state.storyboard, timeline: state.timeline }), mime: 'application/json' });
   files.push({ name: 'qa.json', kind: 'qa', path: qaPath, mime: 'application/json' });
+  if (state.design) files.push({ name: 'design.json', kind: 'design', path: json('design.json', state.design), mime: 'application/json' });
   files.push({ name: 'cost.json', kind: 'cost', path: json('cost.json', { ...result.cost, timings: result.timings }), mime: 'application/json' });
   return { outDir, files };
 }

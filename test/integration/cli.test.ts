@@ -130,7 +130,7 @@ writeFileSync(briefPath, JSON.stringify({
   outputs: ['mp4', 'webm', 'srt', 'vtt'],
   seed: 3,
 }));
-const EXPECTED = ['captions.srt', 'captions.vtt', 'contact-sheet.jpg', 'cost.json', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm'];
+const EXPECTED = ['captions.srt', 'captions.vtt', 'contact-sheet.jpg', 'cost.json', 'design.json', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm'];
 
 /** The paths the CLI lists after "Rendered …", relative to its working directory. */
 function printedPaths(r: Run): string[] {

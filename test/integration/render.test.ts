@@ -45,7 +45,7 @@ test('a full brief delivers every companion file, with measured values and costs
   });
   const names = delivered.files.map((f) => f.name).sort();
   assert.deepEqual(names, [
-    'audio.m4a', 'captions.srt', 'captions.vtt', 'contact-sheet.jpg', 'cost.json', 'preview.gif', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm',
+    'audio.m4a', 'captions.srt', 'captions.vtt', 'contact-sheet.jpg', 'cost.json', 'design.json', 'preview.gif', 'qa.json', 'storyboard.json', 'thumbnail.jpg', 'video.mp4', 'video.webm',
   ]);
   for (const f of delivered.files) assert.ok(statSync(f.path).size > 0, `${f.name} is empty`);
   const webm = await deps.media.probe(file(delivered, 'video.webm'));

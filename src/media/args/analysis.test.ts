@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, buildLoudnessMeasureArgs, parseAnalysis, parseDecodeCheck, parseLoudnessSummary } from './analysis.js';
+import { readFileSync } from 'node:fs';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, buildLoudnessMeasureArgs, parseAnalysis, parseDecodeCheck, parseFreezes, parseLoudnessSummary } from './analysis.js';
 
 /** An ebur128 closing summary as FFmpeg prints it at -loglevel info. */
 function summary(i: string, threshold: string, lra: string, peak: string): string[] {
@@ -38,6 +39,38 @@ test('analysis: one decoding pass, B-frames skipped, audio and picture measured 
   assert.equal(
     fine[fine.indexOf('-filter_complex') + 1],
     '[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=-60.5dB:d=0.5[ao];[0:v:0]scale=160:-2,blackdetect=d=0.25:pic_th=0.98:pix_th=0.05[vo]',
+  );
+});
+
+test('analysis: still runs measured in the same pass, after black detection on the scaled picture', () => {
+  const args = buildAnalysisArgs('/v.mp4', { silenceNoiseDb: -50, silenceMinSec: 3, blackMinSec: 1, analysisWidth: 320, freezeMinSec: 2 });
+  assert.equal(
+    args[args.indexOf('-filter_complex') + 1],
+    '[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=-50dB:d=3[ao];[0:v:0]scale=320:-2,blackdetect=d=1:pic_th=0.98:pix_th=0.05,freezedetect=n=0.001:d=2[vo]',
+  );
+  const strict = buildAnalysisArgs('/v.mp4', { silenceNoiseDb: -50, silenceMinSec: 3, blackMinSec: 1, analysisWidth: 320, freezeMinSec: 1.5, freezeNoise: 0.0005 });
+  assert.match(strict[strict.indexOf('-filter_complex') + 1] ?? '', /,freezedetect=n=0\.0005:d=1\.5\[vo\]$/);
+  // One pass, still two null outputs: the freeze detector adds no decode.
+  assert.equal(args.filter((a) => a === '-i').length, 1);
+});
+
+test('freezedetect log of a real run: a run that ends, and one still going when the file ends', () => {
+  // FFmpeg 5.1 on a 9.04 s file: moving 0–2 s, a flat colour 2–5 s, moving 5–6.5 s, a flat colour
+  // to the end (B-frames skipped, as in the qa pass, so a start may come a frame or two late).
+  const log = readFileSync(new URL('../../../test/fixtures/freezedetect-analysis.log', import.meta.url), 'utf8');
+  assert.deepEqual(parseFreezes(log, 9.04), [{ startSec: 2.08, endSec: 5 }, { startSec: 6.64, endSec: 9.04 }]);
+  const analysis = parseAnalysis(log, 9.04);
+  assert.deepEqual(analysis.freezes, [{ startSec: 2.08, endSec: 5 }, { startSec: 6.64, endSec: 9.04 }]);
+  assert.equal(analysis.integratedLufs, -21.8);
+  assert.deepEqual(analysis.blacks, []);
+});
+
+test('freezedetect: no lines, no runs; a freeze_end without a start is ignored', () => {
+  assert.deepEqual(parseFreezes('', 10), []);
+  assert.deepEqual(parseFreezes('[freezedetect @ 0x1] lavfi.freezedetect.freeze_end: 4', 10), []);
+  assert.deepEqual(
+    parseFreezes(['[freezedetect @ 0x1] lavfi.freezedetect.freeze_start: 0', '[freezedetect @ 0x1] lavfi.freezedetect.freeze_duration: 2.5', '[freezedetect @ 0x1] lavfi.freezedetect.freeze_end: 2.5'].join('\n'), 10),
+    [{ startSec: 0, endSec: 2.5 }],
   );
 });
 
@@ -99,6 +132,7 @@ test('analysis: silences paired in order, a negative start clamped, an untermina
     loudnessRange: 5.5,
     silences: [{ startSec: 0, endSec: 3.52 }, { startSec: 6.25, endSec: 9.75 }, { startSec: 10.8, endSec: 12.04 }],
     blacks: [{ startSec: 0, endSec: 1.2 }, { startSec: 10.5, endSec: 12 }],
+    freezes: [],
   });
 });
 
@@ -116,7 +150,7 @@ test('analysis: a silence_end printed after the summary (FFmpeg 5+ at end of str
 
 test('analysis of a clean file: no runs, loudness only', () => {
   assert.deepEqual(parseAnalysis(summary('-14.0', '-24.0', '3.0', '-1.2').join('\n'), 30), {
-    integratedLufs: -14, truePeakDb: -1.2, loudnessRange: 3, silences: [], blacks: [],
+    integratedLufs: -14, truePeakDb: -1.2, loudnessRange: 3, silences: [], blacks: [], freezes: [],
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * FFmpeg arguments and parsers for the qa stage: loudness (ebur128 with true peak), silence and
- * black runs, all measured on the delivered file in one decoding pass.
+ * FFmpeg arguments and parsers for the qa stage: loudness (ebur128 with true peak), silence,
+ * black and still (frozen) runs, all measured on the delivered file in one decoding pass.
  */
 
 /**
@@ -16,11 +16,21 @@ export interface AnalysisOptions {
   blackMinSec: number;
   /** The picture is analysed at this width (black detection needs no detail). */
   analysisWidth: number;
+  /**
+   * Still runs: freezedetect's noise tolerance (the mean absolute difference to the run's first
+   * frame, 0..1; FFmpeg's default 0.001) and the shortest run it reports. Absent: not measured.
+   */
+  freezeNoise?: number;
+  freezeMinSec?: number;
 }
 
 export function buildAnalysisArgs(path: string, opts: AnalysisOptions): string[] {
   const audio = `[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=${opts.silenceNoiseDb}dB:d=${opts.silenceMinSec}[ao]`;
-  const video = `[0:v:0]scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}[vo]`;
+  // freezedetect compares every frame with the first frame of the current run, so a slow drift ends
+  // a run once it has moved far enough; at 320 px a Ken Burns pan over a soft gradient still counts
+  // as motion at the default tolerance, while a flat colour card under a static title does not.
+  const freeze = opts.freezeMinSec === undefined ? '' : `,freezedetect=n=${opts.freezeNoise ?? 0.001}:d=${opts.freezeMinSec}`;
+  const video = `[0:v:0]scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}${freeze}[vo]`;
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
     // Black runs of a second are found just as well without the B-frames (an I or P frame comes
@@ -83,6 +93,8 @@ export interface AnalysisResult {
   loudnessRange: number;
   silences: Interval[];
   blacks: Interval[];
+  /** Runs in which the picture did not change (empty when freezedetect was not in the pass). */
+  freezes: Interval[];
 }
 
 function lastNumber(text: string, pattern: RegExp): number {
@@ -112,7 +124,28 @@ export function parseLoudnessSummary(stderr: string): LoudnessSummary {
   };
 }
 
-/** Reads ebur128's summary, silencedetect's and blackdetect's lines from stderr. */
+/**
+ * freezedetect's runs. It prints `lavfi.freezedetect.freeze_start: T` once a run has lasted its
+ * minimum, then `freeze_duration` and `freeze_end` when the picture changes again; a run still
+ * going when the file ends gets no end line, and is closed at `durationSec`.
+ */
+export function parseFreezes(stderr: string, durationSec: number): Interval[] {
+  const freezes: Interval[] = [];
+  let open: number | undefined;
+  for (const line of stderr.split('\n')) {
+    const start = /freezedetect\.freeze_start: (-?[\d.e+-]+)/.exec(line);
+    if (start?.[1]) open = Math.max(0, Number(start[1]));
+    const end = /freezedetect\.freeze_end: ([\d.e+-]+)/.exec(line);
+    if (end?.[1] && open !== undefined) {
+      freezes.push({ startSec: open, endSec: Number(end[1]) });
+      open = undefined;
+    }
+  }
+  if (open !== undefined) freezes.push({ startSec: open, endSec: Math.max(open, durationSec) });
+  return freezes;
+}
+
+/** Reads ebur128's summary, silencedetect's, blackdetect's and freezedetect's lines from stderr. */
 export function parseAnalysis(stderr: string, durationSec: number): AnalysisResult {
   const loudness = parseLoudnessSummary(stderr);
   const silences: Interval[] = [];
@@ -137,5 +170,6 @@ export function parseAnalysis(stderr: string, durationSec: number): AnalysisResu
     loudnessRange: loudness.loudnessRange,
     silences,
     blacks,
+    freezes: parseFreezes(stderr, durationSec),
   };
 }

@@ -21,7 +21,7 @@ const probe: ProbeResult = {
   video: { index: 0, codecType: 'video', codecName: 'h264', width: 1280, height: 720, pixFmt: 'yuv420p', frameRate: 30 },
   audio: { index: 1, codecType: 'audio', codecName: 'aac', channels: 2, sampleRate: 48000 },
 };
-const good: AnalysisResult = { integratedLufs: -14.2, truePeakDb: -1.6, loudnessRange: 5, silences: [], blacks: [] };
+const good: AnalysisResult = { integratedLufs: -14.2, truePeakDb: -1.6, loudnessRange: 5, silences: [], blacks: [], freezes: [] };
 /** 10 s at 30 fps, decoded cleanly. */
 const decoded: DecodeResult = { frames: 300, errors: [] };
 const exp: QaExpectations = {
@@ -100,6 +100,7 @@ test('analysis output is parsed from FFmpeg stderr', () => {
     loudnessRange: 6.2,
     silences: [{ startSec: 4.5, endSec: 8.25 }, { startSec: 9.1, endSec: 10 }],
     blacks: [{ startSec: 0, endSec: 1.2 }],
+    freezes: [],
   });
 });
 

@@ -1,11 +1,15 @@
 /**
  * Quality gates as a pure function: measurements of the delivered file in, a report of every check
- * out (expected, measured, passed). Hard checks fail the render; soft ones are warnings.
+ * out (expected, measured, passed). Hard checks fail the render; soft ones are warnings. The design
+ * gates (design.ts) judge the design record, the motion gate (motion.ts) the file's still runs.
  */
+import type { DesignRecord } from '../../design/record.js';
 import type { AnalysisResult, DecodeResult, Interval } from '../../media/args/analysis.js';
 import type { ProbeResult } from '../../media/probe.js';
 import type { CaptionCue } from '../captions.js';
 import type { Timeline } from '../timeline.js';
+import { evaluateDesign } from './design.js';
+import { evaluateMotion, MOTION_LIMITS, type HeldScenes } from './motion.js';
 
 export interface QaCheck {
   name: string;
@@ -31,6 +35,8 @@ export interface QaReport {
     loudnessRange: number;
     silences: Interval[];
     blacks: Interval[];
+    /** Runs over the still limit in which the picture did not change. */
+    freezes: Interval[];
     captionCoverage: number;
     /** Video frames a full decode of the file produced, and the decode errors it reported. */
     decodedFrames: number;
@@ -50,9 +56,15 @@ export interface QaExpectations {
   captions: readonly CaptionCue[];
   /** Stretches the storyboard itself asks to be black (a black colour card): not a defect. */
   plannedBlack?: readonly Interval[];
+  /** What visualize placed on the frame; absent, the design gates are not run. */
+  design?: DesignRecord;
+  /** Colours the brief named (brand and palette): text in them that misses the contrast is a warning. */
+  briefColors?: readonly string[];
+  /** Scenes whose picture may be still, with the reason (the brief's own video or held image). */
+  heldStill?: HeldScenes;
 }
 
-export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1, decodedFrames: 1 };
+export const LIMITS = { durationSec: 0.5, loudnessLu: 1, silenceSec: 3, blackSec: 1, decodedFrames: 1, stillSec: MOTION_LIMITS.stillSec };
 
 const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
 const overlap = (a: Interval, b: Interval): number => Math.max(0, Math.min(a.endSec, b.endSec) - Math.max(a.startSec, b.startSec));
@@ -133,6 +145,9 @@ export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: Qa
   const coverage = captionCoverage(exp.narration, exp.captions);
   if (exp.captionsExpected) add('captions', true, coverage >= 0.999, 'every narrated word captioned', `${fmt(coverage * 100, 1)} %`);
 
+  checks.push(...evaluateMotion(analysis.freezes, exp.timeline, exp.heldStill ?? new Map()));
+  if (exp.design) checks.push(...evaluateDesign(exp.design, { briefColors: exp.briefColors ?? [] }));
+
   return {
     passed: checks.every((c) => c.passed || !c.hard),
     checks,
@@ -149,6 +164,7 @@ export function evaluateQa(probe: ProbeResult, analysis: AnalysisResult, exp: Qa
       loudnessRange: analysis.loudnessRange,
       silences: analysis.silences,
       blacks: analysis.blacks,
+      freezes: analysis.freezes,
       captionCoverage: coverage,
       decodedFrames: decode.frames,
       decodeErrors: decode.errors.length,

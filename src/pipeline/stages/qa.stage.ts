@@ -6,6 +6,7 @@
  */
 import { AppError } from '../../contract/errors.js';
 import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type Interval } from '../../media/args/analysis.js';
+import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import type { ProductionState, Stage, StageContext } from '../context.js';
 import { evaluateQa, LIMITS, type QaReport } from '../qa/checks.js';
@@ -28,6 +29,34 @@ export function plannedBlack(storyboard: Storyboard, timeline: Timeline): Interv
   });
 }
 
+/**
+ * Scenes whose picture may be still without failing the motion gate (qa/motion.ts), with the
+ * reason: a video (the brief's own, or footage a provider found), and a still image that the brief
+ * or storyboard asked to hold (motion "none", or fit "contain" with no motion named, which looks.ts
+ * also holds). Colours, gradients and stills AIPROD moves are never held.
+ */
+export function heldStillScenes(storyboard: Storyboard, pictures: ProductionState['pictures'] = {}): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const scene of storyboard.scenes) {
+    const picture = pictures[scene.id];
+    const visual = scene.visual;
+    if (picture) {
+      if (picture.kind === 'video') held.set(scene.id, `${picture.provider} footage`);
+      else if (scene.motion === 'none') held.set(scene.id, 'a still picture with motion none');
+    } else if (visual.type === 'video') {
+      held.set(scene.id, "the brief's video");
+    } else if (visual.type === 'image' && (visual.motion ?? scene.motion ?? (visual.fit === 'contain' ? 'none' : undefined)) === 'none') {
+      held.set(scene.id, "the brief's still image with motion none");
+    }
+  }
+  return held;
+}
+
+/** The colours the brief named: brand colours and the design palette (a template's palette arrives as both). */
+export function briefColors(brief: Pick<ResolvedBrief, 'brand' | 'design'>): string[] {
+  return [...Object.values(brief.brand?.colors ?? {}), ...Object.values(brief.design.palette ?? {})].filter((c): c is string => typeof c === 'string');
+}
+
 const measureStage: Stage = {
   name: 'qa',
   weight: 10,
@@ -42,6 +71,7 @@ const measureStage: Stage = {
       silenceMinSec: LIMITS.silenceSec,
       blackMinSec: LIMITS.blackSec,
       analysisWidth: 320,
+      freezeMinSec: LIMITS.stillSec,
     });
     const { stderr } = await ctx.deps.media.ffmpeg(args, { signal: ctx.signal });
     const analysis = parseAnalysis(stderr, probed.durationSec);
@@ -68,6 +98,8 @@ const measureStage: Stage = {
       captionsExpected: brief.captions !== false,
       captions,
       plannedBlack: plannedBlack(storyboard, timeline),
+      heldStill: heldStillScenes(storyboard, state.pictures),
+      ...(state.design ? { design: state.design, briefColors: briefColors(brief) } : {}),
     }, decode);
     ctx.progress(1);
     ctx.record('ffprobe-qa@1', { secondsAnalysed: probed.durationSec });
@@ -79,16 +111,23 @@ const measureStage: Stage = {
 const AUDIO_CHECKS = new Set(['audio_present', 'audio_codec', 'loudness', 'true_peak', 'silence']);
 
 /**
+ * Checks of the design record: the layout is computed from the brief on every render, so remaking
+ * the segments would draw the same thing again; their failure spares the segments.
+ */
+const DESIGN_CHECKS = new Set(['text_contrast', 'safe_area', 'caption_overlap']);
+
+/**
  * The cached units a failure implicates: always the final files and the mix they carry; the video
- * segments unless only audio or caption checks failed (a file that cannot be measured implicates
- * them too); the narration, which the captions come from, when the captions check failed.
+ * segments unless only audio, caption or design checks failed (a file that cannot be measured
+ * implicates them too, and so does a still run: a damaged segment can freeze the picture); the
+ * narration, which the captions come from, when the captions check failed.
  */
 export function implicatedUnits(state: Readonly<ProductionState>, report?: QaReport): { stage: string; key: string }[] {
   const failed = report ? report.checks.filter((c) => c.hard && !c.passed).map((c) => c.name) : undefined;
   const units: { stage: string; key: string }[] = [];
   if (state.outputsKey) units.push({ stage: 'compose', key: state.outputsKey });
   if (state.mix?.key) units.push({ stage: 'mix', key: state.mix.key });
-  if (!failed || failed.some((name) => !AUDIO_CHECKS.has(name) && name !== 'captions')) {
+  if (!failed || failed.some((name) => !AUDIO_CHECKS.has(name) && !DESIGN_CHECKS.has(name) && name !== 'captions')) {
     for (const key of new Set(state.video?.keys ?? [])) units.push({ stage: 'segment', key });
   }
   if (failed?.includes('captions')) {
