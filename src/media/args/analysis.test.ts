@@ -57,7 +57,7 @@ test('analysis: still runs measured in the same pass, after black detection on t
 test('freezedetect log of a real run: a run that ends, and one still going when the file ends', () => {
   // FFmpeg 5.1 on a 9.04 s file: moving 0–2 s, a flat colour 2–5 s, moving 5–6.5 s, a flat colour
   // to the end (B-frames skipped, as in the qa pass, so a start may come a frame or two late).
-  const log = readFileSync(new URL('../../../test/fixtures/freezedetect-analysis.log', import.meta.url), 'utf8');
+  const log = readFileSync(new URL('../../../test/fixtures/freezedetect-analysis.txt', import.meta.url), 'utf8');
   assert.deepEqual(parseFreezes(log, 9.04), [{ startSec: 2.08, endSec: 5 }, { startSec: 6.64, endSec: 9.04 }]);
   const analysis = parseAnalysis(log, 9.04);
   assert.deepEqual(analysis.freezes, [{ startSec: 2.08, endSec: 5 }, { startSec: 6.64, endSec: 9.04 }]);
