@@ -65,6 +65,30 @@ test('each hard check can fail on its own', () => {
   assert.deepEqual(failing(probe, good, exp, { frames: 300, errors: ['[h264 @ 0x1] error while decoding MB 3 2'] }), ['decode']);
   assert.deepEqual(failing(probe, good, exp, { frames: 302, errors: [] }), ['decode']);
   assert.deepEqual(failing(probe, good, exp, { frames: 299, errors: [] }), []);
+  // A still run over 2 s; the same run in a scene the brief holds still is only a warning.
+  assert.deepEqual(failing(probe, { ...good, freezes: [{ startSec: 6, endSec: 8.5 }] }, exp), ['motion']);
+  const held = evaluateQa(probe, { ...good, freezes: [{ startSec: 6, endSec: 8.5 }] }, { ...exp, heldStill: new Map([['s1', "the brief's video"]]) }, decoded);
+  assert.equal(held.passed, true);
+  assert.deepEqual(held.checks.filter((c) => !c.passed).map((c) => c.name), ['motion_held']);
+  assert.deepEqual(held.measurements.freezes, [{ startSec: 6, endSec: 8.5 }]);
+});
+
+test('the design gates run on the design record when there is one; a brief colour that misses the contrast only warns', () => {
+  const design = {
+    width: 1280,
+    height: 720,
+    safe: { left: 64, right: 64, top: 36, bottom: 36 },
+    elements: [{ kind: 'title' as const, sceneId: 's1', text: 'Hello', rect: { x: 400, y: 300, width: 480, height: 80 }, fromSec: 0, toSec: 3, color: '#fde047', backdrop: ['#ffffff'] }],
+  };
+  assert.equal(evaluateQa(probe, good, exp, decoded).checks.some((c) => c.name === 'text_contrast'), false);
+  const chosen = evaluateQa(probe, good, { ...exp, design }, decoded);
+  assert.equal(chosen.passed, false);
+  assert.deepEqual(chosen.checks.filter((c) => !c.passed).map((c) => c.name), ['text_contrast']);
+  const forced = evaluateQa(probe, good, { ...exp, design, briefColors: ['#FDE047'] }, decoded);
+  assert.equal(forced.passed, true);
+  assert.deepEqual(forced.checks.filter((c) => !c.passed).map((c) => c.name), ['text_contrast_brief']);
+  const outside = evaluateQa(probe, good, { ...exp, design: { ...design, elements: [{ ...design.elements[0]!, color: '#0f172a', rect: { x: 10, y: 300, width: 480, height: 80 } }] } }, decoded);
+  assert.deepEqual(outside.checks.filter((c) => !c.passed).map((c) => c.name), ['safe_area']);
 });
 
 test('silence outside the narration and a wrong frame rate do not fail the render', () => {
