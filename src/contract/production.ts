@@ -108,7 +108,7 @@ export const errorBodySchema = z
   });
 
 export const outputSchema = z.object({
-  name: z.string().describe('video.mp4, video.webm, audio.m4a, preview.gif, thumbnail.jpg, contact-sheet.jpg (a frame of every scene, for review at a glance), captions.srt, captions.vtt, storyboard.json, qa.json, cost.json'),
+  name: z.string().describe('video.mp4, video.webm, audio.m4a, preview.gif, thumbnail.jpg, contact-sheet.jpg (a frame of every scene, for review at a glance), captions.srt, captions.vtt, storyboard.json, qa.json, design.json (every element placed on the frame), cost.json'),
   kind: z.string(),
   mime: z.string(),
   bytes: z.number().int(),

@@ -138,7 +138,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExamples:\n  aiprod render examples/launch.json --out out/launch\n  aiprod render --template product-launch --set product="Nimbus" --set cta="Order now" --out out/nimbus\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
+      '\nExamples:\n  aiprod render examples/launch.json --out out/launch\n  aiprod render --template product-launch --set product="Nimbus" --set cta="Order now" --out out/nimbus\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, design.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
     )
     .action(async (brief: string | undefined, flags: RenderFlags) => {
       await renderCommand(brief, flags, loadEnv());
