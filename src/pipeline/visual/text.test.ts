@@ -162,6 +162,13 @@ test('word captions: one highlight per spoken word whose window is the word\'s t
   const firstCue = highlights.filter((h) => cues[0]!.words!.some((x) => x.text === h.text && x.startSec === h.fromSec));
   for (let i = 1; i < firstCue.length; i++) assert.ok(firstCue[i]!.rect.x > firstCue[i - 1]!.rect.x);
   assert.ok(firstCue.every((h) => h.rect.x >= line.rect.x - 8 && h.rect.x + h.rect.width <= line.rect.x + line.rect.width + 8));
+  // Over a light backdrop the accent does not read: the word goes on an accent box, which stays inside the safe area too.
+  const light = captionElements(cues, b, '.', () => ['#f8fafc']);
+  assert.ok(light.some((e) => e.box?.color === '#facc15'));
+  for (const e of light) {
+    assert.ok(insideSafeArea(e.rect, b, textFrame(b).safe), JSON.stringify(e));
+    assert.ok(contrast(e) >= 4.5, JSON.stringify(e));
+  }
   // Segment layers carry the same windows, shifted to the segment's clock.
   const specs = captionSpecs(cues, { startFrame: 30, frames: 270, scene: { sceneIndex: 0, localStartFrame: 30, frames: 270 } }, 30, b, '.', () => backdrop);
   const bread = specs.find((s) => s.text === 'Bread');

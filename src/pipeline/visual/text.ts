@@ -108,11 +108,15 @@ export function textFrame(brief: ResolvedBrief): TextFrame {
   if (brief.captions !== false && brief.captions.burnIn) {
     const size = captionStyle(brief.width, brief.height, brief.captions.style === 'minimal').fontSize;
     const boxed = brief.captions.style === 'boxed';
-    // Two lines at the caption pitch, the box's margin, and a gap of half a line above.
-    band = Math.round(size * (boxed ? 1.6 : 1.25) + size * LINE_BOX + (boxed ? 2 * Math.round(size * 0.35) : 0) + size * 0.6);
+    // Two lines at the caption pitch, the margin of a box (any style gets one over a picture whose
+    // colours are not known, and the word style's highlight box is smaller), and a gap of half a line above.
+    band = Math.round(size * (boxed ? 1.6 : 1.25) + size * LINE_BOX + 2 * Math.round(size * 0.35) + size * 0.6);
   }
   return { width: brief.width, height: brief.height, safe, captionBandPx: band };
 }
+
+/** The margin of the word style's highlight box, kept free around a caption's lines. */
+const highlightMargin = (sizePx: number): number => Math.round(sizePx * 0.18);
 
 /** One piece of a scene's text: laid out as a block of lines, stacked with the others. */
 interface Block {
@@ -220,8 +224,9 @@ export function sceneText(input: SceneTextInput, brief: ResolvedBrief, baseDir: 
       break;
   }
   if (blocks.length === 0) return { layers: [], elements: [] };
-  // Gone before the outgoing transition starts, after a fade; never before it has fully entered.
-  const toSec = r3(Math.max(slot.durationSec - input.transitionOutSec / 2 - 0.05, Math.max(...blocks.map((b) => b.fromSec)) + 0.8 * pace + 0.4));
+  // Gone before the outgoing transition starts, after a fade; in a scene too short for that, a
+  // moment after the last block has entered, and still before the scene ends.
+  const toSec = r3(Math.min(slot.durationSec, Math.max(slot.durationSec - input.transitionOutSec / 2 - 0.05, Math.max(...blocks.map((b) => b.fromSec)) + 0.8 * pace + 0.4)));
   const fadeOutSec = r3(Math.min(0.35 * pace, toSec / 4));
   const lines = place(blocks, frame, anchor, input.backdrop, brief, baseDir);
   const layers: TextSpec[] = [];
@@ -465,9 +470,10 @@ function captionLayers(cues: readonly CaptionCue[], brief: ResolvedBrief, baseDi
     const fontFile = font(cue.text, look === 'minimal' ? 'regular' : 'bold', brief, baseDir);
     const ink = look === 'boxed' ? inkFor(backdrop, preferred, { color: '#000000', opacity: 0.6 }) : inkFor(backdrop, preferred);
     const boxPx = ink.box ? Math.round(style.fontSize * 0.35) : 0;
+    const margin = Math.max(boxPx, look === 'word' ? highlightMargin(style.fontSize) : 0);
     const layout = layoutText(cue.text, {
       font: { file: fontFile },
-      maxWidth: availW - 2 * boxPx,
+      maxWidth: availW - 2 * margin,
       maxLines: 2,
       sizePx: style.fontSize,
       minSizePx: Math.round(style.fontSize * 0.75),
@@ -478,7 +484,7 @@ function captionLayers(cues: readonly CaptionCue[], brief: ResolvedBrief, baseDi
     const step = Math.round(size * layout.lineHeight);
     const lineH = Math.round(size * LINE_BOX);
     const borderPx = ink.box ? 0 : look === 'bold' || look === 'word' ? Math.max(2, Math.round(size / 12)) : 2;
-    const lastTop = brief.height - safe.bottom - boxPx - lineH;
+    const lastTop = brief.height - safe.bottom - margin - lineH;
     const n = layout.lines.length;
     const lines = layout.lines.map((line, i) => {
       const width = Math.round(line.width);
@@ -513,7 +519,7 @@ function captionLayers(cues: readonly CaptionCue[], brief: ResolvedBrief, baseDi
     const accentReads = ink.box ? textContrast({ color: accent, backdrop, box: ink.box }) >= WCAG_AA_TEXT : backdrop.length > 0 && textContrast({ color: accent, backdrop }) >= WCAG_AA_TEXT;
     // Over a caption box the highlighted word needs no box of its own (a second one would darken the first).
     const highlight: Ink = accentReads ? { color: accent } : { color: inkFor([accent], undefined).color, box: { color: accent, opacity: 1 } };
-    const hlBoxPx = highlight.box ? Math.round(size * 0.18) : 0;
+    const hlBoxPx = highlight.box ? highlightMargin(size) : 0;
     let lineIndex = 0;
     let cursor = 0;
     for (const word of cue.words) {
