@@ -11,6 +11,15 @@ export interface CaptionCue {
   startSec: number;
   endSec: number;
   text: string;
+  /** The cue's words as spoken, in video seconds (the word caption style highlights each in turn). */
+  words?: CaptionWord[];
+}
+
+export interface CaptionWord {
+  /** The word as written in the narration (punctuation that touches it excluded). */
+  text: string;
+  startSec: number;
+  endSec: number;
 }
 
 export interface SceneSpeech {
@@ -98,7 +107,8 @@ export function buildCaptions(timeline: Timeline, speech: ReadonlyMap<string, Sc
       const start = slot.speechStartSec + first.startSec;
       const nextStart = nextGroup ? slot.speechStartSec + (nextGroup[0] as WordTiming).startSec : sceneEnd;
       const end = Math.min(nextStart, sceneEnd, Math.max(slot.speechStartSec + last.endSec, start + MIN_CUE_SEC));
-      cues.push({ sceneId: slot.id, startSec: round3(start), endSec: round3(end), text: scene.text.slice(from, to).trim() });
+      const words = group.map((w) => ({ text: scene.text.slice(w.charStart, w.charEnd), startSec: round3(slot.speechStartSec + w.startSec), endSec: round3(Math.min(end, slot.speechStartSec + w.endSec)) }));
+      cues.push({ sceneId: slot.id, startSec: round3(start), endSec: round3(end), text: scene.text.slice(from, to).trim(), words });
     });
   }
   return cues.filter((c) => c.text.length > 0 && c.endSec > c.startSec);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSegmentArgs, XFADE_NAMES, type TextLayer } from './segment.js';
+import { buildSegmentArgs, drawtext, XFADE_NAMES, type TextLayer } from './segment.js';
 
 const ENCODE_TAIL = (frames: number, out: string): string[] => [
   '-map', '[v]', '-an', '-frames:v', String(frames), '-r', '30',
@@ -27,9 +27,9 @@ test('a colour body with a title and a boxed caption', () => {
     ...HEAD,
     '-filter_complex',
     'color=c=0x112233:s=1280x720:r=30:d=2.8,format=yuv420p,setsar=1,trim=end_frame=84[bbg];' +
-      "[bbg]drawtext=fontfile='/f/b.ttf':textfile='/c/t.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h/2:line_spacing=23:" +
+      "[bbg]drawtext=fontfile='/f/b.ttf':textfile='/c/t.txt':fontsize=92:fontcolor=0xffffff:x='(w-text_w)/2':y='h/2':line_spacing=23:" +
       "alpha='clip((t-0.15)/0.5,0,1)':expansion=none:enable='between(t,0.15,5)':borderw=5:bordercolor=0x000000@0.85[b];" +
-      "[b]drawtext=fontfile='/f/b.ttf':textfile='/c/c0.txt':fontsize=92:fontcolor=0xffffff:x=(w-text_w)/2:y=h-72-text_h:line_spacing=23:" +
+      "[b]drawtext=fontfile='/f/b.ttf':textfile='/c/c0.txt':fontsize=92:fontcolor=0xffffff:x='(w-text_w)/2':y='h-72-text_h':line_spacing=23:" +
       "alpha='1':expansion=none:enable='between(t,0.35,1.5)':box=1:boxcolor=0x000000@0.6:boxborderw=32,format=yuv420p[v]",
     ...ENCODE_TAIL(84, '/c/seg.mp4'),
   ]);
@@ -180,4 +180,25 @@ test('image layers are looped stills overlaid in order under the titles, timed i
   assert.match(graph, /\[0:v\]format=rgba,settb=1\/30,setpts=N,fade=t=in:st=0:d=0.4:alpha=1,fade=t=out:st=2.7:d=0.3:alpha=1,null\[bim0\]/);
   assert.match(graph, /\[bbg\]\[bim0\]overlay=x='main_w-overlay_w-20':y='20\+40\*\(1-clip\(\(t\+1\)\/0.5,0,1\)\)':eval=frame:enable='between\(\(t\+1\),0.5,4\)'\[bi0\]/);
   assert.match(graph, /\[bi0\]\[bim1\]overlay=x='100':y='100':eval=frame:enable='between\(\(t\+1\),0,6\)'\[bi1\];\[bi1\]drawtext=/);
+});
+
+test('a text entrance moves the resting position by the eased distance still to go, and a fade-out ends at toSec', () => {
+  const rest = 'pow(1-clip(((t+-0.2)-0.3)/0.6,0,1),3)';
+  const up = drawtext({ ...title, x: '100', y: '200-ascent', fromSec: 0.3, toSec: 4, fadeInSec: 0.35, fadeOutSec: 0.4, enter: { kind: 'slide-up', sec: 0.6, px: 40 } }, -0.2);
+  assert.match(up, new RegExp(`:x='100':y='200-ascent\\+40\\*${rest.replace(/[()*+.]/g, '\\$&')}':`));
+  assert.ok(up.includes("alpha='min(clip(((t+-0.2)-0.3)/0.35,0,1),clip((4-(t+-0.2))/0.4,0,1))'"), up);
+  const left = drawtext({ ...title, x: '100', y: '200', fromSec: 0.3, toSec: 4, fadeInSec: 0, enter: { kind: 'slide-left', sec: 0.6, px: 90 } });
+  assert.ok(left.includes("x='100+90*pow(1-clip((t-0.3)/0.6,0,1),3)'"), left);
+  assert.ok(left.includes("alpha='1'"), left);
+  const scale = drawtext({ ...title, x: '640-text_w/2', y: '300-ascent', fromSec: 0, toSec: 4, fadeInSec: 0.3, enter: { kind: 'scale', sec: 0.5, px: 35 } });
+  assert.ok(scale.includes("fontsize='92*(1-0.35*pow(1-clip((t-0)/0.5,0,1),3))'"), scale);
+  assert.ok(scale.includes("y='300-ascent-32.2*0.35*pow(1-clip((t-0)/0.5,0,1),3)'"), scale);
+});
+
+test('only a counter\'s text is expanded; a box and an outline take their own colours', () => {
+  assert.ok(drawtext({ ...title, expand: true }).includes(':expansion=normal:'));
+  assert.ok(drawtext(title).includes(':expansion=none:'));
+  const boxed = drawtext({ ...title, box: true, boxColor: '0x2563eb@0.92', boxPx: 12, borderPx: 0 });
+  assert.ok(boxed.endsWith(':box=1:boxcolor=0x2563eb@0.92:boxborderw=12'), boxed);
+  assert.ok(drawtext({ ...title, borderColor: '0xffffff@0.85' }).endsWith(':borderw=5:bordercolor=0xffffff@0.85'));
 });

@@ -49,15 +49,31 @@ export interface TextLayer {
   fontSize: number;
   /** 0xRRGGBB */
   color: string;
-  /** drawtext position expressions. */
+  /** drawtext position expressions (at rest, after the entrance). */
   x: string;
   y: string;
   /** Visible window in the layer's clock (scene-local for titles, segment-relative for captions). */
   fromSec: number;
   toSec: number;
   fadeInSec: number;
+  /** A fade to nothing that ends at `toSec`; absent or 0: the layer is cut at `toSec`. */
+  fadeOutSec?: number;
+  /**
+   * A movement into the resting position over `sec` from `fromSec`, eased out (cubic): from `px`
+   * lower (slide-up) or further right (slide-left), or from `px` percent of the size smaller
+   * (scale: drawtext's fontsize is an expression of `t` in FFmpeg 5.1; x should then centre on
+   * `text_w`; y, given as a baseline less `ascent`, is raised so the line's middle stays in place).
+   */
+  enter?: { kind: 'slide-up' | 'slide-left' | 'scale'; sec: number; px: number };
   box: boolean;
+  /** The box's colour, 0xRRGGBB@alpha (default 0x000000@0.6), and its margin (default 35 % of the size). */
+  boxColor?: string;
+  boxPx?: number;
   borderPx: number;
+  /** The outline's colour, 0xRRGGBB@alpha (default 0x000000@0.85: dark text takes a light one). */
+  borderColor?: string;
+  /** The text file holds drawtext expansions (a counter's %{eif:…}); everything else is drawn as written. */
+  expand?: boolean;
 }
 
 /**
@@ -167,22 +183,40 @@ function backgroundChain(range: SceneRange, input: number | undefined, plan: Seg
 /** A drawtext filter; `offsetSec` maps the chain's time to the layer's clock. */
 export function drawtext(layer: TextLayer, offsetSec = 0): string {
   const t = offsetSec === 0 ? 't' : `(t+${f3(offsetSec)})`;
-  const alpha = layer.fadeInSec > 0 ? `clip((${t}-${f3(layer.fromSec)})/${f3(layer.fadeInSec)},0,1)` : '1';
+  const fades: string[] = [];
+  if (layer.fadeInSec > 0) fades.push(`clip((${t}-${f3(layer.fromSec)})/${f3(layer.fadeInSec)},0,1)`);
+  if (layer.fadeOutSec && layer.fadeOutSec > 0) fades.push(`clip((${f3(layer.toSec)}-${t})/${f3(layer.fadeOutSec)},0,1)`);
+  const alpha = fades.length === 0 ? '1' : fades.length === 1 ? fades[0] : `min(${fades.join(',')})`;
+  let { x, y } = layer;
+  let fontSize = String(layer.fontSize);
+  const enter = layer.enter;
+  if (enter && enter.sec > 0) {
+    // The distance still to go, eased out: (1-p)^3 with p the entrance's progress 0..1.
+    const rest = `pow(1-clip((${t}-${f3(layer.fromSec)})/${f3(enter.sec)},0,1),3)`;
+    if (enter.kind === 'slide-up') y = `${y}+${enter.px}*${rest}`;
+    else if (enter.kind === 'slide-left') x = `${x}+${enter.px}*${rest}`;
+    else {
+      const shrink = f3(enter.px / 100);
+      fontSize = `'${layer.fontSize}*(1-${shrink}*${rest})'`;
+      y = `${y}-${f3(layer.fontSize * 0.35)}*${shrink}*${rest}`;
+    }
+  }
   const parts = [
     `fontfile=${filterValue(layer.fontFile)}`,
     `textfile=${filterValue(layer.textFile)}`,
-    `fontsize=${layer.fontSize}`,
+    `fontsize=${fontSize}`,
     `fontcolor=${layer.color}`,
-    `x=${layer.x}`,
-    `y=${layer.y}`,
+    `x='${x}'`,
+    `y='${y}'`,
     `line_spacing=${Math.round(layer.fontSize * 0.25)}`,
     `alpha='${alpha}'`,
     // Text is drawn as written: with the default expansion a "%" ("50% off") is a stray escape.
-    'expansion=none',
+    // A counter's file holds its own %{eif:…} and escapes the rest (text.ts).
+    layer.expand ? 'expansion=normal' : 'expansion=none',
     `enable='between(${t},${f3(layer.fromSec)},${f3(layer.toSec)})'`,
   ];
-  if (layer.box) parts.push('box=1', 'boxcolor=0x000000@0.6', `boxborderw=${Math.round(layer.fontSize * 0.35)}`);
-  if (layer.borderPx > 0) parts.push(`borderw=${layer.borderPx}`, 'bordercolor=0x000000@0.85');
+  if (layer.box) parts.push('box=1', `boxcolor=${layer.boxColor ?? '0x000000@0.6'}`, `boxborderw=${layer.boxPx ?? Math.round(layer.fontSize * 0.35)}`);
+  if (layer.borderPx > 0) parts.push(`borderw=${layer.borderPx}`, `bordercolor=${layer.borderColor ?? '0x000000@0.85'}`);
   return `drawtext=${parts.join(':')}`;
 }
 

@@ -18,7 +18,7 @@ import { prepareLook } from '../visual/looks.js';
 import { prepareDecor, type Decor } from '../visual/decor.js';
 import type { DesignElement } from '../../design/record.js';
 import { fetchPictures } from '../visual/pictures.js';
-import { captionSpecs, materialise, titleSpec, type TextSpec } from '../visual/text.js';
+import { captionElements, captionSpecs, materialise, sceneText, type TextSpec } from '../visual/text.js';
 import { cutSegments } from '../visual/segments.js';
 
 export const visualizeStage: Stage = {
@@ -41,6 +41,13 @@ export const visualizeStage: Stage = {
       if (!look) throw new AppError('internal', `scene ${scene.id} has no look`);
       decor.push(await prepareDecor({ scene, sceneIndex: i, startSec: slot?.startSec ?? 0, motionSec: (slot?.durationSec ?? 1) + timeline.transitionSec, hasPicture: provided.visuals[i] !== undefined, look, brief, baseDir }, ctx));
     }
+    // Each scene's text, laid out once: its layers go into the segment keys, its elements into the design record.
+    const texts = storyboard.scenes.map((scene, i) => {
+      const slot = timeline.scenes[i];
+      if (!slot) throw new AppError('internal', `scene ${scene.id} has no slot`);
+      return sceneText({ scene, slot, words: state.narration?.[scene.id]?.words ?? [], backdrop: looks[i]?.backdrop ?? [], transitionOutSec: i < storyboard.scenes.length - 1 ? timeline.transitionSec : 0 }, brief, baseDir);
+    });
+    const backdropOf = (sceneId: string): readonly string[] => looks[storyboard.scenes.findIndex((s) => s.id === sceneId)]?.backdrop ?? [];
     const mode = ctx.deps.media.caps.filters.xfade ? 'xfade' : 'dip';
     // A preview trades file size and fidelity for time: the fastest x264 preset, a lower quality.
     const encode = brief.preview ? { ...ctx.deps.media.encode, preset: 'ultrafast' as const, crf: 28 } : ctx.deps.media.encode;
@@ -60,14 +67,15 @@ export const visualizeStage: Stage = {
     // The first segment to fail stops the others (and no new one starts); the stage fails once they have stopped.
     await pool(cuts, ctx.deps.media.parallelism, async (cut, index, signal) => {
       const sceneSpec = (sceneIndex: number): { look: string; decor?: string; titles?: TextSpec[]; motionSec: number } => {
-        const scene = storyboard.scenes[sceneIndex];
         const slot = timeline.scenes[sceneIndex];
+        const titles = texts[sceneIndex]?.layers ?? [];
         const motionSec = (slot?.durationSec ?? 1) + timeline.transitionSec;
         return {
           look: looks[sceneIndex]?.key ?? '',
           // Absent with no decoration, so segments cached before decorations existed stay valid.
           ...(decor[sceneIndex]?.key ? { decor: decor[sceneIndex].key } : {}),
-          ...(scene?.title ? { titles: titleSpec(scene.title, brief, baseDir, motionSec + 1) } : {}),
+          // Absent for a scene with no text, so its key stays what it was.
+          ...(titles.length > 0 ? { titles } : {}),
           motionSec,
         };
       };
@@ -83,25 +91,25 @@ export const visualizeStage: Stage = {
         ...(cut.incoming && mode === 'xfade' && xfades[cut.scene.sceneIndex] !== 'fade' ? { xfade: xfades[cut.scene.sceneIndex] } : {}),
         scene: sceneSpec(cut.scene.sceneIndex),
         incoming: cut.incoming ? sceneSpec(cut.incoming.sceneIndex) : null,
-        captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir),
+        captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir, backdropOf),
         logo: logoContent ? { content: logoContent, position: brief.brand?.position } : null,
         encode,
       };
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
-        const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string): SceneLayers => ({
+        const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string, offsetSec: number): SceneLayers => ({
           background: looks[sceneIndex]?.background ?? { kind: 'color', color: '0x000000' },
           images: decor[sceneIndex]?.images ?? [],
-          titles: (spec.titles ?? []).map((t, i) => materialise(t, dir, `${name}-${i}`)),
+          titles: (spec.titles ?? []).map((t, i) => materialise(t, dir, `${name}-${i}`, offsetSec)),
           motionSec: spec.motionSec,
         });
         const plan: SegmentPlan = {
           width: brief.width,
           height: brief.height,
           fps: timeline.fps,
-          scene: { scene: layers(key.scene, cut.scene.sceneIndex, 'title'), localStartSec: cut.scene.localStartFrame / timeline.fps, frames: cut.scene.frames },
+          scene: { scene: layers(key.scene, cut.scene.sceneIndex, 'title', cut.scene.localStartFrame / timeline.fps), localStartSec: cut.scene.localStartFrame / timeline.fps, frames: cut.scene.frames },
           incoming:
             cut.incoming && key.incoming
-              ? { scene: layers(key.incoming, cut.incoming.sceneIndex, 'title-prev'), localStartSec: cut.incoming.localStartFrame / timeline.fps, frames: cut.incoming.frames }
+              ? { scene: layers(key.incoming, cut.incoming.sceneIndex, 'title-prev', cut.incoming.localStartFrame / timeline.fps), localStartSec: cut.incoming.localStartFrame / timeline.fps, frames: cut.incoming.frames }
               : undefined,
           transition: cut.incoming ? mode : 'none',
           ...(key.xfade ? { xfade: key.xfade } : {}),
@@ -126,7 +134,7 @@ export const visualizeStage: Stage = {
       keys[index] = unit.key;
     }, ctx.signal);
     ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
-    const elements: DesignElement[] = decor.flatMap((d) => d.elements);
+    const elements: DesignElement[] = [...decor.flatMap((d) => d.elements), ...texts.flatMap((t) => t.elements), ...captionElements(captions, brief, baseDir, backdropOf)];
     const design = { width: brief.width, height: brief.height, safe: safeArea(brief.width, brief.height, brief.aspectRatio), elements };
     return { video: { segments, keys }, design, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
   },
