@@ -12,8 +12,13 @@ export interface ScenePalette {
   base: string[];
   /** Colours of the soft shapes, pattern and particles (drawn at low opacity). */
   decor: string[];
-  /** The icon's colour: at least 3:1 against every base colour (WCAG's ratio for graphics). */
+  /** The icon's colour: the first candidate at least 3:1 against every base colour (WCAG's ratio for graphics), else the best. */
   accent: string;
+  /**
+   * The disc drawn under the icon: the opposite of the accent (black under a light accent), at the
+   * least opacity that brings the accent to 3:1 over every base colour (at least a faint disc).
+   */
+  plate: { color: string; opacity: number };
 }
 
 /** WCAG 2.1 (1.4.11) asks 3:1 for the parts of a graphic one needs to see. */
@@ -48,6 +53,10 @@ export function scenePalette(colors: readonly string[], palette?: Palette): Scen
   const sorted = [...base].sort((a, b) => relativeLuminance(a) - relativeLuminance(b));
   const tint = dark ? blend('#ffffff', 0.8, sorted[sorted.length - 1]!) : blend('#000000', 0.75, sorted[0]!);
   const candidates = [...(palette ? [normal(palette.accent), normal(palette.text)] : []), tint, dark ? '#ffffff' : '#000000'];
-  const accent = candidates.find(legible) ?? (dark ? '#ffffff' : '#000000');
-  return { base, decor, accent };
+  const worst = (c: string): number => Math.min(...base.map((b) => contrastRatio(c, b)));
+  const accent = candidates.find(legible) ?? [...candidates, '#ffffff', '#000000'].reduce((a, b) => (worst(b) > worst(a) ? b : a));
+  const plateColor = relativeLuminance(accent) > 0.18 ? '#000000' : '#ffffff';
+  let opacity = 0.12;
+  while (opacity < 0.6 && !base.every((b) => contrastRatio(accent, blend(plateColor, opacity, b)) >= GRAPHIC_CONTRAST)) opacity += 0.04;
+  return { base, decor, accent, plate: { color: plateColor, opacity: Math.round(opacity * 100) / 100 } };
 }

@@ -10,11 +10,11 @@ import { attr } from './render.js';
 const n1 = (v: number): string => String(Math.round(v * 10) / 10);
 
 /**
- * An icon drawn `sizePx` square in `color`: the outline icon in the middle 60 %, over a disc of the
- * same colour at low opacity. Strokes are thinner the larger the icon (Tabler's 2 units of 24
+ * An icon drawn `sizePx` square in `color`: the outline icon in the middle 60 %, over a disc (the
+ * palette's plate) that keeps it visible on any part of the background, inside a faint ring. Strokes are thinner the larger the icon (Tabler's 2 units of 24
  * read heavy at 200 px and more).
  */
-export function illustrationSvg(name: string, sizePx: number, color: string): string {
+export function illustrationSvg(name: string, sizePx: number, color: string, plate: { color: string; opacity: number }): string {
   const strokeWidth = sizePx >= 160 ? 1.5 : sizePx >= 80 ? 1.75 : 2;
   const inner = Math.round(sizePx * 0.6);
   const icon = iconSvg(name, { color, strokeWidth, sizePx: inner })
@@ -23,7 +23,7 @@ export function illustrationSvg(name: string, sizePx: number, color: string): st
   const r = sizePx / 2;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${sizePx}" height="${sizePx}" viewBox="0 0 ${sizePx} ${sizePx}">` +
-    `<circle cx="${n1(r)}" cy="${n1(r)}" r="${n1(r * 0.98)}" fill="${attr(color)}" fill-opacity="0.12"/>` +
+    `<circle cx="${n1(r)}" cy="${n1(r)}" r="${n1(r * 0.98)}" fill="${attr(plate.color)}" fill-opacity="${plate.opacity}"/>` +
     `<circle cx="${n1(r)}" cy="${n1(r)}" r="${n1(r * 0.95)}" fill="none" stroke="${attr(color)}" stroke-opacity="0.35" stroke-width="${n1(Math.max(1, sizePx * 0.012))}"/>` +
     `${icon}</svg>`
   );

@@ -126,9 +126,9 @@ export async function prepareDecor(req: DecorRequest, ctx: StageContext): Promis
       ...(brief.brand?.logo ? { logoCorner: brief.brand.position } : {}),
     });
     const colors = req.look.palette ?? scenePalette(req.look.backdrop.length > 0 ? req.look.backdrop : ['#0f172a', '#1e293b'], brief.design.palette);
-    const unit = await ctx.deps.cache.memo('icon', { name: icon, size: rect.width, color: colors.accent, v: 1 }, async (dir) => {
+    const unit = await ctx.deps.cache.memo('icon', { name: icon, size: rect.width, color: colors.accent, plate: colors.plate, v: 1 }, async (dir) => {
       const path = join(dir, 'icon.png');
-      writeFileSync(path, renderSvg(illustrationSvg(icon, rect.width, colors.accent), rect.width).png);
+      writeFileSync(path, renderSvg(illustrationSvg(icon, rect.width, colors.accent, colors.plate), rect.width).png);
       return { path };
     }, { signal: ctx.signal, note: (m) => ctx.note(m) });
     ctx.unit(unit.hit);
@@ -153,7 +153,10 @@ function entranceFrom(position: ImagePosition, short: number): { dx: number; dy:
       return { dx: d, dy: 0 };
     case 'top':
       return { dx: 0, dy: -d };
-    default:
+    case 'bottom':
+    case 'center':
+    case 'grid':
+    case 'pip':
       return { dx: 0, dy: d };
   }
 }
