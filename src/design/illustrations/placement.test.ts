@@ -64,5 +64,12 @@ test('image positions lie inside the safe area and above the captions, in every 
     }
     const [pip, pipLeft] = imageRects(frame, safe, ['pip', 'pip-left'], band);
     assert.ok(pip!.x > width / 2 && pipLeft!.x + pipLeft!.width < width / 2, `${ratio}: pip right, pip-left left`);
+    // Under a centred two-line title, a picture-in-picture keeps below the block.
+    const titleSize = titleStyle(width, height, 'Fair price').fontSize;
+    const block = 2 * Math.round(titleSize * 1.25);
+    const titleBottom = Math.round(safe.top + (height - safe.top - safe.bottom - block) * 0.42 + block);
+    const [low] = imageRects(frame, safe, ['pip'], band, titleBottom);
+    assert.ok(low!.y >= titleBottom, `${ratio}: pip from ${low!.y}, title to ${titleBottom}`);
+    assert.ok(insideSafeArea(low!, frame, safe) && low!.width >= Math.min(width, height) * 0.2, `${ratio}: ${JSON.stringify(low)}`);
   }
 });

@@ -73,12 +73,13 @@ export function iconRect(frame: Frame, safe: SafeArea, ctx: IconContext): Rect {
 
 /**
  * The rectangles of a scene's images, in order, inside the safe area and above the caption band.
- * `pip` sits in the lower right corner above the captions (pip-left mirrors it), `left`/`right`
+ * `pip` sits in the lower right corner above the captions (pip-left mirrors it), made smaller to
+ * keep below the title block when `titleBottomPx` says where that ends, `left`/`right`
  * take half of the area (side by side on wide frames; on tall frames they stack as top and
  * bottom), `top`/`bottom` half of its height, `center` a large centred card, and all `grid`
  * images share a two-column grid.
  */
-export function imageRects(frame: Frame, safe: SafeArea, positions: readonly ImagePosition[], captionBandPx: number): Rect[] {
+export function imageRects(frame: Frame, safe: SafeArea, positions: readonly ImagePosition[], captionBandPx: number, titleBottomPx?: number): Rect[] {
   const area = safeRect(frame, safe);
   const usable: Rect = { ...area, height: Math.max(area.height * 0.5, area.height - captionBandPx) };
   const short = Math.min(frame.width, frame.height);
@@ -92,8 +93,11 @@ export function imageRects(frame: Frame, safe: SafeArea, positions: readonly Ima
     switch (position) {
       case 'pip':
       case 'pip-left': {
-        const w = usable.width * (portrait ? 0.46 : frame.width === frame.height ? 0.4 : 0.32);
-        const h = w * (portrait ? 1 : 0.75);
+        const aspect = portrait ? 1 : 0.75;
+        // Between the title block and the captions when there is room for a picture of readable size.
+        const room = titleBottomPx === undefined ? Infinity : usable.y + usable.height - titleBottomPx - gap;
+        const w = Math.max(short * 0.24, Math.min(usable.width * (portrait ? 0.46 : frame.width === frame.height ? 0.4 : 0.32), room / aspect));
+        const h = w * aspect;
         const x = position === 'pip' ? usable.x + usable.width - w : usable.x;
         return box(x, usable.y + usable.height - h, w, h);
       }

@@ -103,7 +103,13 @@ export async function prepareDecor(req: DecorRequest, ctx: StageContext): Promis
   const specs = scene.images ?? [];
   if (specs.length > 0) {
     const captionBand = brief.captions !== false && brief.captions.burnIn ? Math.round(captionStyle(brief.width, brief.height, false).fontSize * 1.6 * 2 + short * 0.03) : 0;
-    const rects = imageRects(frame, safe, specs.map((s) => s.position ?? 'pip'), captionBand);
+    // The bottom of a centred title block (two lines, as the text layout places it), for a picture-in-picture to keep below.
+    const titleSize = titleStyle(brief.width, brief.height, scene.title ?? '').fontSize;
+    const block = 2 * Math.round(titleSize * 1.25);
+    const titleBottom = scene.title && (scene.layout ?? 'title') === 'title' && brief.design.titlePosition === 'center'
+      ? Math.round(safe.top + (brief.height - safe.top - safe.bottom - block) * 0.42 + block)
+      : undefined;
+    const rects = imageRects(frame, safe, specs.map((s) => s.position ?? 'pip'), captionBand, titleBottom);
     for (const [m, spec] of specs.entries()) {
       const rect = rects[m] as Rect;
       const field = brief.source.kind === 'scenes' ? `scenes.${req.sceneIndex}.images.${m}.src` : `storyboard.scenes.${req.sceneIndex}.images.${m}.src`;
