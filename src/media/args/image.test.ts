@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildPrepareStillArgs } from './image.js';
+import { BACKDROP_GRID, buildBackdropCellsArgs, buildPrepareLayerArgs, buildPrepareStillArgs } from './image.js';
 
 const head = (src: string): string[] => ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', src, '-frames:v', '1', '-filter_complex'];
 
@@ -28,5 +28,20 @@ test('paths with spaces and brackets stay single arguments, unescaped', () => {
     ...head('/in/my photo (1).webp'),
     'scale=640:480:force_original_aspect_ratio=increase:flags=lanczos,crop=640:480,setsar=1',
     '-pix_fmt', 'rgb24', '/c/out still.png',
+  ]);
+});
+
+test('backdrop cells: the picture averaged into a small grid of raw RGB, a video read at its start', () => {
+  assert.deepEqual(buildBackdropCellsArgs('/in/clip.mp4', '/c/cells.rgb', 2.5), [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-ss', '2.5', '-i', '/in/clip.mp4', '-frames:v', '1',
+    '-vf', `scale=${BACKDROP_GRID}:${BACKDROP_GRID}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '/c/cells.rgb',
+  ]);
+  assert.ok(!buildBackdropCellsArgs('/in/a.png', '/c/cells.rgb').includes('-ss'));
+});
+
+test('an image layer covers its cell exactly', () => {
+  assert.deepEqual(buildPrepareLayerArgs('/in/photo.jpg', '/c/cell.png', { width: 600, height: 450 }), [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', '/in/photo.jpg', '-frames:v', '1',
+    '-vf', 'scale=600:450:force_original_aspect_ratio=increase:flags=lanczos,crop=600:450,setsar=1', '-pix_fmt', 'rgb24', '/c/cell.png',
   ]);
 });

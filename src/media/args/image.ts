@@ -19,3 +19,31 @@ export function buildPrepareStillArgs(src: string, outPath: string, target: Stil
         `[fg]scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=lanczos[f];[b][f]overlay=(W-w)/2:(H-h)/2,setsar=1`;
   return ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', src, '-frames:v', '1', '-filter_complex', filter, '-pix_fmt', 'rgb24', outPath];
 }
+
+/** The backdrop of a picture is measured on this many cells a side (media colours for contrast checks). */
+export const BACKDROP_GRID = 6;
+
+/**
+ * A picture (an image, or a video's frame at `startSec`) averaged into BACKDROP_GRID² cells, as raw
+ * RGB bytes: the broad colours text over it will meet.
+ */
+export function buildBackdropCellsArgs(src: string, outPath: string, startSec = 0): string[] {
+  const seek = startSec > 0 ? ['-ss', String(Math.round(startSec * 1000) / 1000)] : [];
+  return [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...seek, '-i', src, '-frames:v', '1',
+    '-vf', `scale=${BACKDROP_GRID}:${BACKDROP_GRID}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', outPath,
+  ];
+}
+
+/**
+ * An image layer's picture (a picture-in-picture, a grid cell): scaled to cover its cell exactly
+ * and centre-cropped, as PNG. Its frame (rounded corners, border, shadow) is drawn around it
+ * afterwards (pipeline/visual/decor.ts).
+ */
+export function buildPrepareLayerArgs(src: string, outPath: string, cell: { width: number; height: number }): string[] {
+  const { width: w, height: h } = cell;
+  return [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', src, '-frames:v', '1',
+    '-vf', `scale=${w}:${h}:force_original_aspect_ratio=increase:flags=lanczos,crop=${w}:${h},setsar=1`, '-pix_fmt', 'rgb24', outPath,
+  ];
+}

@@ -32,14 +32,24 @@ export const visualizeStage: Stage = {
     for (const [i, scene] of storyboard.scenes.entries()) {
       const picture = provided.visuals[i];
       const field = picture ? `pictures.${scene.id}` : brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
-      looks.push(await prepareLook({ visual: picture ?? scene.visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir }, ctx));
+      const palette = brief.design.palette;
+      // With a design palette, a scene whose colours the planner chose is drawn in the palette, so
+      // every scene of the video shares it; colours a brief's scene gives stay its own.
+      const planned = brief.source.kind !== 'scenes' || !brief.source.scenes[i]?.visual;
+      const visual = picture ?? (palette && planned && scene.visual.type === 'gradient' ? { type: 'gradient' as const, colors: [palette.background, palette.primary] } : scene.visual);
+      looks.push(
+        await prepareLook(
+          { visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir, style: brief.design.background, ...(palette ? { palette } : {}) },
+          ctx,
+        ),
+      );
     }
     const decor: Decor[] = [];
     for (const [i, scene] of storyboard.scenes.entries()) {
       const slot = timeline.scenes[i];
       const look = looks[i];
       if (!look) throw new AppError('internal', `scene ${scene.id} has no look`);
-      decor.push(await prepareDecor({ scene, sceneIndex: i, startSec: slot?.startSec ?? 0, motionSec: (slot?.durationSec ?? 1) + timeline.transitionSec, hasPicture: provided.visuals[i] !== undefined, look, brief, baseDir }, ctx));
+      decor.push(await prepareDecor({ scene, sceneIndex: i, startSec: slot?.startSec ?? 0, motionSec: (slot?.durationSec ?? 1) + timeline.transitionSec, transitionSec: timeline.transitionSec, hasPicture: provided.visuals[i] !== undefined, look, brief, baseDir }, ctx));
     }
     // Each scene's text, laid out once: its layers go into the segment keys, its elements into the design record.
     const texts = storyboard.scenes.map((scene, i) => {
