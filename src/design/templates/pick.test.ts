@@ -5,6 +5,7 @@ import { parseBrief, resolveBrief } from '../../contract/resolve.js';
 import { expandBriefTemplate, lookTemplate } from './merge.js';
 import { pickTemplate, promptWords } from './pick.js';
 import { getTemplate } from './registry.js';
+import { lookNote } from '../../pipeline/stages/plan.stage.js';
 
 test('prompts pick the template their words call for', () => {
   assert.equal(pickTemplate('launch our new app')?.name, 'product-launch');
@@ -72,4 +73,12 @@ test('the brief\'s own options win over a picked look; a design, a script or ano
   assert.equal(named.design?.motion, 'calm');
   assert.equal(named.design?.background, getTemplate('social-hook').background);
   assert.deepEqual(named.captions, { style: 'word' });
+});
+
+test('the storyboard\'s note names the look and, for a prompt, the words that call for it', () => {
+  const picked = resolveBrief(expandBriefTemplate(parseBrief({ prompt: 'Launch our new app' })));
+  assert.equal(lookNote(picked), 'look: the "product-launch" template\'s (palette, motion, transitions, captions, music); the prompt\'s words call for it: launch, new, app');
+  const named = resolveBrief(expandBriefTemplate(parseBrief({ script: 'Hello there.', design: { template: 'explainer' } })));
+  assert.equal(lookNote(named), 'look: the "explainer" template\'s (palette, motion, transitions, captions, music)');
+  assert.equal(lookNote(resolveBrief(parseBrief({ prompt: 'xqzt blorp frindle' }))), undefined);
 });
