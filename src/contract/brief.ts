@@ -248,6 +248,10 @@ export const designSchema = z
     palette: paletteSchema.optional().describe('The colours every scene shares (brand colours win over it); default: from the mood.'),
     background: z.enum(BACKGROUND_STYLES).optional().describe(`${BACKGROUND_STYLES.join(', ')}: the look of scenes with no picture (default shapes).`),
     illustrations: z.boolean().optional().describe('Draw an icon chosen from each scene\'s words in scenes with no picture (default true).'),
+    template: z
+      .enum(TEMPLATE_NAMES)
+      .optional()
+      .describe('Take the look of this template (palette, motion, title position, background, transitions, captions, music), not its scenes; the other design fields win over it. The planner sets it for a prompt when none is given.'),
   })
   .describe('The visual language of the video: motion, type placement, palette and backgrounds. A template sets it.');
 export type Design = z.infer<typeof designSchema>;

@@ -17,6 +17,7 @@ import {
   type PresetName,
   type ProviderStageName,
   type QualityTier,
+  type TemplateName,
   type Resolution,
   type SceneInput,
   type SfxCue,
@@ -107,6 +108,8 @@ export interface ResolvedDesign {
   palette?: Palette;
   background: BackgroundStyle;
   illustrations: boolean;
+  /** The template whose look this is (the brief's template, or the one picked for its prompt). */
+  template?: TemplateName;
 }
 
 /** The text animation each motion style uses unless the design names one. */
@@ -126,6 +129,7 @@ export function resolveDesign(design: Design | undefined): ResolvedDesign {
     ...(design?.palette ? { palette: design.palette } : {}),
     background: design?.background ?? 'shapes',
     illustrations: design?.illustrations ?? true,
+    ...(design?.template ? { template: design.template } : {}),
   };
 }
 

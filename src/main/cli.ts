@@ -10,7 +10,7 @@ import { loadEnv, type Env } from '../config/env.js';
 import { AppError, toAppError } from '../contract/errors.js';
 import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
 import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
-import { expandBriefTemplate } from '../design/templates/merge.js';
+import { assertMergeMedia, expandBriefTemplate } from '../design/templates/merge.js';
 import { getTemplate, templateSamples, templateSummary, templates } from '../design/templates/registry.js';
 import { deliver } from '../pipeline/deliver.js';
 import { assertMediaUrls, localizeMedia } from '../pipeline/media-urls.js';
@@ -76,7 +76,11 @@ function readBriefInput(briefPath: string | undefined, flags: RenderFlags): unkn
 }
 
 async function renderCommand(briefPath: string | undefined, flags: RenderFlags, env: Env): Promise<void> {
-  const parsed = expandBriefTemplate(parseBrief(readBriefInput(briefPath, flags)));
+  const source = parseBrief(readBriefInput(briefPath, flags));
+  const baseDir = briefPath === undefined ? process.cwd() : dirname(resolve(briefPath));
+  // A template's media field naming no file is refused on merge.<field>, before it fills scenes.
+  assertMergeMedia(source, baseDir);
+  const parsed = expandBriefTemplate(source);
   if (flags.preview) parsed.preview = true;
   // Media linked by URL: checked, then downloaded (SSRF-safe) beside the outputs before rendering.
   const mediaFetch = mediaFetchConfig(env);
@@ -94,7 +98,7 @@ async function renderCommand(briefPath: string | undefined, flags: RenderFlags, 
   const started = performance.now();
   try {
     const result = await renderBrief(brief, deps, {
-      baseDir: briefPath === undefined ? process.cwd() : dirname(resolve(briefPath)),
+      baseDir,
       storyboard,
       signal: controller.signal,
       onEvent: (event) => progress.handle(event),

@@ -31,6 +31,9 @@ export function mediaUrls(brief: Pick<Brief, 'scenes' | 'brand'>): { field: stri
   brief.scenes?.forEach((scene, i) => {
     const v = scene.visual;
     if ((v?.type === 'image' || v?.type === 'video') && isMediaUrl(v.src)) found.push({ field: `scenes.${i}.visual.src`, url: v.src.trim(), kinds: [v.type] });
+    scene.images?.forEach((image, k) => {
+      if (isMediaUrl(image.src)) found.push({ field: `scenes.${i}.images.${k}.src`, url: image.src.trim(), kinds: ['image'] });
+    });
   });
   if (brief.brand?.logo && isMediaUrl(brief.brand.logo)) found.push({ field: 'brand.logo', url: brief.brand.logo.trim(), kinds: ['image'] });
   return found;
@@ -61,7 +64,7 @@ export async function checkMediaUrls(brief: Pick<Brief, 'scenes' | 'brand'>, con
 
 /** The parts of a brief or a storyboard that can link media. */
 interface WithMedia {
-  scenes?: { visual?: { type: string; src?: string } }[];
+  scenes?: { visual?: { type: string; src?: string }; images?: { src: string }[] }[];
   brand?: { logo?: string };
 }
 
@@ -103,8 +106,12 @@ export async function localizeMediaWithOriginals<T extends WithMedia>(
       fetched.set(key, path);
       originals.set(path, item.url);
     }
+    const layered = /^scenes\.(\d+)\.images\.(\d+)\.src$/.exec(item.field);
     if (item.field === 'brand.logo') {
       if (copy.brand) copy.brand.logo = path;
+    } else if (layered) {
+      const image = copy.scenes?.[Number(layered[1])]?.images?.[Number(layered[2])];
+      if (image) image.src = path;
     } else {
       const visual = copy.scenes?.[Number(item.field.split('.')[1])]?.visual;
       if (visual && (visual.type === 'image' || visual.type === 'video')) visual.src = path;
@@ -123,6 +130,7 @@ export function restoreMediaUrls<T extends WithMedia>(doc: T, originals: Readonl
   for (const scene of copy.scenes ?? []) {
     const visual = scene.visual;
     if (visual?.src && originals.has(visual.src)) visual.src = originals.get(visual.src);
+    for (const image of scene.images ?? []) if (originals.has(image.src)) image.src = originals.get(image.src)!;
   }
   if (copy.brand?.logo && originals.has(copy.brand.logo)) copy.brand.logo = originals.get(copy.brand.logo);
   return copy;

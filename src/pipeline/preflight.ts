@@ -73,6 +73,10 @@ export async function preflight(brief: ResolvedBrief, baseDir: string, deps: Pip
         const field = `scenes.${i}.visual.src`;
         if (checkFile(baseDir, v.src, field, problems)) media.push({ field, src: resolveAsset(baseDir, v.src), kind: v.type });
       }
+      scene.images?.forEach((image, k) => {
+        const field = `scenes.${i}.images.${k}.src`;
+        if (checkFile(baseDir, image.src, field, problems)) media.push({ field, src: resolveAsset(baseDir, image.src), kind: 'image' });
+      });
     });
   }
   if (brief.brand?.logo) checkFile(baseDir, brief.brand.logo, 'brand.logo', problems);

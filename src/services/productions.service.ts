@@ -18,7 +18,7 @@ import {
   type ProductionStatus,
 } from '../contract/production.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
-import { expandBriefTemplate } from '../design/templates/merge.js';
+import { expandBriefTemplate, mergeMediaProblems } from '../design/templates/merge.js';
 import { diffStoryboards, parseStoryboard, type Storyboard, type StoryboardChanges } from '../contract/storyboard.js';
 import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
@@ -177,7 +177,8 @@ export class ProductionsService {
     // names are resolved and checked at every delivery attempt.
     if (webhookUrl) await checkWebhookUrl(webhookUrl, { allow: this.deps.webhookAllow ?? NO_ALLOW, resolve: false, field: `${prefix}webhookUrl` });
     // A template brief is checked as the scenes it expands to (merge errors are invalid_brief on merge.<field>).
-    const expanded = withPrefix(prefix, () => expandBriefTemplate(parseBrief(brief)));
+    const source = withPrefix(prefix, () => parseBrief(brief));
+    const expanded = withPrefix(prefix, () => expandBriefTemplate(source));
     const resolved = resolveBrief(expanded);
     const { providers, tenantKeys } = await this.chains(resolved, tenantId);
     const preference = this.deps.providers.checkPreference?.(resolved.providers, tenantKeys) ?? [];
@@ -190,6 +191,10 @@ export class ProductionsService {
       }
       throw error;
     });
+    // A template's media merge field that names no file is refused on merge.<field>, before the
+    // scenes it fills would report it on a path the user never wrote.
+    const merged = mergeMediaProblems(source, (src) => this.assetProblem(src)).map((d) => ({ ...d, path: prefix + (d.path ?? '') }));
+    if (merged[0]) throw new AppError('asset_not_found', `${merged[0].path}: ${merged[0].message}`, { details: merged });
     const problems: ErrorDetail[] = [];
     const media = (path: string, src: string): void => {
       const problem = this.assetProblem(src);
@@ -201,6 +206,7 @@ export class ProductionsService {
     };
     expanded.scenes?.forEach((scene, i) => {
       if (scene.visual?.type === 'image' || scene.visual?.type === 'video') local(`scenes.${i}.visual.src`, scene.visual.src);
+      scene.images?.forEach((image, k) => local(`scenes.${i}.images.${k}.src`, image.src));
     });
     if (expanded.brand?.logo) local('brand.logo', expanded.brand.logo);
     if (parsed.data.brand?.font && !isMediaUrl(parsed.data.brand.font)) media('brand.font', parsed.data.brand.font);

@@ -38,7 +38,7 @@ test('--version prints the package version; --help and render --help document th
   for (const option of ['-o, --out <dir>', '--cache-dir <dir>', '--storyboard <file>', '-q, --quiet', '--json']) {
     assert.ok(renderHelp.stdout.includes(option), `render --help lacks ${option}`);
   }
-  assert.match(renderHelp.stdout, /Outputs: video\.mp4, thumbnail\.jpg, captions\.srt\/\.vtt, storyboard\.json, qa\.json, cost\.json/);
+  assert.match(renderHelp.stdout, /Outputs: video\.mp4, thumbnail\.jpg, captions\.srt\/\.vtt, storyboard\.json, qa\.json, design\.json, cost\.json/);
 });
 
 test('doctor reports ffmpeg and ffprobe with their paths and versions, filters, fonts and voices', async () => {

@@ -6,6 +6,21 @@ import { parseStoryboard, storyboardSchema } from '../../contract/storyboard.js'
 import type { Usage } from '../../providers/provider.js';
 import type { Stage } from '../context.js';
 import { mediaIdentity } from '../media-identity.js';
+import type { ResolvedBrief } from '../../contract/resolve.js';
+import { pickTemplate } from '../../design/templates/pick.js';
+
+/**
+ * What the storyboard's notes say of the brief's look: the template it came from, and for a
+ * prompt whose words call for that template (expandBriefTemplate picks it so), which words.
+ */
+export function lookNote(brief: ResolvedBrief): string | undefined {
+  const name = brief.design.template;
+  if (!name) return undefined;
+  const pick = brief.source.kind === 'prompt' ? pickTemplate(brief.source.prompt) : undefined;
+  return pick?.name === name
+    ? `look: the "${name}" template's (palette, motion, transitions, captions, music); the prompt's words call for it: ${pick.words.join(', ')}`
+    : `look: the "${name}" template's (palette, motion, transitions, captions, music)`;
+}
 
 export const planStage: Stage = {
   name: 'plan',
@@ -35,7 +50,10 @@ export const planStage: Stage = {
     const planned = unit.value.storyboard;
     // The brief's music direction travels with the plan, where a reviewer can edit it.
     const style = brief.music === false ? undefined : brief.music.style;
-    const storyboard = style && !planned.musicStyle ? { ...planned, musicStyle: style } : planned;
+    const styled = style && !planned.musicStyle ? { ...planned, musicStyle: style } : planned;
+    // The look a template gave, said in the storyboard's notes: a picked one would surprise otherwise.
+    const look = lookNote(brief);
+    const storyboard = look ? { ...styled, notes: [look, ...styled.notes] } : styled;
     for (const note of storyboard.notes) ctx.note(note);
     const usage: Usage = unit.hit ? {} : unit.value.usage;
     ctx.record(member.provider.id, { scenes: storyboard.scenes.length }, usage);
