@@ -12,7 +12,9 @@ import { loadEnv } from '../../src/config/env.js';
 import { resolveBinaries } from '../../src/media/binaries.js';
 import { runProcess } from '../../src/media/ffmpeg.js';
 import type { StageContext } from '../../src/pipeline/context.js';
+import type { DesignElement } from '../../src/design/record.js';
 import type { QaReport } from '../../src/pipeline/qa/checks.js';
+import { isText } from '../../src/pipeline/qa/design.js';
 import { qaStage } from '../../src/pipeline/stages/qa.stage.js';
 import { file, render, tempDir } from './harness.js';
 
@@ -49,7 +51,7 @@ test('a preview render: qa.json has the design and motion gates, design.json is 
   assert.deepEqual([design.width, design.height], [probe.video?.width, probe.video?.height]);
   assert.ok(design.safe.left > 0 && design.safe.top > 0, JSON.stringify(design.safe));
   // What the record holds is what the gates counted.
-  const texts = (design.elements as { text?: string }[]).filter((e) => e.text !== undefined).length;
+  const texts = (design.elements as DesignElement[]).filter(isText).length;
   const counted = qa.checks
     .filter((c) => c.name.startsWith('text_contrast'))
     .reduce((sum, c) => sum + Number(/(\d+) text element/.exec(c.measured)?.[1] ?? 0), 0);

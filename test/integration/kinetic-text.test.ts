@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { textContrast } from '../../src/design/contrast.js';
 import { insideSafeArea, overlapArea } from '../../src/design/geometry.js';
 import type { DesignElement, Rect } from '../../src/design/record.js';
+import { isText } from '../../src/pipeline/qa/design.js';
 import { file, render } from './harness.js';
 
 const ACCENT = '#facc15';
@@ -66,7 +67,7 @@ test('titles move in, list items appear in turn, and the spoken word is highligh
   const bright = (pixels: Buffer): number => near(pixels, '#ffffff', 90);
 
   // Every text element passes the checks qa runs over the record.
-  const texts = design.elements.filter((e): e is DesignElement & { color: string } => e.color !== undefined);
+  const texts = design.elements.filter((e): e is DesignElement & { color: string } => isText(e) && e.color !== undefined);
   for (const e of texts) {
     assert.ok(textContrast({ color: e.color, ...(e.backdrop ? { backdrop: e.backdrop } : {}), ...(e.box ? { box: e.box } : {}) }) >= 4.5, JSON.stringify(e));
     assert.ok(insideSafeArea(e.rect, design, design.safe), `outside the safe area: ${JSON.stringify(e)}`);
@@ -103,10 +104,11 @@ test('titles move in, list items appear in turn, and the spoken word is highligh
   const items = texts.filter((e) => e.kind === 'item');
   assert.deepEqual(items.map((e) => e.text), ['• Sourdough', '• Croissants', '• Rye bread']);
   assert.ok(items[0]!.fromSec < items[1]!.fromSec && items[1]!.fromSec < items[2]!.fromSec);
-  const dark = (pixels: Buffer): number => near(pixels, '#111111', 90);
   const last = items[2]!;
-  assert.ok(dark(await crop(last.fromSec - 0.2, last.rect)) < 5, 'the last item is not there before it is spoken');
-  assert.ok(dark(await crop(last.fromSec + 0.8, last.rect)) > 30, 'and is there after');
+  const ink = (pixels: Buffer): number => near(pixels, last.color, 90);
+  assert.ok(ink(await crop(last.fromSec - 0.2, last.rect)) < 5, `the last item is not there before it is spoken: ${JSON.stringify(last)}`);
+  // Once in (an item slides in over 0.35 s at this pace), before the scene's text fades out (0.35 s).
+  assert.ok(ink(await crop(Math.min(last.fromSec + 0.5, last.toSec - 0.4), last.rect)) > 30, `and is there after: ${JSON.stringify(last)}`);
   assert.equal(result.state.qa?.passed, true, JSON.stringify(result.state.qa?.checks.filter((c) => !c.passed)));
   assert.ok(W > 0);
 });

@@ -104,10 +104,10 @@ test('a worker killed with SIGKILL mid-render: a second worker takes over and re
     const run = secondRuns.get(stage);
     assert.ok(run && run.totalUnits && run.totalUnits > 0 && run.cachedUnits === run.totalUnits, `${stage} finished in attempt 1, so attempt 2 takes all of it from the cache: ${JSON.stringify(run)}`);
   }
-  // visualize resumed, not restarted: its units (a background and a segment per scene) finished
-  // before the kill were re-used, the rest encoded.
+  // visualize resumed, not restarted: its units (a background, an icon — "Part" draws the assembly
+  // icon — and a segment per scene) finished before the kill were re-used, the rest encoded.
   const visualize = secondRuns.get('visualize');
-  const units = 2 * COLORS.length;
+  const units = 3 * COLORS.length;
   assert.equal(visualize?.totalUnits, units);
   assert.ok(visualize.cachedUnits !== null && visualize.cachedUnits >= looksBefore + segmentsBefore && visualize.cachedUnits < units,
     `visualize attempt 2 re-used ${visualize.cachedUnits} of ${units} units; ${looksBefore} backgrounds and ${segmentsBefore} segments were finished at the kill`);

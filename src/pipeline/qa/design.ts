@@ -35,7 +35,6 @@ export interface DesignGateOptions {
   briefColors: readonly string[];
 }
 
-/** Elements that are text: the ones with something to read. */
 /** Words on the frame: icons, images and the logo are graphics (an icon records its name as `text`, and keeps 3:1 on its disc, WCAG's non-text contrast). */
 export const isText = (e: DesignElement): boolean => e.text !== undefined && e.kind !== 'icon' && e.kind !== 'image' && e.kind !== 'logo';
 

@@ -91,6 +91,19 @@ test('text over a light backdrop is dark, over an unknown one it gets a scrim, a
   assert.ok(textContrast({ color: mid.color, backdrop: ['#777777'], ...(mid.box ? { box: mid.box } : {}) }) >= 4.5);
 });
 
+test('a mid-tone bar neither white nor near-black reads on is shaded until one does, keeping its hue', () => {
+  // #a252eb (a purple accent) gives white 4.3:1 and #111111 4.4:1.
+  for (const bar of ['#a252eb', '#e0218a', '#7f7f7f']) {
+    const ink = inkFor(['#0f172a', '#f8fafc'], undefined, { color: bar, opacity: 0.92 });
+    assert.ok(ink.box, bar);
+    assert.ok(textContrast({ color: ink.color, backdrop: ['#0f172a', '#f8fafc'], box: ink.box }) >= 4.5, `${bar}: ${JSON.stringify(ink)}`);
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(ink.box!.color.slice(i, i + 2), 16)) as [number, number, number];
+    const [r0, g0, b0] = [1, 3, 5].map((i) => parseInt(bar.slice(i, i + 2), 16)) as [number, number, number];
+    // Shaded, not replaced: the channels keep their order (a purple stays purple).
+    assert.deepEqual([r > g, g > b, r > b], [r0 > g0, g0 > b0, r0 > b0], `${bar} became ${ink.box.color}`);
+  }
+});
+
 test('list items appear when the narration speaks them; unmatched ones are spread over the speech', () => {
   const text = 'First we knead the dough, then it rests, and at dawn the ovens bake it.';
   const w = words(text);

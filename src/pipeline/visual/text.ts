@@ -12,7 +12,7 @@ import type { SceneLayout, TextAnimation } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { StoryboardScene } from '../../contract/storyboard.js';
-import { relativeLuminance, textContrast, WCAG_AA_TEXT } from '../../design/contrast.js';
+import { blend, relativeLuminance, textContrast, WCAG_AA_TEXT } from '../../design/contrast.js';
 import type { DesignElement, DesignElementKind } from '../../design/record.js';
 import { detectDirection, layoutText, measureText, type TextLayout } from '../../design/text-layout.js';
 import { ffColor } from '../../media/args/escape.js';
@@ -87,8 +87,16 @@ export function inkFor(backdrop: readonly string[], preferred: string | undefine
   for (const box of boxes) {
     for (const color of candidates) if (textContrast({ color, backdrop, box }) >= WCAG_AA_TEXT) return { color, box };
   }
-  const box = boxes[boxes.length - 1] as { color: string; opacity: number };
-  return { color: textContrast({ color: '#ffffff', backdrop, box }) >= textContrast({ color: '#111111', backdrop, box }) ? '#ffffff' : '#111111', box };
+  // A mid-tone bar (a purple accent, say) that neither white nor near-black reads on: the bar is
+  // shaded towards black (or tinted towards white) just enough, keeping its hue.
+  const last = boxes[boxes.length - 1] as { color: string; opacity: number };
+  for (let t = 0.1; t <= 0.9; t += 0.1) {
+    for (const [toward, ink] of [['#000000', '#ffffff'], ['#ffffff', '#111111']] as const) {
+      const box = { color: blend(toward, t, last.color), opacity: last.opacity };
+      if (textContrast({ color: ink, backdrop, box }) >= WCAG_AA_TEXT) return { color: ink, box };
+    }
+  }
+  return { color: '#ffffff', box: { color: '#000000', opacity: 0.95 } };
 }
 
 const boxColor = (box: { color: string; opacity: number }): string => `${ffColor(box.color)}@${box.opacity}`;
@@ -246,7 +254,8 @@ export function sceneText(input: SceneTextInput, brief: ResolvedBrief, baseDir: 
       borderPx: ink.box ? 0 : Math.max(2, Math.round(size / 16)),
       ...(ink.box ? {} : { borderColor: `${ffColor(outlineFor(ink.color))}@0.85` }),
     };
-    const enterSec = r3(0.6 * pace);
+    // A list item enters quicker than a title: it often arrives late in its scene, with the narration.
+    const enterSec = r3((block.kind === 'item' ? 0.35 : 0.6) * pace);
     const record = (text: string, x: number, width: number, fromSec: number): void => {
       elements.push({
         kind: block.kind,
@@ -518,7 +527,7 @@ function captionLayers(cues: readonly CaptionCue[], brief: ResolvedBrief, baseDi
     // word on an accent box in a colour that reads on it.
     const accentReads = ink.box ? textContrast({ color: accent, backdrop, box: ink.box }) >= WCAG_AA_TEXT : backdrop.length > 0 && textContrast({ color: accent, backdrop }) >= WCAG_AA_TEXT;
     // Over a caption box the highlighted word needs no box of its own (a second one would darken the first).
-    const highlight: Ink = accentReads ? { color: accent } : { color: inkFor([accent], undefined).color, box: { color: accent, opacity: 1 } };
+    const highlight: Ink = accentReads ? { color: accent } : inkFor(backdrop, undefined, { color: accent, opacity: 1 });
     const hlBoxPx = highlight.box ? highlightMargin(size) : 0;
     let lineIndex = 0;
     let cursor = 0;
