@@ -1,7 +1,7 @@
 /**
  * `npm run docs:templates`: renders every template with its sample values in each of the four
  * ratios as a preview (`preview: true`, through the same steps as `aiprod render --template`),
- * keeps each render's contact sheet small (at most 480 px wide, JPEG quality 6) as
+ * keeps each render's contact sheet small (cells 240 px on their long side, JPEG quality 7) as
  * docs/templates/<name>-<ratio>.jpg, and rewrites the per-template part of docs/templates.md
  * (between its templates markers) with each template's look, merge fields and sheets.
  *
@@ -30,9 +30,12 @@ const DOC = join(ROOT, 'docs', 'templates.md');
 const IMAGES = join(ROOT, 'docs', 'templates');
 const BEGIN = '<!-- templates:begin (npm run docs:templates writes this part) -->';
 const END = '<!-- templates:end -->';
-/** The sheets stay small: a few tens of KB each, committed with the docs. */
-const SHEET_WIDTH = 480;
-const SHEET_QUALITY = 6;
+/**
+ * The sheets stay small, a few tens of KB each, committed with the docs: the render's cells (320 px
+ * on the long side) at 3/4 — 240 px, so a 16:9 row of four scenes is 960 × 135, not a strip.
+ */
+const SHEET_SCALE = 0.75;
+const SHEET_QUALITY = 7;
 
 const EXAMPLE_MEDIA = { image: 'examples/assets/fractal.jpg', video: 'examples/assets/cells.mp4', logo: 'examples/assets/logo.png' } as const;
 
@@ -57,7 +60,7 @@ async function renderSheet(template: Template, ratio: AspectRatio, deps: Awaited
   const sheet = result.state.outputs?.find((file) => file.name === 'contact-sheet.jpg');
   if (!sheet) throw new Error(`${template.name} ${ratio}: the render wrote no contact sheet`);
   const out = join(IMAGES, imageName(template, ratio));
-  await deps.media.ffmpeg(['-y', '-v', 'error', '-i', sheet.path, '-vf', `scale='min(${SHEET_WIDTH},iw)':-2:flags=lanczos`, '-q:v', String(SHEET_QUALITY), out]);
+  await deps.media.ffmpeg(['-y', '-v', 'error', '-i', sheet.path, '-vf', `scale=trunc(iw*${SHEET_SCALE}/2)*2:-2:flags=lanczos`, '-q:v', String(SHEET_QUALITY), out]);
   const qa = result.state.qa;
   return { passed: qa?.passed === true, seconds: result.state.timeline?.totalSec ?? 0, failed: (qa?.checks ?? []).filter((c) => !c.passed).map((c) => c.name) };
 }

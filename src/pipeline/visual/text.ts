@@ -219,7 +219,7 @@ export function sceneText(input: SceneTextInput, brief: ResolvedBrief, baseDir: 
     }
     case 'quote':
       anchor = 'center';
-      if (title) blocks.push({ kind: 'quote', text: `“${title.replace(/^["“]|["”]$/gu, '')}”`, weight: 'bold', sizePx: Math.round(short * (title.length > 90 ? 0.05 : 0.064)), maxLines: 6, align: 'center', fromSec: start, animation });
+      if (title) blocks.push({ kind: 'quote', text: `“${title.replace(/^["“](.*)["”]$/su, '$1')}”`, weight: 'bold', sizePx: Math.round(short * (title.length > 90 ? 0.05 : 0.064)), maxLines: 6, align: 'center', fromSec: start, animation });
       if (subtitle) blocks.push({ kind: 'subtitle', text: `— ${subtitle}`, weight: 'regular', sizePx: Math.round(short * 0.042), maxLines: 2, align: 'center', fromSec: r3(start + 2 * stagger), animation: animation === 'none' ? 'none' : 'fade', gapAbove: 0.8 });
       break;
     case 'end-card':
