@@ -4,7 +4,7 @@
  * by FFmpeg. System fonts are not loaded — nothing drawn here has text — which keeps a render
  * at a few milliseconds.
  */
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 
 export interface RenderedPng {
   png: Buffer;
@@ -14,10 +14,20 @@ export interface RenderedPng {
 
 /** Renders `svg` to `widthPx` wide (its height follows the SVG's aspect), with alpha. */
 export function renderSvg(svg: string, widthPx: number): RenderedPng {
-  const resvg = new Resvg(svg, { fitTo: { mode: 'width', value: Math.max(1, Math.round(widthPx)) }, font: { loadSystemFonts: false }, logLevel: 'off' });
-  const image = resvg.render();
+  const image = new Resvg(svg, options(widthPx)).render();
   return { png: image.asPng(), width: image.width, height: image.height };
 }
+
+/**
+ * renderSvg off the event loop (resvg draws on libuv's thread pool): for the full-frame
+ * backgrounds, a few hundred milliseconds each, drawn for several scenes at once.
+ */
+export async function renderSvgAsync(svg: string, widthPx: number): Promise<RenderedPng> {
+  const image = await renderAsync(svg, options(widthPx));
+  return { png: image.asPng(), width: image.width, height: image.height };
+}
+
+const options = (widthPx: number): ResvgRenderOptions => ({ fitTo: { mode: 'width', value: Math.max(1, Math.round(widthPx)) }, font: { loadSystemFonts: false }, logLevel: 'off' });
 
 /** Escapes a value for an SVG attribute. */
 export function attr(value: string): string {

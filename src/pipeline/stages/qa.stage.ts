@@ -5,7 +5,8 @@
  * failing the same way for good.
  */
 import { AppError } from '../../contract/errors.js';
-import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type Interval } from '../../media/args/analysis.js';
+import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type AnalysisResult, type DecodeResult, type Interval } from '../../media/args/analysis.js';
+import { together } from '../../lib/settle.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import type { ProductionState, Stage, StageContext } from '../context.js';
@@ -73,20 +74,30 @@ const measureStage: Stage = {
       analysisWidth: 320,
       freezeMinSec: LIMITS.stillSec,
     });
-    const { stderr } = await ctx.deps.media.ffmpeg(args, { signal: ctx.signal });
-    const analysis = parseAnalysis(stderr, probed.durationSec);
-    ctx.progress(0.6, 'analysed');
     // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header says.
     // The report is shown to tenants: FFmpeg's messages name the file, never its path on this machine.
     const unpathed = (line: string): string => line.split(mp4.path).join(mp4.name);
-    const decode = await ctx.deps.media.ffmpeg(buildDecodeCheckArgs(mp4.path), { signal: ctx.signal, captureStdout: true }).then(
-      (r) => parseDecodeCheck(r.stdout, r.stderr),
-      // A file FFmpeg cannot read through is a failed check, not a failed stage.
-      (error: unknown) => {
-        if (error instanceof AppError && error.code === 'ffmpeg_failed') return { frames: 0, errors: [error.message] };
-        throw error;
-      },
-    );
+    // The two passes run side by side: each decodes the file, and together they keep both cores busy
+    // (3.5 s one after the other, 2.2 s together, for the 30 s 1080p benchmark video).
+    let analysis: AnalysisResult | undefined;
+    let decode: DecodeResult = { frames: 0, errors: [] };
+    await together(ctx.signal, (signal) => [
+      ctx.deps.media.ffmpeg(args, { signal }).then((r) => {
+        analysis = parseAnalysis(r.stderr, probed.durationSec);
+      }),
+      ctx.deps.media.ffmpeg(buildDecodeCheckArgs(mp4.path), { signal, captureStdout: true }).then(
+        (r) => {
+          decode = parseDecodeCheck(r.stdout, r.stderr);
+        },
+        // A file FFmpeg cannot read through is a failed check, not a failed stage.
+        (error: unknown) => {
+          if (error instanceof AppError && error.code === 'ffmpeg_failed') decode = { frames: 0, errors: [error.message] };
+          else throw error;
+        },
+      ),
+    ]);
+    if (!analysis) throw new AppError('internal', 'qa: the analysis pass gave no result');
+    ctx.progress(0.8, 'analysed');
     decode.errors = decode.errors.map(unpathed);
     const report = evaluateQa(probed, analysis, {
       timeline,

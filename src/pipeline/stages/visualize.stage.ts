@@ -21,6 +21,9 @@ import { fetchPictures } from '../visual/pictures.js';
 import { captionElements, captionSpecs, materialise, sceneText, type TextSpec } from '../visual/text.js';
 import { cutSegments } from '../visual/segments.js';
 
+/** Scene looks prepared at once (each is one resvg drawing or one FFmpeg run). */
+const LOOK_CONCURRENCY = 2;
+
 export const visualizeStage: Stage = {
   name: 'visualize',
   weight: 55,
@@ -28,8 +31,9 @@ export const visualizeStage: Stage = {
     const { brief, storyboard, timeline, captions = [], baseDir } = state;
     if (!storyboard || !timeline) throw new AppError('internal', 'visualize needs a storyboard and a timeline');
     const provided = await fetchPictures(storyboard, timeline, brief, ctx);
-    const looks: Awaited<ReturnType<typeof prepareLook>>[] = [];
-    for (const [i, scene] of storyboard.scenes.entries()) {
+    const looks = new Array<Awaited<ReturnType<typeof prepareLook>>>(storyboard.scenes.length);
+    // Two at a time: a drawn background is resvg's work on a pool thread, an image's is FFmpeg's.
+    await pool(storyboard.scenes, LOOK_CONCURRENCY, async (scene, i) => {
       const picture = provided.visuals[i];
       const field = picture ? `pictures.${scene.id}` : brief.source.kind === 'scenes' ? `scenes.${i}.visual.src` : `storyboard.scenes.${i}.visual`;
       const palette = brief.design.palette;
@@ -37,13 +41,11 @@ export const visualizeStage: Stage = {
       // every scene of the video shares it; colours a brief's scene gives stay its own.
       const planned = brief.source.kind !== 'scenes' || !brief.source.scenes[i]?.visual;
       const visual = picture ?? (palette && planned && scene.visual.type === 'gradient' ? { type: 'gradient' as const, colors: [palette.background, palette.primary] } : scene.visual);
-      looks.push(
-        await prepareLook(
-          { visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir, style: brief.design.background, ...(palette ? { palette } : {}) },
-          ctx,
-        ),
+      looks[i] = await prepareLook(
+        { visual, field, sceneIndex: i, ...(scene.motion ? { motion: scene.motion } : {}), width: brief.width, height: brief.height, seed: brief.seed, baseDir, style: brief.design.background, ...(palette ? { palette } : {}) },
+        ctx,
       );
-    }
+    }, ctx.signal);
     const decor: Decor[] = [];
     for (const [i, scene] of storyboard.scenes.entries()) {
       const slot = timeline.scenes[i];

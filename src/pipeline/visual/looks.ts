@@ -11,7 +11,7 @@ import { AppError } from '../../contract/errors.js';
 import { scenePalette, type ScenePalette } from '../../design/backgrounds/palette.js';
 import { backgroundSvg } from '../../design/backgrounds/svg.js';
 import { relativeLuminance, toHex } from '../../design/contrast.js';
-import { renderSvg } from '../../design/illustrations/render.js';
+import { renderSvgAsync } from '../../design/illustrations/render.js';
 import { buildBackdropCellsArgs, BACKDROP_GRID, buildPrepareStillArgs } from '../../media/args/image.js';
 import { overscanSize, type Background, type Motion } from '../../media/args/segment.js';
 import { createRandom, deriveSeed } from '../../lib/random.js';
@@ -93,7 +93,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
         const path = join(dir, 'background.png');
         const small = { width: even(size.width * DRAWN_SCALE), height: even(size.height * DRAWN_SCALE) };
         const art = backgroundSvg({ ...small, style, palette: drawn as ScenePalette, seed: deriveSeed(req.seed, 'background', req.sceneIndex) });
-        writeFileSync(path, renderSvg(art.svg, small.width).png);
+        writeFileSync(path, (await renderSvgAsync(art.svg, small.width)).png);
         return { background: { kind: 'still', path, motion: pan }, backdrop: art.colors };
       }
       case 'image': {
