@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { lazyElevenLabs, type ElevenLabsClient } from '../elevenlabs-sdk.js';
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.js';
 import { providerErrorFromSdk, requestJson } from '../http.js';
@@ -43,7 +43,7 @@ export function requestedLengthMs(durationSec: number): number {
 
 export class ElevenLabsComposer implements MusicComposer {
   readonly id: string;
-  private readonly client: ElevenLabsClient;
+  private readonly client: () => Promise<ElevenLabsClient>;
 
   /**
    * `sdkTimeoutMs`: the SDK's own per-request limit, the provider's timeout by default so it never
@@ -52,7 +52,7 @@ export class ElevenLabsComposer implements MusicComposer {
    */
   constructor(private readonly context: ProviderContext, options: { sdkTimeoutMs?: number } = {}) {
     this.id = providerId(NAME, context.model);
-    this.client = new ElevenLabsClient({
+    this.client = lazyElevenLabs({
       apiKey: context.credentials.apiKey,
       baseUrl: context.credentials.baseUrl,
       maxRetries: 0,
@@ -67,7 +67,7 @@ export class ElevenLabsComposer implements MusicComposer {
     try {
       const track = join(work, 'track.mp3');
       try {
-        const stream = await this.client.music.compose(
+        const stream = await (await this.client()).music.compose(
           { prompt: musicPrompt(request), musicLengthMs: lengthMs, modelId: this.context.model as 'music_v1', forceInstrumental: true, outputFormat: 'mp3_44100_128' },
           { abortSignal: signal },
         );

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { lazyElevenLabs, type ElevenLabsClient } from '../elevenlabs-sdk.js';
 import type { SfxKind } from '../../contract/brief.js';
 import { providerErrorFromSdk } from '../http.js';
 import { providerId, type ProviderContext, type ProviderDescriptor, type ProviderMedia } from '../provider.js';
@@ -41,21 +41,21 @@ export class ElevenLabsSfxLibrary extends VendorSfxLibrary {
   protected readonly provider = NAME;
   protected readonly media: ProviderMedia;
   protected readonly timeoutMs = TIMEOUT_MS;
-  private readonly client: ElevenLabsClient;
+  private readonly client: () => Promise<ElevenLabsClient>;
 
   /** `sdkTimeoutMs`: as for ElevenLabsComposer (music/elevenlabs.adapter.ts). */
   constructor(private readonly context: ProviderContext, options: { sdkTimeoutMs?: number } = {}) {
     super();
     this.id = providerId(NAME, context.model);
     this.media = context.media;
-    this.client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: (options.sdkTimeoutMs ?? TIMEOUT_MS) / 1000 });
+    this.client = lazyElevenLabs({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: (options.sdkTimeoutMs ?? TIMEOUT_MS) / 1000 });
   }
 
   protected async fetchEffect(kind: SfxKind, _seed: number, dir: string, signal: AbortSignal): Promise<FetchedEffect> {
     const { text, seconds } = ELEVENLABS_EFFECTS[kind];
     const path = join(dir, `${kind}.mp3`);
     try {
-      const stream = await this.client.textToSoundEffects.convert(
+      const stream = await (await this.client()).textToSoundEffects.convert(
         { text, durationSeconds: seconds, promptInfluence: PROMPT_INFLUENCE, modelId: this.context.model as 'eleven_text_to_sound_v2', outputFormat: 'mp3_44100_128' },
         { abortSignal: signal },
       );

@@ -4,7 +4,7 @@
  * the start and end time of every character, from which the words' timings follow exactly.
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { lazyElevenLabs, type ElevenLabsClient } from '../elevenlabs-sdk.js';
 import { toWav } from '../audio-files.js';
 import { providerErrorFromSdk } from '../http.js';
 import { ProviderError, providerErrorFromNetwork } from '../provider-error.js';
@@ -34,7 +34,7 @@ const DEFAULT_VOICE = '21m00Tcm4TlvDq8EDUAs';
 
 export class ElevenLabsSynthesizer implements SpeechSynthesizer {
   readonly id: string;
-  private readonly client: ElevenLabsClient;
+  private readonly client: () => Promise<ElevenLabsClient>;
   private readonly languages: readonly string[];
 
   /**
@@ -47,7 +47,7 @@ export class ElevenLabsSynthesizer implements SpeechSynthesizer {
     options: { sdkTimeoutSec?: number } = {},
   ) {
     this.id = providerId(NAME, context.model);
-    this.client = new ElevenLabsClient({
+    this.client = lazyElevenLabs({
       apiKey: context.credentials.apiKey,
       baseUrl: context.credentials.baseUrl,
       maxRetries: 0,
@@ -73,7 +73,7 @@ export class ElevenLabsSynthesizer implements SpeechSynthesizer {
     const voiceId = ownVoiceId(NAME, request.voiceId) ?? DEFAULT_VOICE;
     let answer: Awaited<ReturnType<ElevenLabsClient['textToSpeech']['convertWithTimestamps']>>;
     try {
-      answer = await this.client.textToSpeech.convertWithTimestamps(
+      answer = await (await this.client()).textToSpeech.convertWithTimestamps(
         voiceId,
         {
           text: request.text,
@@ -134,7 +134,7 @@ export const elevenLabsTtsDescriptor: ProviderDescriptor<SpeechSynthesizer> = {
   sends: 'each scene\'s narration text, the voice id, the model and the speaking speed',
   create: (context) => new ElevenLabsSynthesizer(context),
   async probe(context, signal) {
-    const client = new ElevenLabsClient({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: 30 });
+    const client = await lazyElevenLabs({ apiKey: context.credentials.apiKey, baseUrl: context.credentials.baseUrl, maxRetries: 0, timeoutInSeconds: 30 })();
     try {
       const models = await client.models.list({ abortSignal: signal, maxRetries: 0 });
       return `${models.length} models available; ${context.model} ${models.some((m) => m.modelId === context.model) ? 'is' : 'is NOT'} among them`;

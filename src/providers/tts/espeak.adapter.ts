@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import init, { type ESpeakNGWorker, type EspeakEvent } from '@echogarden/espeak-ng-emscripten';
+import type { ESpeakNGWorker, EspeakEvent } from '@echogarden/espeak-ng-emscripten';
 import { AppError } from '../../contract/errors.js';
 import { writePcm16Wav } from '../../media/wav.js';
 import type { SynthPool } from '../synth/synth-pool.js';
@@ -38,6 +38,9 @@ async function freshEngine(): Promise<ESpeakNGWorker> {
     voiceData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
   const data = voiceData;
+  // Imported here, not at the top: with a synthesis pool only its threads speak, and loading the
+  // engine's module costs the process that imports it about 80 MiB (through tsx) and half a second.
+  const { default: init } = await import('@echogarden/espeak-ng-emscripten');
   const module = await init({ getPreloadedPackage: () => data });
   return new module.eSpeakNGWorker();
 }
