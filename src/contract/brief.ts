@@ -111,6 +111,10 @@ export const visualSchema = z
       src: mediaSrc,
       fit: z.enum(['cover', 'contain']).optional().describe('cover (default) fills the frame; contain letterboxes.'),
       motion: z.enum(IMAGE_MOTIONS).optional().describe('Ken Burns movement; chosen from the seed when omitted.'),
+      treatment: z
+        .enum(['duotone'])
+        .optional()
+        .describe("duotone: the picture in two colours of the video's palette (shadows in its darkest, highlights in its lightest), so photos from anywhere share the video's look."),
     }),
     z.strictObject({
       type: z.literal('video'),

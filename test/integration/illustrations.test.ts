@@ -124,3 +124,23 @@ test('designed backgrounds alone keep a colour or gradient scene moving', async 
     assert.deepEqual(await freezes(file(delivered, 'video.mp4')), [], background);
   }
 });
+
+test('a duotone still: FFmpeg maps black to the dark colour and white to the light one, and a mid grey between', async () => {
+  const { buildPrepareStillArgs } = await import('../../src/media/args/image.js');
+  // A ramp from black to white, left to right, as the source picture.
+  const ramp = join(dir, 'ramp.png');
+  await runProcess(ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=256x16,geq=lum=X:cb=128:cr=128', '-frames:v', '1', ramp]);
+  const still = join(dir, 'duotone.png');
+  await runProcess(ffmpeg, buildPrepareStillArgs(ramp, still, { width: 256, height: 16, fit: 'cover', duotone: { dark: '#1e1b4b', light: '#fbbf24' } }));
+  const raw = join(dir, 'duotone.rgb');
+  await runProcess(ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-i', still, '-vf', 'crop=256:1:0:8', '-f', 'rawvideo', '-pix_fmt', 'rgb24', raw]);
+  const row = readFileSync(raw);
+  const at = (x: number): number[] => [row[3 * x]!, row[3 * x + 1]!, row[3 * x + 2]!];
+  const near = (got: number[], want: number[], tolerance: number, what: string): void =>
+    assert.ok(got.every((v, i) => Math.abs(v - want[i]!) <= tolerance), `${what}: ${got.join(',')} (want ${want.join(',')})`);
+  near(at(0), parseHex('#1e1b4b'), 8, 'black');
+  near(at(255), parseHex('#fbbf24'), 8, 'white');
+  const dark = parseHex('#1e1b4b');
+  const light = parseHex('#fbbf24');
+  near(at(128), dark.map((d, i) => (d + light[i]!) / 2), 14, 'mid grey');
+});

@@ -60,3 +60,27 @@ export function scenePalette(colors: readonly string[], palette?: Palette): Scen
   while (opacity < 0.6 && !base.every((b) => contrastRatio(accent, blend(plateColor, opacity, b)) >= GRAPHIC_CONTRAST)) opacity += 0.04;
   return { base, decor, accent, plate: { color: plateColor, opacity: Math.round(opacity * 100) / 100 } };
 }
+
+/** The duotone of a video without a palette: a deep indigo and a warm amber. */
+const DUOTONE_DEFAULT = { dark: '#1e1b4b', light: '#fbbf24' } as const;
+/** The least contrast between a duotone's two colours, so the picture keeps its shapes. */
+const DUOTONE_CONTRAST = 4.5;
+
+/**
+ * A picture's duotone from the video's palette: shadows in its darkest colour, highlights in the
+ * lightest of the others (never the text colour, which is meant to read over the picture). Two
+ * colours too close to keep the picture's shapes are pulled apart, the dark one toward black and
+ * the light one toward white, until they are 4.5:1.
+ */
+export function duotoneColors(palette?: Palette): { dark: string; light: string } {
+  if (!palette) return { ...DUOTONE_DEFAULT };
+  const byLuminance = (colors: string[]): string[] => [...colors].sort((a, b) => relativeLuminance(a) - relativeLuminance(b));
+  const all = byLuminance([palette.background, palette.primary, palette.secondary, palette.accent].map(normal));
+  let dark = all[0] as string;
+  let light = all[all.length - 1] as string;
+  for (let step = 0.1; contrastRatio(dark, light) < DUOTONE_CONTRAST && step <= 1; step += 0.1) {
+    dark = blend('#000000', step, all[0] as string);
+    light = blend('#ffffff', step, all[all.length - 1] as string);
+  }
+  return { dark, light };
+}

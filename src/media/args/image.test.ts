@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BACKDROP_GRID, buildBackdropCellsArgs, buildPrepareLayerArgs, buildPrepareStillArgs } from './image.js';
+import { BACKDROP_GRID, buildBackdropCellsArgs, buildPrepareLayerArgs, buildPrepareStillArgs, duotoneFilter } from './image.js';
 
 const head = (src: string): string[] => ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', src, '-frames:v', '1', '-filter_complex'];
 
@@ -44,4 +44,11 @@ test('an image layer covers its cell exactly', () => {
     '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', '/in/photo.jpg', '-frames:v', '1',
     '-vf', 'scale=600:450:force_original_aspect_ratio=increase:flags=lanczos,crop=600:450,setsar=1', '-pix_fmt', 'rgb24', '/c/cell.png',
   ]);
+});
+
+test('duotone: luma mapped channel by channel from the dark colour at black to the light one at white, after the fit', () => {
+  // #1e1b4b → #fbbf24: r 30 + val·(251−30)/255, g 27 + val·(191−27)/255, b 75 + val·(36−75)/255.
+  assert.equal(duotoneFilter('#1e1b4b', '#fbbf24'), "format=gray,format=rgb24,lutrgb=r='30+val*0.8667':g='27+val*0.6431':b='75+val*-0.1529'");
+  const args = buildPrepareStillArgs('/in/photo.jpg', '/c/still.png', { width: 640, height: 480, fit: 'cover', duotone: { dark: '#1e1b4b', light: '#fbbf24' } });
+  assert.equal(args[args.indexOf('-filter_complex') + 1], `scale=640:480:force_original_aspect_ratio=increase:flags=lanczos,crop=640:480,setsar=1,${duotoneFilter('#1e1b4b', '#fbbf24')}`);
 });

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackgroundStyle, Palette, Visual } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
-import { scenePalette, type ScenePalette } from '../../design/backgrounds/palette.js';
+import { duotoneColors, scenePalette, type ScenePalette } from '../../design/backgrounds/palette.js';
 import { backgroundSvg } from '../../design/backgrounds/svg.js';
 import { relativeLuminance, toHex } from '../../design/contrast.js';
 import { renderSvgAsync } from '../../design/illustrations/render.js';
@@ -72,6 +72,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
   const content = src ? await mediaName(src) : undefined;
   const style = req.style ?? 'shapes';
   const drawn = visual.type === 'color' || visual.type === 'gradient' ? scenePalette(visual.type === 'color' ? [visual.color] : visual.colors, req.palette) : undefined;
+  const duotone = visual.type === 'image' && visual.treatment === 'duotone' ? duotoneColors(req.palette) : undefined;
   const keyParts = {
     visual: content ? { ...visual, src: content } : visual,
     width,
@@ -82,6 +83,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
     // What the unit holds changed when looks were designed and measured: version 2.
     v: 2,
     ...(drawn ? { style, palette: drawn } : {}),
+    ...(duotone ? { duotone } : {}),
   };
   const refs = src && content ? { [content]: src } : undefined;
   const unit = await ctx.deps.cache.memo('look', keyParts, async (dir): Promise<Prepared> => {
@@ -108,7 +110,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
         }
         const path = join(dir, 'still.png');
         const fit = visual.fit ?? 'cover';
-        await ctx.deps.media.ffmpeg(buildPrepareStillArgs(src as string, path, { ...size, fit }), { signal: ctx.signal, timeoutSec: 120 }).catch(
+        await ctx.deps.media.ffmpeg(buildPrepareStillArgs(src as string, path, { ...size, fit, ...(duotone ? { duotone } : {}) }), { signal: ctx.signal, timeoutSec: 120 }).catch(
           (error: unknown) => {
             throw new AppError('asset_unreadable', `${req.field}: cannot decode ${src}`, { cause: error, details: [{ path: req.field, message: 'give a valid image file' }] });
           },
