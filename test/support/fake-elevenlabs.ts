@@ -18,7 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WordTiming } from '../../src/providers/tts/tts.port.js';
-import { encode, readBody, speak, type FakeScenario } from './fake-speech.js';
+import { encode, readBody, speak, warmSpeech, type FakeScenario } from './fake-speech.js';
 
 const VOICES = new Set(['21m00Tcm4TlvDq8EDUAs', 'EXAVITQu4vr4xnSDxMaL', 'pNInz6obpgDQGcFmaJgB', 'ErXwobaYiN019PkySvjV', 'onwK4e9ZLuTAKqWW03F9', 'XB0fDUnXU5powFXDhCwa']);
 const MODELS = ['eleven_multilingual_v2', 'eleven_flash_v2_5', 'eleven_turbo_v2_5'];
@@ -52,6 +52,7 @@ export class FakeElevenLabs {
 
   static async start(options: { apiKey?: string } = {}): Promise<FakeElevenLabs> {
     const fake = new FakeElevenLabs(options.apiKey ?? 'xi-test-key');
+    await warmSpeech();
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     return fake;

@@ -19,7 +19,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WordTiming } from '../../src/providers/tts/tts.port.js';
-import { encode, readBody, speak, type FakeScenario } from './fake-speech.js';
+import { encode, readBody, speak, warmSpeech, type FakeScenario } from './fake-speech.js';
 
 const VOICE_NAME = /^([a-z]{2,3}-[A-Z]{2})-(Standard|Wavenet|Neural2)-[A-Z]$/;
 
@@ -50,6 +50,7 @@ export class FakeGoogleTts {
 
   static async start(options: { apiKey?: string } = {}): Promise<FakeGoogleTts> {
     const fake = new FakeGoogleTts(options.apiKey ?? 'AIza-test-key');
+    await warmSpeech();
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     return fake;

@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WordTiming } from '../../src/providers/tts/tts.port.js';
-import { encode, readBody, speak, type FakeScenario } from './fake-speech.js';
+import { encode, readBody, speak, warmSpeech, type FakeScenario } from './fake-speech.js';
 
 const MODELS = ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'];
 const VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse'];
@@ -52,6 +52,7 @@ export class FakeOpenAiSpeech {
   /** `url` ends in /v1, as OPENAI_BASE_URL does. */
   static async start(options: { apiKey?: string } = {}): Promise<FakeOpenAiSpeech> {
     const fake = new FakeOpenAiSpeech(options.apiKey ?? 'sk-test-key');
+    await warmSpeech();
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}/v1`;
     return fake;

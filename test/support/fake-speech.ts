@@ -26,6 +26,16 @@ export interface FakeSpeech {
 
 export type FakeAudioFormat = 'pcm' | 'wav' | 'mp3';
 
+/**
+ * Loads what `speak` needs (FFmpeg's capabilities, the eSpeak engine) before a fake answers its
+ * first request: loaded on that request, it counted against the client's timeout (3 s in the
+ * adapter tests), which a loaded CI machine can exceed.
+ */
+export async function warmSpeech(): Promise<void> {
+  tools ??= await createMediaTools(loadEnv({}));
+  await espeak.voices();
+}
+
 /** The text spoken in English by eSpeak at `rate`, resampled to `sampleRate`. */
 export async function speak(text: string, options: { rate?: number; sampleRate: number }): Promise<FakeSpeech> {
   tools ??= await createMediaTools(loadEnv({}));
