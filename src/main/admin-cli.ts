@@ -8,15 +8,24 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv, type Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { loadMasterKeys } from '../security/config.js';
-import { parseMasterKey, rotateMasterKey, SecretBox } from '../security/secrets.js';
-import { AccessService, parseScopes, type Actor } from '../services/access.service.js';
+import type { Database } from '../db/database.js';
+import type { AccessService, Actor } from '../services/access.service.js';
 import { TIERS, type Tier } from '../services/tenants.service.js';
 
 const CLI: Actor = { actor: 'cli' };
 
+/**
+ * Opens the database and the access service for one command. The database, security and service
+ * modules are imported here, not at the top: every `aiprod` command registers these subcommands,
+ * and loading them cost each start about a second (render and templates never use them).
+ */
 async function withAccess<T>(run: (access: AccessService, env: Env, database: Database) => Promise<T>): Promise<T> {
+  const [{ openDatabase }, { loadMasterKeys }, { SecretBox }, { AccessService }] = await Promise.all([
+    import('../db/database.js'),
+    import('../security/config.js'),
+    import('../security/secrets.js'),
+    import('../services/access.service.js'),
+  ]);
   const env = loadEnv();
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(resolve(env.AIPROD_DATA_DIR), 'pglite') });
   try {
@@ -51,6 +60,7 @@ export function registerAdminCommands(program: Command): void {
     .option('--expires <when>', 'ISO date, or days from now like 90d')
     .option('--json', 'print JSON')
     .action(async (flags: { tenant: string; name: string; scopes: string; expires?: string; json?: boolean }) => {
+      const { parseScopes } = await import('../services/access.service.js');
       const created = await withAccess((access) => access.createKey(CLI, { tenantId: flags.tenant, name: flags.name, scopes: parseScopes(flags.scopes), expiresAt: parseExpiry(flags.expires) }));
       print(flags.json === true, created, () => `${created.key}\n\nKey ${created.apiKey.id} for tenant ${created.apiKey.tenantId} (${created.apiKey.scopes.join(', ')}). It is shown this once — store it now.`);
     });
@@ -125,6 +135,7 @@ export function registerAdminCommands(program: Command): void {
     .command('rotate-master')
     .description('re-wrap every data key from AIPROD_MASTER_KEY_PREVIOUS (the old key) to AIPROD_MASTER_KEY (the new one); safe while the service runs')
     .action(async () => {
+      const [{ loadMasterKeys }, { parseMasterKey, rotateMasterKey }] = await Promise.all([import('../security/config.js'), import('../security/secrets.js')]);
       const moved = await withAccess(async (access, env, database) => {
         if (!env.AIPROD_MASTER_KEY_PREVIOUS) throw new AppError('invalid_request', 'set AIPROD_MASTER_KEY_PREVIOUS to the old master key and AIPROD_MASTER_KEY to the new one');
         const masters = loadMasterKeys(env, resolve(env.AIPROD_DATA_DIR));

@@ -20,7 +20,6 @@ import { createPipelineDeps, createProviderRegistry, lazyMediaTools, mediaFetchC
 import { formatProviders, liveChecks, providersReport } from './providers-cli.js';
 import { runDoctor } from './doctor.js';
 import { createProgress } from './progress.js';
-import { runService } from './serve.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -220,6 +219,8 @@ export function buildProgram(): Command {
       const env = loadEnv();
       const port = flags.port === undefined ? env.PORT : Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AppError('invalid_request', `--port must be a port number, not ${flags.port}`);
+      // Imported when a service starts: the HTTP server, the queue and storage cost every other command a second to load.
+      const { runService } = await import('./serve.js');
       await runService({ env, role: flags.role, port, migrate: flags.migrate, version: pkg.version });
     });
 
@@ -228,6 +229,7 @@ export function buildProgram(): Command {
     .description('run a render worker only (any number, on any machine sharing DATABASE_URL and storage)')
     .option('--no-migrate', 'do not apply database migrations at start')
     .action(async (flags: { migrate: boolean }) => {
+      const { runService } = await import('./serve.js');
       await runService({ env: loadEnv(), role: 'worker', port: 0, migrate: flags.migrate, version: pkg.version });
     });
 
