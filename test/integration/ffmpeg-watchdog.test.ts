@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { loadEnv } from '../../src/config/env.js';
 import { AppError } from '../../src/contract/errors.js';
 import { resolveBinaries } from '../../src/media/binaries.js';
-import { childGuard, liveChildCount, procReader, runProcess } from '../../src/media/ffmpeg.js';
+import { childEnv, childGuard, liveChildCount, procReader, runProcess } from '../../src/media/ffmpeg.js';
 import { processes } from '../service/processes.js';
 import { tempDir } from './harness.js';
 
@@ -108,4 +108,17 @@ test('where /proc cannot be read, a silent run is not judged stalled, but one re
   const [wedged, wedgedArgs] = node(`const f = 14; setInterval(() => process.stdout.write(${BLOCK}), 100);`);
   await stalled(runProcess(wedged, wedgedArgs, { stallSec: 1, timeoutSec: 120 }));
   assert.equal(liveChildCount(), 0);
+});
+
+test("children start with glibc's allocator tuned for frame-sized buffers, and the operator's own tunables win", async () => {
+  const [bin, args] = node('process.stdout.write(process.env.GLIBC_TUNABLES ?? "")');
+  const seen = (await runProcess(bin, args, { captureStdout: true })).stdout.split(':');
+  assert.ok(seen.includes(`glibc.malloc.mmap_threshold=${64 * 1024 * 1024}`), seen.join(':'));
+  assert.ok(seen.includes(`glibc.malloc.top_pad=${64 * 1024 * 1024}`), seen.join(':'));
+  const env = childEnv({ PATH: '/bin', GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072:glibc.cpu.hwcaps=-AVX2' });
+  assert.equal(env.PATH, '/bin');
+  const tunables = env.GLIBC_TUNABLES?.split(':') ?? [];
+  assert.deepEqual(tunables.filter((t) => t.startsWith('glibc.malloc.mmap_threshold=')), ['glibc.malloc.mmap_threshold=131072']);
+  assert.ok(tunables.includes('glibc.cpu.hwcaps=-AVX2'));
+  assert.ok(tunables.includes(`glibc.malloc.trim_threshold=${256 * 1024 * 1024}`));
 });

@@ -93,7 +93,7 @@ export function captionCoverage(narration: Record<string, string>, cues: readonl
 }
 
 /**
- * `decode` is a full decode of the file (media/args/analysis.ts buildDecodeCheckArgs): a file that
+ * `decode` is a full decode of the file (media/args/analysis.ts buildQaPassArgs): a file that
  * does not decode cleanly, or decodes to fewer or more frames than the timeline plans, is damaged
  * whatever its container claims — ffprobe reads the duration from the header of a truncated file.
  */

@@ -1,12 +1,11 @@
 /**
- * qa: measures the delivered MP4 (ffprobe, one analysis pass, one full decode) and applies the
+ * qa: measures the delivered MP4 (ffprobe, then one pass that decodes every frame and analyses it) and applies the
  * quality gates. A failed gate (or a file that cannot be measured) removes the cached units it
  * implicates before the failure goes on, so the next render of the brief makes them again instead of
  * failing the same way for good.
  */
 import { AppError } from '../../contract/errors.js';
-import { BLACK_PIXEL_THRESHOLD, buildAnalysisArgs, buildDecodeCheckArgs, parseAnalysis, parseDecodeCheck, type AnalysisResult, type DecodeResult, type Interval } from '../../media/args/analysis.js';
-import { together } from '../../lib/settle.js';
+import { BLACK_PIXEL_THRESHOLD, buildQaPassArgs, parseQaPass, type Interval } from '../../media/args/analysis.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import type { ProductionState, Stage, StageContext } from '../context.js';
@@ -67,36 +66,20 @@ const measureStage: Stage = {
     if (!timeline || !mp4 || !narration || !storyboard) throw new AppError('internal', 'qa needs the mp4, the timeline and the narration');
     const probed = await ctx.deps.media.probe(mp4.path, ctx.signal);
     ctx.progress(0.1, 'probed');
-    const args = buildAnalysisArgs(mp4.path, {
+    const args = buildQaPassArgs(mp4.path, {
       silenceNoiseDb: -50,
       silenceMinSec: LIMITS.silenceSec,
       blackMinSec: LIMITS.blackSec,
       analysisWidth: 320,
       freezeMinSec: LIMITS.stillSec,
     });
-    // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header says.
+    // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header
+    // says. FFmpeg reads a damaged file to its end, reporting what it could not decode, so the pass
+    // measures the rest; one it cannot open fails the stage (and invalidates the units behind it).
     // The report is shown to tenants: FFmpeg's messages name the file, never its path on this machine.
     const unpathed = (line: string): string => line.split(mp4.path).join(mp4.name);
-    // The two passes run side by side: each decodes the file, and together they keep both cores busy
-    // (3.5 s one after the other, 2.2 s together, for the 30 s 1080p benchmark video).
-    let analysis: AnalysisResult | undefined;
-    let decode: DecodeResult = { frames: 0, errors: [] };
-    await together(ctx.signal, (signal) => [
-      ctx.deps.media.ffmpeg(args, { signal }).then((r) => {
-        analysis = parseAnalysis(r.stderr, probed.durationSec);
-      }),
-      ctx.deps.media.ffmpeg(buildDecodeCheckArgs(mp4.path), { signal, captureStdout: true }).then(
-        (r) => {
-          decode = parseDecodeCheck(r.stdout, r.stderr);
-        },
-        // A file FFmpeg cannot read through is a failed check, not a failed stage.
-        (error: unknown) => {
-          if (error instanceof AppError && error.code === 'ffmpeg_failed') decode = { frames: 0, errors: [error.message] };
-          else throw error;
-        },
-      ),
-    ]);
-    if (!analysis) throw new AppError('internal', 'qa: the analysis pass gave no result');
+    const pass = await ctx.deps.media.ffmpeg(args, { signal: ctx.signal, captureStdout: true });
+    const { analysis, decode } = parseQaPass(pass.stdout, pass.stderr, probed.durationSec);
     ctx.progress(0.8, 'analysed');
     decode.errors = decode.errors.map(unpathed);
     const report = evaluateQa(probed, analysis, {
