@@ -84,7 +84,12 @@ export interface ProductionState {
   captions?: CaptionCue[];
   music?: (MusicResult & { key: string }) | null;
   sfx?: { path: string; key: string; effects: PlacedEffect[] } | null;
-  video?: { segments: string[]; keys: string[] };
+  video?: {
+    segments: string[];
+    keys: string[];
+    /** JPEGs the segments wrote while encoding (pipeline/stills.ts): one per scene for the contact sheet, and the thumbnail. */
+    stills: { sheet: string[]; thumbnail: string };
+  };
   /** Every element visualize placed on the frame, with its box, time and colours (qa checks it; design.json). */
   design?: DesignRecord;
   /** Provider pictures placed under the scenes (by scene id), with their credits. */

@@ -5,7 +5,7 @@ import { BACKGROUND_STYLES } from '../../contract/brief.js';
 import { blend, contrastRatio } from '../contrast.js';
 import { renderSvg } from '../illustrations/render.js';
 import { GRAPHIC_CONTRAST, scenePalette } from './palette.js';
-import { backgroundSvg } from './svg.js';
+import { backgroundSvg, CLOUD_SCALE, CLOUDS_HREF, withClouds, withCloudsSync } from './svg.js';
 
 const palette = scenePalette(['#1e3a8a', '#0ea5e9']);
 
@@ -39,12 +39,26 @@ test('every style has texture a moving crop changes, more than a bare gradient o
   const bare = '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180"><defs><linearGradient id="g"><stop offset="0" stop-color="#1e3a8a"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs><rect width="320" height="180" fill="url(#g)"/></svg>';
   const flat = panDifference(bare, 320, 1);
   for (const style of BACKGROUND_STYLES) {
-    const { svg } = backgroundSvg({ width: 320, height: 180, style, palette, seed: 1 });
+    const svg = withCloudsSync(backgroundSvg({ width: 320, height: 180, style, palette, seed: 1 }), renderSvg);
     const { width, height } = renderSvg(svg, 320);
     assert.deepEqual([width, height], [320, 180]);
     const moved = panDifference(svg, 320, 1);
     assert.ok(moved > flat * 1.5, `${style}: ${moved.toFixed(3)} per pixel moved vs ${flat.toFixed(3)} for a bare gradient`);
   }
+});
+
+test('the clouds are drawn apart at a quarter of the size, with the same noise per pixel of the background, and inlined as a PNG', async () => {
+  const art = backgroundSvg({ width: 640, height: 360, style: 'gradient', palette, seed: 42 });
+  assert.deepEqual([art.clouds.width, art.clouds.height], [640 * CLOUD_SCALE, 360 * CLOUD_SCALE]);
+  // The same features: 3 cycles across the long side, whatever the size drawn.
+  assert.match(art.clouds.svg, /baseFrequency="0\.019"/);
+  assert.ok(art.svg.includes(`<image href="${CLOUDS_HREF}" width="640" height="360" preserveAspectRatio="none"/>`));
+  assert.ok(!art.svg.includes('feTurbulence'), 'no turbulence at full size');
+  const inlined = await withClouds(art, (svg, width) => Promise.resolve(renderSvg(svg, width)));
+  assert.match(inlined, /<image href="data:image\/png;base64,[A-Za-z0-9+/]+=*" width="640"/);
+  assert.equal(inlined, withCloudsSync(art, renderSvg));
+  // The clouds show: the background with them differs from the one without.
+  assert.ok(panDifference(inlined, 320, 1) > panDifference(art.svg.replace(/<image [^>]*\/>/, ''), 320, 1));
 });
 
 test('a flat colour becomes a gradient of itself; a design palette colours the decoration', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildAudioOnlyArgs, buildContactSheetArgs, buildGifArgs, buildMuxArgs, buildThumbnailArgs, buildWebmArgs, concatList } from './final.js';
+import { buildAudioOnlyArgs, buildContactSheetArgs, buildStillsArgs, buildGifArgs, buildMuxArgs, buildWebmArgs, concatList } from './final.js';
 
 const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'];
 
@@ -44,15 +44,6 @@ test('audio only: AAC at 192k in a faststart .m4a', () => {
   ]);
 });
 
-test('thumbnail: one JPEG frame, seeking before the input', () => {
-  assert.deepEqual(buildThumbnailArgs('/c/seg0.mp4', 1.5, '/out/thumbnail.jpg'), [
-    ...QUIET, '-ss', '1.5', '-i', '/c/seg0.mp4', '-frames:v', '1', '-q:v', '3', '-update', '1', '/out/thumbnail.jpg',
-  ]);
-  const early = buildThumbnailArgs('/v.mp4', 1 / 3, '/t.jpg');
-  assert.equal(early[early.indexOf('-ss') + 1], '0.333');
-  assert.ok(early.indexOf('-ss') < early.indexOf('-i'), 'input seek: -ss comes before -i');
-});
-
 test('gif: a palette made from the clip itself when palettegen exists, plain scaling otherwise', () => {
   assert.deepEqual(buildGifArgs('/out/video.mp4', '/out/preview.gif', { seconds: 6, width: 480, fps: 10, palette: true }), [
     ...QUIET, '-t', '6', '-i', '/out/video.mp4',
@@ -64,11 +55,19 @@ test('gif: a palette made from the clip itself when palettegen exists, plain sca
   ]);
 });
 
-test('contact sheet: each input seeks to its frame, one frame each, scaled into cells, tiled in one process', () => {
-  const args = buildContactSheetArgs([{ path: '/c/s0.mp4', atSec: 1.25 }, { path: '/c/s1.mp4', atSec: 2 }], { width: 320, height: 180 }, 2, '/out/contact-sheet.jpg');
-  assert.deepEqual(args.slice(0, 14), [...QUIET, '-ss', '1.25', '-i', '/c/s0.mp4', '-ss', '2', '-i', '/c/s1.mp4', '-filter_complex']);
-  const graph = args[14] ?? '';
-  assert.match(graph, /^\[0:v\]trim=end_frame=1,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:/);
+test('contact sheet: the stills the segments wrote, scaled into cells, tiled in one process', () => {
+  const args = buildContactSheetArgs(['/c/s0/sheet.jpg', '/c/s1/sheet.jpg'], { width: 320, height: 180 }, 2, '/out/contact-sheet.jpg');
+  assert.deepEqual(args.slice(0, 10), [...QUIET, '-i', '/c/s0/sheet.jpg', '-i', '/c/s1/sheet.jpg', '-filter_complex']);
+  const graph = args[10] ?? '';
+  assert.match(graph, /^\[0:v\]scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:/);
   assert.match(graph, /\[c0\]\[c1\]concat=n=2:v=1:a=0,tile=2x1:margin=12:padding=8:color=0x111111\[sheet\]$/);
-  assert.deepEqual(args.slice(15), ['-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/out/contact-sheet.jpg']);
+  assert.deepEqual(args.slice(11), ['-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/out/contact-sheet.jpg']);
+});
+
+test('stills: one process, each input seeking to its time before -i, one JPEG frame per output', () => {
+  assert.deepEqual(buildStillsArgs('/c/seg0.mp4', [{ atSec: 2, outPath: '/c/sheet.jpg' }, { atSec: 1 / 3, outPath: '/c/thumbnail.jpg' }]), [
+    ...QUIET, '-ss', '2', '-i', '/c/seg0.mp4', '-ss', '0.333', '-i', '/c/seg0.mp4',
+    '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-update', '1', '/c/sheet.jpg',
+    '-map', '1:v:0', '-frames:v', '1', '-q:v', '3', '-update', '1', '/c/thumbnail.jpg',
+  ]);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { BackgroundStyle, Palette, Visual } from '../../contract/brief.js';
 import { AppError } from '../../contract/errors.js';
 import { duotoneColors, scenePalette, type ScenePalette } from '../../design/backgrounds/palette.js';
-import { backgroundSvg } from '../../design/backgrounds/svg.js';
+import { backgroundSvg, withClouds } from '../../design/backgrounds/svg.js';
 import { relativeLuminance, toHex } from '../../design/contrast.js';
 import { renderSvgAsync } from '../../design/illustrations/render.js';
 import { buildBackdropCellsArgs, BACKDROP_GRID, buildPrepareStillArgs } from '../../media/args/image.js';
@@ -80,8 +80,8 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
     seed: req.seed,
     index: req.sceneIndex,
     ...(req.motion ? { motion: req.motion } : {}),
-    // What the unit holds changed when looks were designed and measured: version 2.
-    v: 2,
+    // What the unit holds changed when looks were designed and measured (2), and when the clouds were drawn apart (3).
+    v: 3,
     ...(drawn ? { style, palette: drawn } : {}),
     ...(duotone ? { duotone } : {}),
   };
@@ -95,7 +95,7 @@ export async function prepareLook(req: LookRequest, ctx: StageContext): Promise<
         const path = join(dir, 'background.png');
         const small = { width: even(size.width * DRAWN_SCALE), height: even(size.height * DRAWN_SCALE) };
         const art = backgroundSvg({ ...small, style, palette: drawn as ScenePalette, seed: deriveSeed(req.seed, 'background', req.sceneIndex) });
-        writeFileSync(path, (await renderSvgAsync(art.svg, small.width)).png);
+        writeFileSync(path, (await renderSvgAsync(await withClouds(art, renderSvgAsync), small.width)).png);
         return { background: { kind: 'still', path, motion: pan }, backdrop: art.colors };
       }
       case 'image': {
