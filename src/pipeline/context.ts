@@ -87,7 +87,7 @@ export interface ProductionState {
   video?: {
     segments: string[];
     keys: string[];
-    /** JPEGs read from each segment right after its encode (pipeline/stills.ts): one per scene for the contact sheet, and the thumbnail. */
+    /** JPEGs the segments wrote while encoding (pipeline/stills.ts): one per scene for the contact sheet, and the thumbnail. */
     stills: { sheet: string[]; thumbnail: string };
   };
   /** Every element visualize placed on the frame, with its box, time and colours (qa checks it; design.json). */

@@ -6,14 +6,10 @@
  */
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
-import { pool } from '../../lib/settle.js';
 import { addUsage, type Usage } from '../../providers/provider.js';
 import { buildCaptions, type SceneSpeech } from '../captions.js';
 import type { NarratedScene, Stage } from '../context.js';
 import { buildTimeline } from '../timeline.js';
-
-/** Scenes narrated at once. */
-const NARRATE_CONCURRENCY = 2;
 
 export const narrateStage: Stage = {
   name: 'narrate',
@@ -31,24 +27,20 @@ export const narrateStage: Stage = {
         const narration: Record<string, NarratedScene> = {};
         const usage: Usage = {};
         let characters = 0;
-        let done = 0;
-        // Two scenes at a time: the offline voice speaks in two synthesis threads, and a cloud voice
-        // waits on the network. Each scene's speech depends on its text alone, so the order they
-        // finish in changes nothing (the first failure stops the rest from starting).
-        await pool(scenes, NARRATE_CONCURRENCY, async (scene, _index, signal) => {
+        for (const [i, scene] of scenes.entries()) {
           const text = scene.narration.trim();
           if (text.length === 0) {
             narration[scene.id] = { text: '', durationSec: 0, words: [] };
-            return;
+            continue;
           }
           const unit = await ctx.deps.cache.memo(
             'narrate',
             { provider: tts.id, scope: m.scope, text, voice: voice.id, rate: brief.speechRate },
             async (dir) => {
-              const result = await guarded((guard) => tts.synthesize({ text, voiceId: voice.id, rate: brief.speechRate }, join(dir, 'speech.wav'), guard));
+              const result = await guarded((signal) => tts.synthesize({ text, voiceId: voice.id, rate: brief.speechRate }, join(dir, 'speech.wav'), signal));
               return { path: result.path, durationSec: result.durationSec, words: result.words, usage: result.usage ?? (m.offline ? {} : { characters: result.characters }) };
             },
-            { signal, render: ctx.signal, note: (n) => ctx.note(n) },
+            { signal: ctx.signal, note: (n) => ctx.note(n) },
           );
           ctx.unit(unit.hit);
           characters += text.length;
@@ -61,12 +53,9 @@ export const narrateStage: Stage = {
           }
           const { usage: _billed, ...speech } = unit.value;
           narration[scene.id] = { text, ...speech, key: unit.key };
-          done++;
-          ctx.progress(done / scenes.length, `scene ${done}/${scenes.length}`);
-        }, ctx.signal);
-        // In the storyboard's order, whatever order the scenes finished in.
-        const ordered = Object.fromEntries(scenes.map((scene) => [scene.id, narration[scene.id] as NarratedScene]));
-        return { narration: ordered, usage, characters, voice };
+          ctx.progress((i + 1) / scenes.length, `scene ${i + 1}/${scenes.length}`);
+        }
+        return { narration, usage, characters, voice };
       },
       { signal: ctx.signal, onFallback: (f) => ctx.fallback(f) },
     );
