@@ -40,6 +40,12 @@ test('an MP4 truncated to 40 % of its bytes fails QA on the decode check; the in
   assert.ok((qa?.measurements.decodeErrors ?? 0) > 0);
   assert.ok(!JSON.stringify(qa).includes(cut), 'the report names the file, not its path on the server');
 
+  // With no stills cached for it, the damaged file still gets its report (the stills come from the same pass).
+  const { outputsKey: _key, ...uncached } = result.state;
+  const fresh = await qaStage.run({ ...uncached, outputs }, ctx);
+  assert.equal(fresh.qa?.passed, false);
+  assert.equal(fresh.qa?.checks.find((c) => c.name === 'decode')?.passed, false);
+
   // The case seen in the field: a truncated segment stream-copied into the MP4 beside intact audio.
   // Container duration (from the audio), loudness and the rest all pass; only the frame count tells.
   const remuxed = join(tempDir('qa'), 'video.mp4');

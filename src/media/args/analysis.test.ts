@@ -182,3 +182,20 @@ test('decode check: the last progress block gives the frame count; lines at erro
   assert.equal(both.decode.errors.length, 4);
   assert.equal(both.analysis.integratedLufs, -14);
 });
+
+test('qa pass with stills: the thumbnail and the contact sheet are two more branches of the same decode, JPEG outputs after the null ones', () => {
+  const args = buildQaPassArgs('/v.mp4', { silenceNoiseDb: -50, silenceMinSec: 3, blackMinSec: 1, analysisWidth: 320 }, {
+    thumbnail: { frame: 45, outPath: '/s/thumbnail.jpg' },
+    sheet: { frames: [60, 210, 330], cell: { width: 320, height: 180 }, columns: 2, outPath: '/s/contact-sheet.jpg' },
+  });
+  const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
+  assert.match(graph, /^\[0:v:0\]split=4\[count\]\[look\]\[thumb\]\[sheet\];\[look\]framestep=3,/);
+  assert.ok(graph.includes('[thumb]select=eq(n\\,45)[thumbnail]'), graph);
+  assert.ok(graph.includes('[sheet]select=eq(n\\,60)+eq(n\\,210)+eq(n\\,330),scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:'), graph);
+  assert.ok(graph.includes('tile=2x2:margin=12:padding=8:color=0x111111[contact]'), graph);
+  assert.deepEqual(args.slice(args.lastIndexOf('-f') + 3), [
+    '-map', '[thumbnail]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/s/thumbnail.jpg',
+    '-map', '[contact]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/s/contact-sheet.jpg',
+  ]);
+  assert.equal(args.indexOf('[count]'), args.indexOf('-map') + 1, 'the frame count is the first output');
+});

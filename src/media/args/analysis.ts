@@ -32,20 +32,43 @@ export const FRAME_STEP = 3;
  * first audio stream is decoded once, and three null outputs read it:
  * - the frames as decoded, counted from `-progress` (the last `frame=` is the first video output's);
  * - the soundtrack, through ebur128 (loudness, true peak) and silencedetect;
- * - every FRAME_STEP-th frame at `analysisWidth`, through blackdetect and freezedetect.
+ * - every FRAME_STEP-th frame at `analysisWidth`, through blackdetect and freezedetect;
+ * - with `stills`, the thumbnail and the contact sheet as JPEGs.
  * At `-loglevel level+info` every line carries its level, so the decode errors (`[error]` and
  * worse) are told apart from the filters' reports in the same stderr (parseQaPass).
  *
  * It replaced two passes side by side (an analysis that skipped the B-frames, and a full decode):
  * one decode of the file instead of 1.6, and the picture filters on a third of the frames.
  */
-export function buildQaPassArgs(path: string, opts: AnalysisOptions): string[] {
+/** The thumbnail and the contact sheet, taken in the same pass (pipeline/stills.ts chooses the frames). */
+export interface PassStills {
+  thumbnail: { frame: number; outPath: string };
+  sheet: { frames: readonly number[]; cell: { width: number; height: number }; columns: number; outPath: string };
+}
+
+export function buildQaPassArgs(path: string, opts: AnalysisOptions, stills?: PassStills): string[] {
   const audio = `[0:a:0]ebur128=peak=true:framelog=verbose,silencedetect=noise=${opts.silenceNoiseDb}dB:d=${opts.silenceMinSec}[ao]`;
   // freezedetect compares every frame with the first frame of the current run, so a slow drift ends
   // a run once it has moved far enough; at 320 px a Ken Burns pan over a soft gradient still counts
   // as motion at the default tolerance, while a flat colour card under a static title does not.
   const freeze = opts.freezeMinSec === undefined ? '' : `,freezedetect=n=${opts.freezeNoise ?? 0.001}:d=${opts.freezeMinSec}`;
-  const video = `[0:v:0]split[count][look];[look]framestep=${FRAME_STEP},scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}${freeze}[vo]`;
+  const look = `[look]framestep=${FRAME_STEP},scale=${opts.analysisWidth}:-2,blackdetect=d=${opts.blackMinSec}:pic_th=0.98:pix_th=${BLACK_PIXEL_THRESHOLD}${freeze}[vo]`;
+  let video = `[0:v:0]split[count][look];${look}`;
+  const stillOutputs: string[] = [];
+  if (stills) {
+    // select passes only its frames (n counts every decoded frame), so these branches cost nothing
+    // until then; the sheet's frames are scaled into cells and tiled (a last row not full stays dark).
+    const { cell, columns, frames } = stills.sheet;
+    const pick = (ns: readonly number[]): string => `select=${ns.map((n) => `eq(n\\,${n})`).join('+')}`;
+    const rows = Math.ceil(frames.length / columns);
+    video =
+      `[0:v:0]split=4[count][look][thumb][sheet];${look};` +
+      `[thumb]${pick([stills.thumbnail.frame])}[thumbnail];` +
+      `[sheet]${pick(frames)},scale=${cell.width}:${cell.height}:force_original_aspect_ratio=decrease,pad=${cell.width}:${cell.height}:(ow-iw)/2:(oh-ih)/2:color=0x111111,setsar=1,` +
+      `tile=${columns}x${rows}:margin=12:padding=8:color=0x111111[contact]`;
+    const jpeg = ['-frames:v', '1', '-q:v', '3', '-update', '1'];
+    stillOutputs.push('-map', '[thumbnail]', ...jpeg, stills.thumbnail.outPath, '-map', '[contact]', ...jpeg, stills.sheet.outPath);
+  }
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
     '-progress', 'pipe:1',
@@ -54,6 +77,7 @@ export function buildQaPassArgs(path: string, opts: AnalysisOptions): string[] {
     '-map', '[count]', '-f', 'null', '-',
     '-map', '[ao]', '-f', 'null', '-',
     '-map', '[vo]', '-f', 'null', '-',
+    ...stillOutputs,
   ];
 }
 

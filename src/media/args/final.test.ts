@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildAudioOnlyArgs, buildContactSheetArgs, buildStillsArgs, buildGifArgs, buildMuxArgs, buildWebmArgs, concatList } from './final.js';
+import { buildAudioOnlyArgs, buildGifArgs, buildMuxArgs, buildWebmArgs, concatList } from './final.js';
 
 const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'];
 
@@ -52,22 +52,5 @@ test('gif: a palette made from the clip itself when palettegen exists, plain sca
   ]);
   assert.deepEqual(buildGifArgs('/v.mp4', '/p.gif', { seconds: 4.0004, width: 320, fps: 12, palette: false }), [
     ...QUIET, '-t', '4', '-i', '/v.mp4', '-filter_complex', 'fps=12,scale=320:-2:flags=lanczos', '-loop', '0', '/p.gif',
-  ]);
-});
-
-test('contact sheet: the stills the segments wrote, scaled into cells, tiled in one process', () => {
-  const args = buildContactSheetArgs(['/c/s0/sheet.jpg', '/c/s1/sheet.jpg'], { width: 320, height: 180 }, 2, '/out/contact-sheet.jpg');
-  assert.deepEqual(args.slice(0, 10), [...QUIET, '-i', '/c/s0/sheet.jpg', '-i', '/c/s1/sheet.jpg', '-filter_complex']);
-  const graph = args[10] ?? '';
-  assert.match(graph, /^\[0:v\]scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:/);
-  assert.match(graph, /\[c0\]\[c1\]concat=n=2:v=1:a=0,tile=2x1:margin=12:padding=8:color=0x111111\[sheet\]$/);
-  assert.deepEqual(args.slice(11), ['-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', '/out/contact-sheet.jpg']);
-});
-
-test('stills: one process, each input seeking to its time before -i, one JPEG frame per output', () => {
-  assert.deepEqual(buildStillsArgs('/c/seg0.mp4', [{ atSec: 2, outPath: '/c/sheet.jpg' }, { atSec: 1 / 3, outPath: '/c/thumbnail.jpg' }]), [
-    ...QUIET, '-ss', '2', '-i', '/c/seg0.mp4', '-ss', '0.333', '-i', '/c/seg0.mp4',
-    '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-update', '1', '/c/sheet.jpg',
-    '-map', '1:v:0', '-frames:v', '1', '-q:v', '3', '-update', '1', '/c/thumbnail.jpg',
   ]);
 });

@@ -43,34 +43,8 @@ export function buildAudioOnlyArgs(audioPath: string, outPath: string): string[]
   return [...QUIET, '-i', audioPath, '-c:a', 'aac', '-b:a', '192k', '-movflags', '+faststart', outPath];
 }
 
-/**
- * JPEGs of frames of one file (a segment's thumbnail and contact-sheet frames, pipeline/stills.ts):
- * one process, an input seeking to each time (before `-i`, so it decodes from the keyframe before
- * it), one frame per output.
- */
-export function buildStillsArgs(path: string, stills: readonly { atSec: number; outPath: string }[]): string[] {
-  return [
-    ...QUIET,
-    ...stills.flatMap((s) => ['-ss', f3(s.atSec), '-i', path]),
-    ...stills.flatMap((s, i) => ['-map', `${i}:v:0`, '-frames:v', '1', '-q:v', '3', '-update', '1', s.outPath]),
-  ];
-}
-
 /** The most scenes a contact sheet shows; a longer video shows that many, evenly spread. */
 export const CONTACT_SHEET_MAX = 48;
-
-/**
- * The contact sheet: one still per scene (JPEGs the segments wrote, pipeline/stills.ts), each
- * scaled to `cell`, in a grid of `columns` left to right, top to bottom, on a dark ground. One
- * process: `tile` lays them out (a last row that is not full stays dark).
- */
-export function buildContactSheetArgs(stills: readonly string[], cell: { width: number; height: number }, columns: number, outPath: string): string[] {
-  const rows = Math.ceil(stills.length / columns);
-  const inputs = stills.flatMap((path) => ['-i', path]);
-  const scaled = stills.map((_, i) => `[${i}:v]scale=${cell.width}:${cell.height}:force_original_aspect_ratio=decrease,pad=${cell.width}:${cell.height}:(ow-iw)/2:(oh-ih)/2:color=0x111111,setsar=1,setpts=N[c${i}]`);
-  const joined = `${stills.map((_, i) => `[c${i}]`).join('')}concat=n=${stills.length}:v=1:a=0,tile=${columns}x${rows}:margin=12:padding=8:color=0x111111[sheet]`;
-  return [...QUIET, ...inputs, '-filter_complex', [...scaled, joined].join(';'), '-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-update', '1', outPath];
-}
 
 /** A small looping GIF preview of the first seconds, with a palette made from the clip itself. */
 export function buildGifArgs(mp4Path: string, outPath: string, opts: { seconds: number; width: number; fps: number; palette: boolean }): string[] {

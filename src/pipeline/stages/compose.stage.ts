@@ -1,22 +1,19 @@
 /**
  * compose: the deliverables. The MP4 is the visualize segments joined by stream copy with the mix
- * encoded once to AAC; the thumbnail and the contact sheet come from stills the segments wrote
- * (pipeline/stills.ts); webm (a second, VP9 encode), audio-only and a GIF preview are derived from
- * the MP4 only when asked for. Captions are written as SRT and VTT.
+ * encoded once to AAC; webm (a second, VP9 encode), audio-only and a GIF preview are derived from
+ * the MP4 only when asked for. Captions are written as SRT and VTT. The thumbnail and the contact
+ * sheet are taken by qa's pass over the MP4, which decodes every frame anyway (pipeline/stills.ts).
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
-import { together } from '../../lib/settle.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import {
-  buildContactSheetArgs,
   buildGifArgs,
   buildMuxArgs,
   buildWebmArgs,
   concatList,
 } from '../../media/args/final.js';
 import { toSrt, toVtt } from '../captions.js';
-import { contactSheet } from '../stills.js';
 import type { Stage } from '../context.js';
 
 export interface OutputFile {
@@ -35,26 +32,16 @@ export const composeStage: Stage = {
     const media = ctx.deps.media;
     const run = (args: string[], onSec?: (sec: number) => void, signal = ctx.signal) =>
       media.ffmpeg(args, { signal, onProgress: onSec });
-    const keyParts = { segments: video.keys, mix: mix.key, outputs: brief.outputs, totalSec: timeline.totalSec, captions };
+    // v 2: the thumbnail and the contact sheet are no longer in this unit (qa makes them, stills.ts).
+    const keyParts = { v: 2, segments: video.keys, mix: mix.key, outputs: brief.outputs, totalSec: timeline.totalSec, captions };
 
     const unit = await ctx.deps.cache.memo('compose', keyParts, async (dir) => {
       const files: OutputFile[] = [];
       const listPath = join(dir, 'segments.txt');
       writeFileSync(listPath, concatList(video.segments));
       const mp4 = join(dir, 'video.mp4');
-      const thumb = join(dir, 'thumbnail.jpg');
-      const sheet = join(dir, 'contact-sheet.jpg');
-      const contact = contactSheet(video.stills.sheet, brief);
-      // The thumbnail and the sheet's frames were written by the segments' encodes (pipeline/stills.ts).
-      copyFileSync(video.stills.thumbnail, thumb);
-      // If the sheet or the MP4 fails, the other is stopped, and the stage fails once both have.
-      await together(ctx.signal, (signal) => [
-        run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4'), signal),
-        run(buildContactSheetArgs(contact.frames, contact.cell, contact.columns, sheet), undefined, signal),
-      ]);
+      await run(buildMuxArgs(listPath, mix.aacPath, timeline.totalSec, mp4), (sec) => ctx.progress((0.6 * sec) / timeline.totalSec, 'mp4'));
       files.push({ name: 'video.mp4', kind: 'mp4', path: mp4, mime: 'video/mp4' });
-      files.push({ name: 'thumbnail.jpg', kind: 'thumbnail', path: thumb, mime: 'image/jpeg' });
-      files.push({ name: 'contact-sheet.jpg', kind: 'contact-sheet', path: sheet, mime: 'image/jpeg' });
 
       if (captions.length > 0) {
         const srt = join(dir, 'captions.srt');

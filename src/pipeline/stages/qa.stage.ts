@@ -5,7 +5,12 @@
  * failing the same way for good.
  */
 import { AppError } from '../../contract/errors.js';
-import { BLACK_PIXEL_THRESHOLD, buildQaPassArgs, parseQaPass, type Interval } from '../../media/args/analysis.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BLACK_PIXEL_THRESHOLD, buildQaPassArgs, parseQaPass, type Interval, type PassStills } from '../../media/args/analysis.js';
+import type { RunResult } from '../../media/ffmpeg.js';
+import { contactSheet, stillFrames } from '../stills.js';
+import type { OutputFile } from './compose.stage.js';
 import type { ResolvedBrief } from '../../contract/resolve.js';
 import type { Storyboard } from '../../contract/storyboard.js';
 import type { ProductionState, Stage, StageContext } from '../context.js';
@@ -57,6 +62,9 @@ export function briefColors(brief: Pick<ResolvedBrief, 'brand' | 'design'>): str
   return [...Object.values(brief.brand?.colors ?? {}), ...Object.values(brief.design.palette ?? {})].filter((c): c is string => typeof c === 'string');
 }
 
+/** Thrown inside the stills unit when the pass wrote no stills (a damaged file): nothing is cached. */
+class NoStills extends Error {}
+
 const measureStage: Stage = {
   name: 'qa',
   weight: 10,
@@ -65,20 +73,46 @@ const measureStage: Stage = {
     const mp4 = outputs?.find((o) => o.kind === 'mp4');
     if (!timeline || !mp4 || !narration || !storyboard) throw new AppError('internal', 'qa needs the mp4, the timeline and the narration');
     const probed = await ctx.deps.media.probe(mp4.path, ctx.signal);
+    let stillsKey: string | undefined;
     ctx.progress(0.1, 'probed');
-    const args = buildQaPassArgs(mp4.path, {
+    const options = {
       silenceNoiseDb: -50,
       silenceMinSec: LIMITS.silenceSec,
       blackMinSec: LIMITS.blackSec,
       analysisWidth: 320,
       freezeMinSec: LIMITS.stillSec,
-    });
+    };
     // Every frame decoded and counted: a truncated or damaged file fails here, whatever its header
     // says. FFmpeg reads a damaged file to its end, reporting what it could not decode, so the pass
     // measures the rest; one it cannot open fails the stage (and invalidates the units behind it).
     // The report is shown to tenants: FFmpeg's messages name the file, never its path on this machine.
     const unpathed = (line: string): string => line.split(mp4.path).join(mp4.name);
-    const pass = await ctx.deps.media.ffmpeg(args, { signal: ctx.signal, captureStdout: true });
+    const run = (stills?: PassStills): Promise<RunResult> => ctx.deps.media.ffmpeg(buildQaPassArgs(mp4.path, options, stills), { signal: ctx.signal, captureStdout: true });
+    // The thumbnail and the contact sheet come from the same pass (pipeline/stills.ts), cached beside
+    // the MP4 they show; when they are cached already, the pass only measures.
+    const frames = stillFrames(timeline);
+    const layout = contactSheet(frames.sheet, brief);
+    let pass: RunResult | undefined;
+    let stills: { thumbnail: string; sheet: string } | undefined;
+    try {
+      const unit = await ctx.deps.cache.memo(
+        'stills',
+        { outputs: state.outputsKey ?? mp4.path, thumbnail: frames.thumbnail, sheet: layout.frames, cell: layout.cell, columns: layout.columns },
+        async (dir) => {
+          const made = { thumbnail: join(dir, 'thumbnail.jpg'), sheet: join(dir, 'contact-sheet.jpg') };
+          pass = await run({ thumbnail: { frame: frames.thumbnail, outPath: made.thumbnail }, sheet: { ...layout, outPath: made.sheet } });
+          // A damaged file can end before the frames: it has no stills, and the report says why.
+          if (!existsSync(made.thumbnail) || !existsSync(made.sheet)) throw new NoStills();
+          return made;
+        },
+        { signal: ctx.signal, note: (m) => ctx.note(m) },
+      );
+      stills = unit.value;
+      stillsKey = unit.key;
+    } catch (error) {
+      if (!(error instanceof NoStills)) throw error;
+    }
+    pass ??= await run();
     const { analysis, decode } = parseQaPass(pass.stdout, pass.stderr, probed.durationSec);
     ctx.progress(0.8, 'analysed');
     decode.errors = decode.errors.map(unpathed);
@@ -97,7 +131,17 @@ const measureStage: Stage = {
     }, decode);
     ctx.progress(1);
     ctx.record('ffprobe-qa@1', { secondsAnalysed: probed.durationSec });
-    return { qa: report };
+    const images: OutputFile[] = stills
+      ? [
+          { name: 'thumbnail.jpg', kind: 'thumbnail', path: stills.thumbnail, mime: 'image/jpeg' },
+          { name: 'contact-sheet.jpg', kind: 'contact-sheet', path: stills.sheet, mime: 'image/jpeg' },
+        ]
+      : [];
+    // After the MP4, where compose used to list them.
+    // Replacing any a measured state already carried (a second qa over the same state).
+    const files = (outputs ?? []).filter((o) => o.kind !== 'thumbnail' && o.kind !== 'contact-sheet');
+    const at = files.indexOf(mp4) + 1;
+    return { qa: report, outputs: [...files.slice(0, at), ...images, ...files.slice(at)], ...(stillsKey ? { stillsKey } : {}) };
   },
 };
 
@@ -120,6 +164,7 @@ export function implicatedUnits(state: Readonly<ProductionState>, report?: QaRep
   const failed = report ? report.checks.filter((c) => c.hard && !c.passed).map((c) => c.name) : undefined;
   const units: { stage: string; key: string }[] = [];
   if (state.outputsKey) units.push({ stage: 'compose', key: state.outputsKey });
+  if (state.stillsKey) units.push({ stage: 'stills', key: state.stillsKey });
   if (state.mix?.key) units.push({ stage: 'mix', key: state.mix.key });
   if (!failed || failed.some((name) => !AUDIO_CHECKS.has(name) && !DESIGN_CHECKS.has(name) && name !== 'captions')) {
     for (const key of new Set(state.video?.keys ?? [])) units.push({ stage: 'segment', key });
@@ -145,7 +190,7 @@ export const qaStage: Stage = {
   async run(state, ctx) {
     try {
       const output = await measureStage.run(state, ctx);
-      if (output.qa && !output.qa.passed) await dropImplicated(state, ctx, output.qa);
+      if (output.qa && !output.qa.passed) await dropImplicated({ ...state, ...output }, ctx, output.qa);
       return output;
     } catch (error) {
       // A cancelled render, or one whose measuring stalled or ran out of resources, proves nothing about its units.

@@ -20,8 +20,6 @@ import type { DesignElement } from '../../design/record.js';
 import { fetchPictures } from '../visual/pictures.js';
 import { captionElements, captionSpecs, materialise, sceneText, type TextSpec } from '../visual/text.js';
 import { cutSegments } from '../visual/segments.js';
-import { stillTimes } from '../stills.js';
-import { buildStillsArgs } from '../../media/args/final.js';
 
 /** Scene looks prepared at once (each is one resvg drawing or one FFmpeg run). */
 const LOOK_CONCURRENCY = 2;
@@ -74,9 +72,6 @@ export const visualizeStage: Stage = {
     const report = (): void => ctx.progress(base + ((1 - base) * done.reduce((a, b) => a + b, 0)) / totalFrames);
     const segments = new Array<string>(cuts.length);
     const keys = new Array<string>(cuts.length);
-    const stillsAt = stillTimes(timeline);
-    const sheetStills = new Array<string>(cuts.length);
-    let thumbnail = '';
     const logoPath = brief.brand?.logo ? resolveAsset(baseDir, brief.brand.logo) : undefined;
     // By content: a logo linked by URL is downloaded to a new path every attempt.
     const logoContent = logoPath ? await mediaName(logoPath) : undefined;
@@ -111,7 +106,6 @@ export const visualizeStage: Stage = {
         captions: captionSpecs(captions, cut, timeline.fps, brief, baseDir, backdropOf),
         logo: logoContent ? { content: logoContent, position: brief.brand?.position } : null,
         encode,
-        stills: stillsAt[index],
       };
       const unit = await ctx.deps.cache.memo('segment', key, async (dir) => {
         const layers = (spec: ReturnType<typeof sceneSpec>, sceneIndex: number, name: string, offsetSec: number): SceneLayers => ({
@@ -143,27 +137,18 @@ export const visualizeStage: Stage = {
             report();
           },
         });
-        // The thumbnail's and the contact sheet's frames, read now, in this segment's lane (pipeline/stills.ts).
-        const sheet = join(dir, 'sheet.jpg');
-        const thumbnail = key.stills?.thumbnailSec === undefined ? undefined : join(dir, 'thumbnail.jpg');
-        await ctx.deps.media.ffmpeg(
-          buildStillsArgs(plan.outPath, [{ atSec: key.stills?.sheetSec ?? 0, outPath: sheet }, ...(thumbnail ? [{ atSec: key.stills?.thumbnailSec ?? 0, outPath: thumbnail }] : [])]),
-          { signal },
-        );
-        return { path: plan.outPath, frames: cut.frames, sheet, ...(thumbnail ? { thumbnail } : {}) };
+        return { path: plan.outPath, frames: cut.frames };
       }, { signal, render: ctx.signal, note: (m) => ctx.note(m) });
       ctx.unit(unit.hit);
       done[index] = cut.frames;
       report();
       segments[index] = unit.value.path;
       keys[index] = unit.key;
-      sheetStills[index] = unit.value.sheet;
-      if (unit.value.thumbnail) thumbnail = unit.value.thumbnail;
     }, ctx.signal);
     ctx.record('ffmpeg-motion@1', { secondsRendered: timeline.totalSec });
     const elements: DesignElement[] = [...decor.flatMap((d) => d.elements), ...texts.flatMap((t) => t.elements), ...captionElements(captions, brief, baseDir, backdropOf)];
     const design = { width: brief.width, height: brief.height, safe: safeArea(brief.width, brief.height, brief.aspectRatio), elements };
-    return { video: { segments, keys, stills: { sheet: sheetStills, thumbnail } }, design, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
+    return { video: { segments, keys }, design, pictures: provided.pictures, ...(provided.attributions.length > 0 ? { attributions: provided.attributions } : {}) };
   },
 };
 
