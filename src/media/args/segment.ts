@@ -132,8 +132,7 @@ const f3 = (n: number): string => String(Math.round(n * 1000) / 1000);
 
 /**
  * A segment has a keyframe every this many seconds from its start (x264's `-g`, scene cuts off):
- * frames picked from a segment (thumbnail, contact sheet) at these times decode one frame, not a
- * run of them.
+ * a player seeking into the joined MP4 finds one within this much of any time.
  */
 export const KEYFRAME_INTERVAL_SEC = 2;
 
