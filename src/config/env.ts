@@ -159,6 +159,31 @@ export const envSchema = z.object({
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
   /** What the operator charges per minute of finished video, in USD: shown in estimates, counted against tenants' monthly budgets. */
   PRICE_PER_VIDEO_MINUTE_USD: z.coerce.number().min(0).max(1000).default(0),
+  /**
+   * Per-tier prices per minute of finished video over PRICE_PER_VIDEO_MINUTE_USD, e.g.
+   * `free=0,pro=1.5,enterprise=1.2` (tiers not named pay PRICE_PER_VIDEO_MINUTE_USD). What a tenant is
+   * charged: estimates, budgets and the aiprod_jobs_revenue_usd_total metric follow it.
+   */
+  TIER_PRICES_PER_MINUTE_USD: z
+    .string()
+    .trim()
+    .default('')
+    .transform((text, ctx) => {
+      const prices: Partial<Record<'free' | 'pro' | 'enterprise', number>> = {};
+      for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const match = /^(free|pro|enterprise)\s*=\s*(\d+(?:\.\d+)?)$/.exec(item);
+        if (!match || Number(match[2]) > 1000) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not tier=price: use e.g. free=0,pro=1.5,enterprise=1.2 (tiers free, pro, enterprise; USD per minute, at most 1000)` });
+          return z.NEVER;
+        }
+        prices[match[1] as 'free' | 'pro' | 'enterprise'] = Number(match[2]);
+      }
+      return prices;
+    }),
+  /** What a CPU-hour of rendering costs the operator, in USD: the compute part of aiprod_job_processing_cost_usd (providers' bills are the rest). */
+  COMPUTE_USD_PER_CPU_HOUR: z.coerce.number().min(0).max(100).default(0.04),
+  /** Seconds one read of the database metrics (revenue, cost, queue, workers alive …) serves /metrics scrapes; 0: read on every scrape. */
+  METRICS_DB_TTL_SEC: z.coerce.number().min(0).max(3600).default(15),
   /** Comma-separated CIDRs (or addresses) that may call the API; empty: any. */
   IP_ALLOW: z.string().trim().default(''),
   /** Comma-separated CIDRs (or addresses) that may never call the API. */

@@ -114,6 +114,13 @@ export const productions = pgTable(
     cancelRequested: boolean('cancel_requested').notNull().default(false),
     /** Times it went back to the queue without finishing (shutdown hand-backs, stall and lost-job recoveries); bounded by RENDER_MAX_REQUEUES. */
     requeues: integer('requeues').notNull().default(0),
+    /** Renders handed to another worker because this one's worker stopped heartbeating (aiprod_render_stalls_total). */
+    stalls: integer('stalls').notNull().default(0),
+    /** Set when it finishes, for metrics and usage: the tenant's tier then, the frame shape, what the tenant was charged, and the real cost (providers + compute). */
+    tier: text('tier'),
+    aspectRatio: text('aspect_ratio'),
+    revenueUsd: real('revenue_usd'),
+    processingCostUsd: real('processing_cost_usd'),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
     startedAt: at('started_at'),
@@ -128,6 +135,19 @@ export const productions = pgTable(
       .where(sql`${t.status} in ('planning', 'rendering', 'mixing', 'composing', 'checking')`),
   ],
 );
+
+/** Worker processes and their last heartbeat: aiprod_workers_alive counts those heard from within STALL_TIMEOUT_SEC. */
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  version: text('version').notNull(),
+  /** Render slots (WORKER_CONCURRENCY). */
+  slots: integer('slots').notNull(),
+  busy: integer('busy').notNull().default(0),
+  startedAt: at('started_at').notNull().defaultNow(),
+  heartbeatAt: at('heartbeat_at').notNull().defaultNow(),
+});
 
 /** Each edit of a storyboard under review, oldest first: what changed, from what, to what. */
 export const productionEdits = pgTable(

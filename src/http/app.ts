@@ -95,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    deps.metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    deps.metrics.requestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   await app.register(swagger, {

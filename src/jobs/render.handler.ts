@@ -18,6 +18,8 @@ import { publicMessage } from '../lib/public-paths.js';
 import type { PipelineDeps, StageName } from '../pipeline/context.js';
 import { deliver } from '../pipeline/deliver.js';
 import { localizeMediaWithOriginals, restoreMediaUrls, type MediaFetchConfig } from '../pipeline/media-urls.js';
+import type { CostReport } from '../pipeline/cost.js';
+import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { overallProgress, renderBrief, spentBefore, type RenderOptions } from '../pipeline/run.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
 import type { Storage } from '../storage/storage.port.js';
@@ -58,7 +60,10 @@ export interface RenderWorkerDeps {
   queue: JobQueue;
   /** Aborted when the worker shuts down: running renders are handed back, not failed. */
   shutdown: AbortSignal;
-  onStage?: (stage: StageName, wallSec: number) => void;
+  /** Told of every finished stage (metrics): its wall time, who did the work, and the units re-used from the cache. */
+  onStage?: (event: { stage: StageName; wallSec: number; provider: string; cachedUnits: number; totalUnits: number }) => void;
+  /** Told when a render attempt ends, with how it ended and its wall time (metrics). */
+  onRenderEnd?: (outcome: RenderOutcome, wallSec: number) => void;
   /** Status-change events (webhooks, through main/), inserted in the transaction of each final status change. */
   webhooks?: ProductionEvents;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -66,11 +71,37 @@ export interface RenderWorkerDeps {
   renderSelection?: (tenantId: string, productionId: string) => Promise<RenderOptions['selection']>;
   /** The operator's charge per minute of finished video (PRICE_PER_VIDEO_MINUTE_USD), part of each production's cost. */
   chargePerVideoMinuteUsd?: number;
+  /**
+   * Price per minute by tenant tier (TIER_PRICES_PER_MINUTE_USD), over chargePerVideoMinuteUsd. A
+   * finished production records its tenant's tier, what it was charged (revenue) and what it really
+   * cost: aiprod_jobs_revenue_usd_total and aiprod_job_processing_cost_usd are read from these.
+   */
+  tierPrices?: Partial<Record<string, number>>;
+  /** USD per CPU-hour of rendering (COMPUTE_USD_PER_CPU_HOUR), added to the providers' bill in the processing cost. */
+  computeUsdPerCpuHour?: number;
   /** Told of every provider fallback (metrics). */
   onFallback?: (fallback: { stage: string; from: string; code: string }) => void;
 }
 
 class LeaseLost extends Error {}
+
+/** How a render attempt ended: finished either way, or handed back to the queue (to resume elsewhere or retry). */
+export type RenderOutcome = 'succeeded' | 'failed' | 'canceled' | 'requeued';
+
+/**
+ * What a finished production really cost: every provider's bill (not the operator's own charge,
+ * which is revenue) plus its CPU time at the operator's compute price.
+ */
+export function processingCostUsd(cost: CostReport | null | undefined, computeUsdPerCpuHour: number): number | null {
+  if (!cost) return null;
+  const providers = cost.stages.filter((r) => r.provider !== RENDER_PRICE_ID).reduce((sum, r) => sum + r.usd, 0);
+  return Math.round((providers + (cost.totalCpuSec / 3600) * computeUsdPerCpuHour) * 1e6) / 1e6;
+}
+
+/** What the tenant was charged: the operator's render line of the cost report. */
+export function revenueUsd(cost: CostReport | null | undefined): number {
+  return Math.round((cost?.stages ?? []).filter((r) => r.provider === RENDER_PRICE_ID).reduce((sum, r) => sum + r.usd, 0) * 1e6) / 1e6;
+}
 
 /**
  * Why a render was stopped from outside, carried as its AbortSignal's reason: the handler decides
@@ -132,6 +163,14 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       .catch(() => undefined); // a missed beat is retried; only a stale lease hands the work over
   }, deps.heartbeatSec * 1000);
   deps.log('info', 'render started', { productionId: id, attempt });
+  const startedAt = performance.now();
+  // Until told otherwise, an attempt that ends is handed back (a retry, a shutdown, a full disk).
+  let outcome: RenderOutcome = 'requeued';
+  let pricing: { tier?: string; chargePerVideoMinuteUsd?: number } = { chargePerVideoMinuteUsd: deps.chargePerVideoMinuteUsd };
+  const finished = (cost: CostReport | null | undefined): Partial<repo.NewProduction> => ({
+    processingCostUsd: processingCostUsd(cost, deps.computeUsdPerCpuHour ?? 0),
+    ...(pricing.tier ? { tier: pricing.tier } : {}),
+  });
 
   let status: ProductionStatus = 'planning';
   const fractions: Partial<Record<StageName, number>> = {};
@@ -173,6 +212,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     // The tenant's branding goes under the brief's own (its logo may be a path or a URL, like a brief's).
     // A failed read fails (and retries) the render: never render it unbranded by accident.
     const tenant = await getTenant(db, row.tenantId);
+    pricing = { tier: tenant.tier, chargePerVideoMinuteUsd: deps.tierPrices?.[tenant.tier] ?? deps.chargePerVideoMinuteUsd };
     // A template brief is expanded after the branding, so the tenant's colours override the template's palette.
     const branded = expandBriefTemplate(parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding)));
     const mediaDir = join(dir, 'media');
@@ -188,7 +228,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const result = await renderBrief(brief, deps.pipeline, {
       baseDir: deps.assetsDir,
       selection,
-      chargePerVideoMinuteUsd: deps.chargePerVideoMinuteUsd,
+      chargePerVideoMinuteUsd: pricing.chargePerVideoMinuteUsd,
       storyboard: reviewed?.doc,
       signal: controller.signal,
       stopAfter: planOnly ? 'plan' : undefined,
@@ -208,7 +248,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
             break;
           case 'stage-end':
             fractions[event.stage] = 1;
-            deps.onStage?.(event.stage, event.wallSec);
+            deps.onStage?.(event);
             writing = writing
               .then(() =>
                 repo.finishStageRun(db, { productionId: id, stage: event.stage, attempt }, {
@@ -246,7 +286,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const delivered = deliverSafely({ ...result, state: { ...result.state, storyboard: stored(result.state.storyboard) } }, join(dir, 'out'));
     const qa = result.state.qa ?? null;
     if (!delivered) {
-      await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa, cost: result.cost });
+      outcome = await finishFailed(deps, id, new AppError('qa_failed', qaMessage(qa)), { qa, cost: result.cost, ...finished(result.cost) });
       await notify();
       return;
     }
@@ -277,6 +317,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         const owned = await repo.updateOwned(tx, id, workerId, {
           status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
           storyboard: stored(result.state.storyboard), finishedAt: new Date(), workerId: null,
+          ...finished(result.cost), revenueUsd: revenueUsd(result.cost), aspectRatio: brief.aspectRatio,
         });
         // Canceled or taken over while uploading: roll the output rows back with it.
         if (!owned) throw new LeaseLost();
@@ -294,6 +335,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
       deps.log('info', 'render finished after losing its lease; result dropped', { productionId: id, status: now?.status });
       return;
     }
+    outcome = 'succeeded';
     await notify();
     deps.log('info', 'render succeeded', { productionId: id, attempt, seconds: result.timings });
   } catch (thrown) {
@@ -308,6 +350,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     if (stop) {
       // Canceled (the API has already recorded it) or taken over by another worker.
       await settleLost(deps, id, stop.kind);
+      if (stop.kind === 'canceled') outcome = 'canceled';
       return;
     }
     if (error.code === 'resource_exhausted') {
@@ -327,10 +370,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     }
     // A failed production counts what its finished stages were billed (budgets read it).
     const spent = spentBefore(thrown);
-    await finishFailed(deps, id, error, spent ? { cost: spent } : {});
+    outcome = await finishFailed(deps, id, error, spent ? { cost: spent, ...finished(spent) } : {});
     await notify();
     deps.log('error', 'render failed', { productionId: id, attempt, code: error.code, message: error.message });
   } finally {
+    deps.onRenderEnd?.(outcome, (performance.now() - startedAt) / 1000);
     clearInterval(beat);
     deps.shutdown.removeEventListener('abort', onShutdown);
     active.remove(id);
@@ -426,12 +470,16 @@ async function settleLost(deps: RenderWorkerDeps, id: string, why: string): Prom
 }
 
 /** Records a final failure of a production this worker holds; a cancel that won meanwhile stays. production.failed commits with it. */
-async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<void> {
+async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<RenderOutcome> {
   const failed = await deps.database.db.transaction(async (tx) => {
     // What tenants see names no server path (the log keeps the full message).
     const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]) }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
     if (owned) await deps.webhooks?.emit(tx, id, 'production.failed');
     return owned;
   });
-  if (!failed) await settleLost(deps, id, `failed with ${error.code}`);
+  if (!failed) {
+    await settleLost(deps, id, `failed with ${error.code}`);
+    return 'canceled';
+  }
+  return 'failed';
 }

@@ -72,7 +72,10 @@ export async function sweepStalls(
     if (failure) {
       // Webhooks: production.failed commits with the status change, and so does the end of the dead worker's job.
       const failed = await db.transaction(async (tx) => {
-        const updated = await repo.updateSwept(tx, row, options.stallTimeoutSec, { status: 'failed', error: failure, finishedAt: new Date(), workerId: null, heartbeatAt: null });
+        const updated = await repo.updateSwept(tx, row, options.stallTimeoutSec, {
+          status: 'failed', error: failure, finishedAt: new Date(), workerId: null, heartbeatAt: null,
+          ...(running ? { stalls: sql`${productions.stalls} + 1` } : {}),
+        });
         if (updated) {
           if (running) await queue.retireActive(row.id, executorFor(tx));
           await options.events?.emit(tx, row.id, 'production.failed');
@@ -83,7 +86,11 @@ export async function sweepStalls(
       result.failed.push(row.id);
     } else {
       const requeued = await db.transaction(async (tx) => {
-        const updated = await repo.updateSwept(tx, row, options.stallTimeoutSec, { status: 'queued', workerId: null, heartbeatAt: null, requeues: sql`${productions.requeues} + 1` });
+        const updated = await repo.updateSwept(tx, row, options.stallTimeoutSec, {
+          status: 'queued', workerId: null, heartbeatAt: null, requeues: sql`${productions.requeues} + 1`,
+          // A running render whose worker went silent is a stall (aiprod_render_stalls_total); a lost queued job is not.
+          ...(running ? { stalls: sql`${productions.stalls} + 1` } : {}),
+        });
         if (!updated) return undefined;
         // The dead worker's job would stay "active" in pg-boss until it expires; end it, so queue
         // depth and pending ids are true. The claim's lease check keeps any two from rendering at once.

@@ -61,7 +61,7 @@ export class DiskSpaceGuard {
 const mib = (bytes: number): string => `${Math.floor(bytes / 1024 ** 2)} MiB`;
 
 /** A directory made only at first use (the cache) is measured on the file system that will hold it. */
-function existingAncestor(path: string): string {
+export function existingAncestor(path: string): string {
   let at = path;
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   return at;

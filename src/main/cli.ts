@@ -228,9 +228,17 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run a render worker only (any number, on any machine sharing DATABASE_URL and storage)')
     .option('--no-migrate', 'do not apply database migrations at start')
-    .action(async (flags: { migrate: boolean }) => {
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (default: WORKER_METRICS_PORT; none when unset)')
+    .addHelpText('after', '\nExamples:\n  DATABASE_URL=postgres://db/aiprod aiprod worker --metrics-port 9464')
+    .action(async (flags: { migrate: boolean; metricsPort?: string }) => {
+      const env = loadEnv();
+      if (flags.metricsPort !== undefined) {
+        const port = Number(flags.metricsPort);
+        if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new AppError('invalid_request', `--metrics-port must be a port number (1-65535), not ${flags.metricsPort}`);
+        env.WORKER_METRICS_PORT = port;
+      }
       const { runService } = await import('./serve.js');
-      await runService({ env: loadEnv(), role: 'worker', port: 0, migrate: flags.migrate, version: pkg.version });
+      await runService({ env, role: 'worker', port: 0, migrate: flags.migrate, version: pkg.version });
     });
 
   program
@@ -244,6 +252,33 @@ export function buildProgram(): Command {
       await database.migrate();
       await database.close();
       process.stdout.write(`migrations applied (${database.kind})\n`);
+    });
+
+  program
+    .command('backup')
+    .description('write a consistent backup (database, outputs manifest, local outputs, assets, the embedded master key) to one archive')
+    .requiredOption('-o, --out <file>', 'archive to write (a tar; never replaces an existing file)')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nPostgreSQL (DATABASE_URL) is dumped while the service runs; stop the service first with the embedded database.\nSee docs/disaster-recovery.md.\n\nExample:\n  aiprod backup --out /backups/aiprod-$(date +%F).tar')
+    .action(async (flags: { out: string; json?: boolean }) => {
+      const env = loadEnv();
+      const { createBackup, formatBackup } = await import('./backup.js');
+      const summary = await createBackup(env, { out: flags.out, version: pkg.version, log: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatBackup(summary)}\n`);
+    });
+
+  program
+    .command('restore')
+    .description('restore a backup archive into an empty data directory (AIPROD_DATA_DIR) or empty database (DATABASE_URL)')
+    .argument('<file>', 'archive written by `aiprod backup`')
+    .option('--allow-missing-objects', 'restore even when objects the backup names are missing from S3 storage')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nEvery entry is checked against the archive\'s SHA-256 manifest before the target is touched.\nSee docs/disaster-recovery.md.\n\nExample:\n  AIPROD_DATA_DIR=/srv/aiprod-new aiprod restore /backups/aiprod-2026-01-31.tar')
+    .action(async (file: string, flags: { allowMissingObjects?: boolean; json?: boolean }) => {
+      const env = loadEnv();
+      const { formatRestore, restoreBackup } = await import('./backup.js');
+      const summary = await restoreBackup(env, { file, allowMissingObjects: flags.allowMissingObjects, log: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatRestore(summary, env)}\n`);
     });
 
   registerAdminCommands(program);

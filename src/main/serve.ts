@@ -48,7 +48,10 @@ export async function runService(options: { env: Env; role: Role; port: number; 
           .then((text) => response.writeHead(200, { 'content-type': service.metrics.registry.contentType }).end(text))
           .catch(() => response.writeHead(500).end());
       });
-      server.listen(env.WORKER_METRICS_PORT, env.HOST);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(env.WORKER_METRICS_PORT, env.HOST, () => resolve());
+      });
       server.unref();
       process.stdout.write(`worker metrics on http://${env.HOST}:${env.WORKER_METRICS_PORT}/metrics\n`);
     }

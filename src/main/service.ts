@@ -19,6 +19,8 @@ import { childGuard, killAllChildren } from '../media/ffmpeg.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
 import { sweepStallsLogged } from '../jobs/sweeper.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { registerDatabaseMetrics } from '../services/database-metrics.js';
+import { WorkerPresence } from '../jobs/worker-presence.js';
 import type { MediaTools } from '../pipeline/context.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL } from '../db/channels.js';
@@ -101,7 +103,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onError: (error) => log('error', 'queue error', { message: error.message }),
   });
   const storage = createStorage(env);
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    version: options.version, role,
+    diskDirs: [{ dir: 'data', path: dataDir }, { dir: 'cache', path: resolve(env.AIPROD_CACHE_DIR) }],
+  });
+  registerDatabaseMetrics(metrics.registry, {
+    database, queue, stallTimeoutSec: env.STALL_TIMEOUT_SEC, ttlMs: env.METRICS_DB_TTL_SEC * 1000,
+    onError: (error) => log('warn', 'metrics: the database read failed; database metrics left out of this scrape', { message: error instanceof Error ? error.message : String(error) }),
+  });
   const mediaFetch = mediaFetchConfig(env);
   const webhooks = createWebhooks({
     database, queue, secrets, audit: access.audit, metrics: createWebhookMetrics(metrics.registry), log,
@@ -123,6 +132,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk, outputLinks,
     providerKeys: (tenantId) => access.providerKeys(tenantId),
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
+    tierPrices: env.TIER_PRICES_PER_MINUTE_USD,
     webhookAllow: webhooks.config.allow,
     mediaFetch,
     events: webhooks.emitter,
@@ -153,6 +163,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (approved.length > 0) log('info', 'auto-approved reviews', { count: approved.length, ids: approved });
     };
     await sweep();
+    // The workers table: aiprod_workers_alive counts the processes heard from within STALL_TIMEOUT_SEC.
+    const presence = new WorkerPresence(database, { id: workerId, version: options.version, slots: concurrency, busy: () => active.size });
+    await presence.beat().catch((error: unknown) => log('warn', 'worker heartbeat failed', { message: error instanceof Error ? error.message : String(error) }));
+    const presenceTimer = setInterval(() => void presence.beat().catch(() => undefined), env.HEARTBEAT_SEC * 1000);
+    presenceTimer.unref();
     const sweeper = setInterval(() => void sweep(), Math.max(5, env.STALL_TIMEOUT_SEC / 2) * 1000);
     metrics.workersIdle.set(concurrency);
     // A provider skipped by its breaker is reported: a gauge per provider and key owner, and a log line on each change.
@@ -160,8 +175,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       metrics.providerBreakerOpen.set({ provider: s.provider, source: s.source }, s.state === 'open' ? 1 : 0);
       log(s.state === 'open' ? 'warn' : 'info', `provider circuit breaker ${s.state}`, { provider: s.provider, keySource: s.source });
     });
+    // Provider calls (each attempt) by outcome and error code, and their latency.
+    const unwatchCalls = sharedGuard.onCall((call) => {
+      metrics.providerCalls.inc({ provider: call.provider, outcome: call.code ? 'error' : 'ok' });
+      if (call.code) metrics.providerErrors.inc({ provider: call.provider, code: call.code });
+      metrics.providerCallSeconds.observe({ provider: call.provider }, call.seconds);
+    });
     stops.push(async () => {
       unwatchBreakers();
+      unwatchCalls();
     });
     await queue.work('render', concurrency, async (job) => {
       metrics.workersBusy.inc();
@@ -174,7 +196,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           maxAttempts: env.RENDER_ATTEMPTS,
           maxRequeues: env.RENDER_MAX_REQUEUES,
           shutdown: shutdown.signal,
-          onStage: (stage, sec) => metrics.stageSeconds.observe({ stage }, sec),
+          onStage: (stage) => {
+            metrics.stageSeconds.observe({ stage: stage.stage, provider: stage.provider }, stage.wallSec);
+            metrics.stageCacheUnits.inc({ stage: stage.stage, result: 'hit' }, stage.cachedUnits);
+            metrics.stageCacheUnits.inc({ stage: stage.stage, result: 'miss' }, Math.max(0, stage.totalUnits - stage.cachedUnits));
+          },
+          onRenderEnd: (outcome, sec) => metrics.renderSeconds.observe({ outcome }, sec),
+          tierPrices: env.TIER_PRICES_PER_MINUTE_USD,
+          computeUsdPerCpuHour: env.COMPUTE_USD_PER_CPU_HOUR,
           webhooks: webhooks.emitter,
           mediaFetch,
           log,
@@ -231,6 +260,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       // Without setpriv nothing else stops an FFmpeg whose render lost track of it.
       killAllChildren();
       await unlisten();
+      clearInterval(presenceTimer);
+      await presence.leave().catch(() => undefined);
     });
   }
   if (role !== 'worker') {
@@ -255,10 +286,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       auth: {
         jwt: createJwtAuth(env),
         failedAuth: new FailedAuthWatch(access.audit),
-        limitFailures: failedAuthLimiter(rateLimitStore, rules.anonymous),
+        limitFailures: failedAuthLimiter(rateLimitStore, rules.anonymous, (rule) => metrics.rateLimited.inc({ rule })),
         outputLinks,
       },
-      rateLimits: { store: rateLimitStore, rules },
+      rateLimits: { store: rateLimitStore, rules, onRefused: (rule) => metrics.rateLimited.inc({ rule }) },
       hardening: {
         ipAllow: env.IP_ALLOW.split(','), ipDeny: env.IP_DENY.split(','), corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
         maxJsonDepth: env.MAX_JSON_DEPTH, requestTimeoutSec: env.REQUEST_TIMEOUT_SEC, trustProxy: env.TRUST_PROXY,

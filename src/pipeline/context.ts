@@ -60,7 +60,7 @@ export interface PipelineDeps {
 export type PipelineEvent =
   | { type: 'stage-start'; stage: StageName }
   | { type: 'stage-progress'; stage: StageName; fraction: number; detail?: string }
-  | { type: 'stage-end'; stage: StageName; wallSec: number; cachedUnits: number; totalUnits: number }
+  | { type: 'stage-end'; stage: StageName; wallSec: number; cachedUnits: number; totalUnits: number; /** Who did the work (the first provider recorded, without its @version), or 'cache' when every unit was re-used. */ provider: string }
   | { type: 'note'; message: string }
   | { type: 'fallback'; fallback: Fallback };
 

@@ -117,7 +117,8 @@ async function renderSteps(brief: ResolvedBrief, deps: PipelineDeps, options: Re
       const timeline = buildTimeline(planned, speech, { fps: brief.fps, targetDurationSec: brief.targetDurationSec });
       ledger.setEstimate(estimateProviderCosts(planned, timeline, brief, providers, { planned: Boolean(options.storyboard) }));
     }
-    emit({ type: 'stage-end', stage: stage.name, wallSec, cachedUnits: cached, totalUnits: units });
+    const provider = units > 0 && cached === units ? 'cache' : (pending[0]?.provider.split('@')[0] ?? 'none');
+    emit({ type: 'stage-end', stage: stage.name, wallSec, cachedUnits: cached, totalUnits: units, provider });
     return output;
   };
 

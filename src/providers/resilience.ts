@@ -95,9 +95,19 @@ class RetryAfterBackoff implements IBackoff<IRetryBackoffContext<unknown>> {
 
 export type BreakerListener = (state: BreakerState) => void;
 
+/** One call (attempt) to a provider: how long it took and, when it failed, the error code. */
+export interface ProviderCall {
+  provider: string;
+  seconds: number;
+  /** The ProviderError code (or `aborted` for a cancelled render); absent when it answered. */
+  code?: string;
+}
+export type CallListener = (call: ProviderCall) => void;
+
 export class ProviderGuard {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<BreakerListener>();
+  private readonly callListeners = new Set<CallListener>();
 
   /**
    * Runs `fn` under the provider's policies. `key` identifies the credential (it is hashed, never
@@ -148,10 +158,15 @@ export class ProviderGuard {
         policy.execute(({ signal: attemptSignal }) =>
           timed.execute(async ({ signal: attempt }) => {
             if (outer.aborted) throw new AppError('aborted', 'the render was cancelled');
+            const started = performance.now();
             try {
-              return await fn(attempt);
+              const value = await fn(attempt);
+              this.told({ provider, seconds: (performance.now() - started) / 1000 });
+              return value;
             } catch (error) {
-              throw providerErrorFromNetwork(provider, error, attempt);
+              const failure = providerErrorFromNetwork(provider, error, attempt);
+              this.told({ provider, seconds: (performance.now() - started) / 1000, code: failure.code });
+              throw failure;
             }
           }, attemptSignal),
         outer),
@@ -178,6 +193,16 @@ export class ProviderGuard {
   isOpen(provider: string, credential: { apiKey: string; baseUrl: string; source: string }): boolean {
     const entry = this.entries.get(entryKey(provider, credential));
     return entry?.breaker.state === CircuitState.Open;
+  }
+
+  /** Told of every attempt at every provider (metrics); returns the unsubscribe. */
+  onCall(listener: CallListener): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
+  private told(call: ProviderCall): void {
+    for (const listener of this.callListeners) listener(call);
   }
 
   onStateChange(listener: BreakerListener): () => void {

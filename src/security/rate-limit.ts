@@ -251,6 +251,8 @@ export interface RegisterRateLimitsOptions {
   rules: RateLimitRules;
   /** Where the principal is; default `request.principal` when it has a string tenantId. */
   principalOf?: (request: FastifyRequest) => RateLimitPrincipal | undefined;
+  /** Told of each refusal with the rule that refused it: anonymous, general or creations (metrics). */
+  onRefused?: (rule: 'anonymous' | 'general' | 'creations') => void;
 }
 
 function defaultPrincipalOf(request: FastifyRequest): RateLimitPrincipal | undefined {
@@ -282,11 +284,12 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
   const decided = new WeakMap<FastifyRequest, RateLimitResult>();
   const creationRoute = (request: FastifyRequest): CreationRoute | undefined => creationRoutes.get(`${request.method} ${request.routeOptions.url ?? ''}`);
 
-  const charge = async (request: FastifyRequest, key: string, rule: RateLimitRule, cost: number, what: string): Promise<void> => {
+  const charge = async (request: FastifyRequest, key: string, rule: RateLimitRule, cost: number, what: string, name: 'anonymous' | 'general' | 'creations'): Promise<void> => {
     const result = await store.hit(key, rule.limit, rule.windowSec, undefined, cost);
     // The headers describe the limit that binds: an unlimited quota does not hide the general one.
     if (result.limit !== Infinity || !decided.has(request)) decided.set(request, result);
     if (!result.allowed) {
+      options.onRefused?.(name);
       throw new AppError('rate_limited', `rate limit exceeded: at most ${rule.limit} ${what} per ${rule.windowSec} s`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
     }
   };
@@ -294,10 +297,10 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
   app.addHook('onRequest', async (request) => {
     if (exempt.has(request.url.split('?', 1)[0] ?? '')) return;
     const who = principalOf(request);
-    if (!who) return charge(request, `ip:${clientKey(request.ip)}`, rules.anonymous, 1, 'unauthenticated requests per client address');
+    if (!who) return charge(request, `ip:${clientKey(request.ip)}`, rules.anonymous, 1, 'unauthenticated requests per client address', 'anonymous');
     // Creations count here too (their own quota comes on top, once the body is parsed): a body that
     // never parses is still a request.
-    return charge(request, `tenant:${who.tenantId}`, rules.general, 1, 'requests per tenant');
+    return charge(request, `tenant:${who.tenantId}`, rules.general, 1, 'requests per tenant', 'general');
   });
 
   app.addHook('preValidation', async (request) => {
@@ -314,7 +317,7 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
         details: [{ path: route.itemsField, message: `send at most ${limit} items per batch, or upgrade the tier` }],
       });
     }
-    return charge(request, `creations:${who.tenantId}`, { limit, windowSec }, cost, `productions (${tier} tier)`);
+    return charge(request, `creations:${who.tenantId}`, { limit, windowSec }, cost, `productions (${tier} tier)`, 'creations');
   });
 
   app.addHook('onSend', async (request, reply) => {
@@ -331,10 +334,11 @@ export function registerRateLimits(app: FastifyInstance, options: RegisterRateLi
  * still authenticates. Nothing is kept in this process beyond what the store keeps (the memory
  * store sweeps and bounds its keys; Redis expires them).
  */
-export function failedAuthLimiter(store: RateLimitStore, rule: RateLimitRule): (ip: string) => Promise<void> {
+export function failedAuthLimiter(store: RateLimitStore, rule: RateLimitRule, onRefused?: (rule: 'failed_auth') => void): (ip: string) => Promise<void> {
   return async (ip) => {
     const result = await store.hit(`authfail:${clientKey(ip)}`, rule.limit, rule.windowSec);
     if (!result.allowed) {
+      onRefused?.('failed_auth');
       throw new AppError('rate_limited', `too many failed authentications from ${ip}`, { details: [{ message: `retry after ${result.retryAfterSec} s` }] });
     }
   };

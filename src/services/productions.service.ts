@@ -24,7 +24,8 @@ import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../queue/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
-import { estimateBrief, type Estimate, type PriceList } from '../pipeline/estimate.js';
+import { estimateBrief, RENDER_PRICE_ID, type Estimate, type PriceList } from '../pipeline/estimate.js';
+import { getTenant } from './tenants.service.js';
 import type { ProviderSource } from '../pipeline/context.js';
 import { checkVoice, preferences } from '../pipeline/preflight.js';
 import type { PriceTable } from '../providers/pricing.js';
@@ -64,6 +65,8 @@ export interface ProductionsDeps {
   mediaFetch?: MediaFetchConfig;
   /** USD per billing unit by provider id, for estimates (pipeline/estimate.ts). */
   prices?: PriceList;
+  /** The operator's price per minute by tenant tier (TIER_PRICES_PER_MINUTE_USD), over prices' RENDER_PRICE_ID. */
+  tierPrices?: Partial<Record<string, number>>;
   /** Private hosts and networks a brief's webhookUrl may name (WEBHOOK_ALLOW_*); default none. */
   webhookAllow?: AllowList;
   /** Signs local output URLs so they download without a key until they expire (S3 storage signs its own). */
@@ -241,7 +244,16 @@ export class ProductionsService {
     const { webhookUrl: _w, review: _r, metadata: _m, priority: _p, autoApproveAfterSec: _a, ...brief } = request;
     const resolved = resolveBrief(expandBriefTemplate(parseBrief(brief)));
     const { providers } = await this.chains(resolved, tenantId);
-    return { request, estimate: await estimateBrief(resolved, providers, this.deps.prices) };
+    return { request, estimate: await estimateBrief(resolved, providers, await this.pricesFor(tenantId)) };
+  }
+
+  /** The price list of a tenant's estimates: its tier's price per minute when one is set. */
+  private async pricesFor(tenantId: string | undefined): Promise<PriceList | undefined> {
+    const tierPrices = this.deps.tierPrices ?? {};
+    if (!tenantId || Object.keys(tierPrices).length === 0) return this.deps.prices;
+    const { tier } = await getTenant(this.deps.database.db, tenantId);
+    const perMinute = tierPrices[tier];
+    return perMinute === undefined ? this.deps.prices : { ...this.deps.prices, [RENDER_PRICE_ID]: perMinute };
   }
 
   /** `maxPriority`: the tenant's tier cap (QuotaService); callers inside the service (CLI, operators) are not capped. */

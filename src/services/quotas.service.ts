@@ -294,21 +294,27 @@ export class QuotaService {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const [row] = await db
       .select({
-        // A succeeded production counts its cost, or at least the estimate its render made with the
-        // providers it really used (a render stepped down to a cheaper tier is not charged the tier it
-        // asked for; one whose last attempt re-used units an earlier attempt paid for still counts them).
-        // Unfinished ones hold their creation estimate until they know.
-        usd: sql<number>`coalesce(sum(case
-          when ${productions.status} in ('failed', 'canceled') then coalesce((${productions.cost}->>'totalUsd')::float8, 0)
-          when ${productions.status} = 'succeeded' and (${productions.cost}->'estimate'->>'totalUsd') is not null
-            then greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), (${productions.cost}->'estimate'->>'totalUsd')::float8)
-          else greatest(coalesce((${productions.cost}->>'totalUsd')::float8, 0), coalesce(${productions.estimatedUsd}, 0)) end), 0)::float8`,
+        usd: sql<number>`${sql.raw(MONTHLY_SPEND_SQL)}`,
       })
       .from(productions)
       .where(and(eq(productions.tenantId, tenantId), gte(productions.createdAt, monthStart), ...(excludeId ? [ne(productions.id, excludeId)] : [])));
     return round2(Number(row?.usd ?? 0));
   }
 }
+
+/**
+ * What a tenant's productions count against its monthly budget, as a SQL aggregate over `productions`
+ * rows (quotas and the aiprod_tenant_spend_usd metric share it). A succeeded production counts its
+ * cost, or at least the estimate its render made with the providers it really used (a render
+ * stepped down to a cheaper tier is not charged the tier it asked for; one whose last attempt
+ * re-used units an earlier attempt paid for still counts them); a failed or canceled one its
+ * recorded cost; unfinished ones hold their creation estimate until they know.
+ */
+export const MONTHLY_SPEND_SQL = `coalesce(sum(case
+  when status in ('failed', 'canceled') then coalesce((cost->>'totalUsd')::float8, 0)
+  when status = 'succeeded' and (cost->'estimate'->>'totalUsd') is not null
+    then greatest(coalesce((cost->>'totalUsd')::float8, 0), (cost->'estimate'->>'totalUsd')::float8)
+  else greatest(coalesce((cost->>'totalUsd')::float8, 0), coalesce(estimated_usd, 0)) end), 0)::float8`;
 
 /** To a hundredth of a cent: prices per unit can be small. */
 const round2 = (n: number): number => Math.round(n * 10_000) / 10_000;

@@ -42,10 +42,12 @@ export const providerKeysSchema = z
   .partialRecord(z.enum(PROVIDER_KEY_NAMES), z.string().trim().min(8).max(1000))
   .describe('The tenant\'s own provider keys; stored encrypted, never shown again (reads list only which are set). null removes them all.');
 
+// The tier is re-declared without its default: zod keeps a default inside .partial(), and a patch
+// that leaves the tier out (a budget change) would otherwise reset it to free.
 export const tenantPatchSchema = tenantInputSchema
   .omit({ id: true })
   .partial()
-  .extend({ providerKeys: providerKeysSchema.nullable().optional() });
+  .extend({ tier: z.enum(TIERS).optional(), providerKeys: providerKeysSchema.nullable().optional() });
 
 export interface TenantView {
   id: string;

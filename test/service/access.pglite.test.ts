@@ -47,6 +47,11 @@ test('operators manage tenants; tenant admins manage only their own keys', async
   assert.equal(patched.status, 200, JSON.stringify(patched.body));
   assert.equal(patched.body.tier, 'pro');
   assert.equal(patched.body.monthlyBudgetUsd, 50);
+  // A patch that leaves the tier out keeps it (it once reset it to free).
+  const budgetOnly = await call('PATCH', '/v1/tenants/acme', svc.key, { monthlyBudgetUsd: 60 });
+  assert.equal(budgetOnly.status, 200, JSON.stringify(budgetOnly.body));
+  assert.equal(budgetOnly.body.tier, 'pro');
+  assert.equal(budgetOnly.body.monthlyBudgetUsd, 60);
   const bad = await call('PATCH', '/v1/tenants/acme', svc.key, { tier: 'platinum' });
   assert.equal(bad.status, 400);
   assert.equal((bad.body.error as Json).code, 'invalid_request');

@@ -5,9 +5,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBodySchema, PRODUCTION_STATUSES } from '../../contract/production.js';
+import { errorBodySchema } from '../../contract/production.js';
 import type { Database } from '../../db/database.js';
-import { countByStatus } from '../../db/productions.repository.js';
 import type { JobQueue } from '../../queue/queue.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { requireOperator } from '../auth.js';
@@ -66,13 +65,9 @@ export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (
   });
 
   app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    const counts = await countByStatus(deps.database.db).catch(() => ({}) as Record<string, number>);
-    for (const status of PRODUCTION_STATUSES) deps.metrics.productions.set({ status }, counts[status] ?? 0);
-    const depth = await deps.queue.depth('render').catch(() => undefined);
-    if (depth) {
-      deps.metrics.queueWaiting.set(depth.waiting);
-      deps.metrics.queueOldestSec.set(depth.oldestWaitingSec);
-    }
+    // Readiness as gauges, from the same cheap probe /ready answers with (alert rules read them).
+    const report = await deps.readiness.probe().catch(() => undefined);
+    if (report) for (const [check, result] of Object.entries(report.checks)) deps.metrics.ready.set({ check }, result.ok ? 1 : 0);
     return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 };
