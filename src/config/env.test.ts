@@ -27,6 +27,9 @@ test('a bad value stops the start and names the variable', () => {
   assert.throws(() => loadEnv({ WORKER_CONCURRENCY: 'many' }), /WORKER_CONCURRENCY/);
   assert.throws(() => loadEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: use a postgres:\/\/ or postgresql:\/\/ URL/);
   assert.throws(() => loadEnv({ STORAGE_URL: 'ftp://x' }), /STORAGE_URL/);
+  assert.deepEqual(loadEnv({ TIER_PRICES_PER_MINUTE_USD: 'pro=1.5, enterprise=1.2' }).TIER_PRICES_PER_MINUTE_USD, { pro: 1.5, enterprise: 1.2 });
+  assert.deepEqual(loadEnv({}).TIER_PRICES_PER_MINUTE_USD, {});
+  assert.throws(() => loadEnv({ TIER_PRICES_PER_MINUTE_USD: 'gold=3' }), /TIER_PRICES_PER_MINUTE_USD: "gold=3" is not tier=price/);
   assert.equal(loadEnv({ S3_FORCE_PATH_STYLE: 'false' }).S3_FORCE_PATH_STYLE, false);
 });
 
