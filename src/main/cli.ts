@@ -276,7 +276,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nEvery entry is checked against the archive\'s SHA-256 manifest before the target is touched.\nSee docs/disaster-recovery.md.\n\nExample:\n  AIPROD_DATA_DIR=/srv/aiprod-new aiprod restore /backups/aiprod-2026-01-31.tar')
     .action(async (file: string, flags: { allowMissingObjects?: boolean; json?: boolean }) => {
       const env = loadEnv();
-      const { formatRestore, restoreBackup } = await import('./backup.js');
+      const { formatRestore, restoreBackup } = await import('./restore.js');
       const summary = await restoreBackup(env, { file, allowMissingObjects: flags.allowMissingObjects, log: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatRestore(summary, env)}\n`);
     });
