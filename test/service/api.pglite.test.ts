@@ -209,7 +209,7 @@ test('/metrics reports requests by route and status, latency buckets, production
   const text = res.body;
   assert.match(text, /aiprod_http_requests_total\{method="POST",route="\/v1\/productions",status="202"\} \d+/);
   assert.match(text, /aiprod_http_requests_total\{method="POST",route="\/v1\/productions",status="413"\} 1/);
-  assert.match(text, /aiprod_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/v1\/productions\/:id"\} \d+/);
+  assert.match(text, /aiprod_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/v1\/productions\/:id",status="200"\} \d+/);
   assert.match(text, new RegExp(`aiprod_productions\\{status="queued"\\} ${queued}\\b`));
   const waiting = /aiprod_queue_waiting_jobs (\d+)/.exec(text);
   assert.equal(Number(waiting?.[1]), queued, 'every queued production has a waiting job');
