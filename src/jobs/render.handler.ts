@@ -167,9 +167,11 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
   // Until told otherwise, an attempt that ends is handed back (a retry, a shutdown, a full disk).
   let outcome: RenderOutcome = 'requeued';
   let pricing: { tier?: string; chargePerVideoMinuteUsd?: number } = { chargePerVideoMinuteUsd: deps.chargePerVideoMinuteUsd };
+  let aspectRatio: string | undefined;
   const finished = (cost: CostReport | null | undefined): Partial<repo.NewProduction> => ({
     processingCostUsd: processingCostUsd(cost, deps.computeUsdPerCpuHour ?? 0),
     ...(pricing.tier ? { tier: pricing.tier } : {}),
+    ...(aspectRatio ? { aspectRatio } : {}),
   });
 
   let status: ProductionStatus = 'planning';
@@ -218,6 +220,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const mediaDir = join(dir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);
+    aspectRatio = brief.aspectRatio;
     // An approved storyboard may link media by URL too (it keeps the URLs, never temporary paths).
     const reviewed = row.storyboard ? await localizeMediaWithOriginals(parseStoryboard(row.storyboard), mediaDir, deps.mediaFetch, controller.signal) : undefined;
     const originals = new Map([...local.originals, ...(reviewed?.originals ?? [])]);
@@ -317,7 +320,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
         const owned = await repo.updateOwned(tx, id, workerId, {
           status: 'succeeded', progress: 100, qa, cost: result.cost, timings: result.timings, durationSec: result.state.timeline?.totalSec ?? null,
           storyboard: stored(result.state.storyboard), finishedAt: new Date(), workerId: null,
-          ...finished(result.cost), revenueUsd: revenueUsd(result.cost), aspectRatio: brief.aspectRatio,
+          ...finished(result.cost), revenueUsd: revenueUsd(result.cost),
         });
         // Canceled or taken over while uploading: roll the output rows back with it.
         if (!owned) throw new LeaseLost();

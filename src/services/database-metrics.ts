@@ -17,12 +17,26 @@ import { MONTHLY_SPEND_SQL } from './quotas.service.js';
 
 /** Cost buckets of aiprod_job_processing_cost_usd (USD), around the $12.50 per-job ceiling. */
 export const COST_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 12.5, 15, 20, 30, 50] as const;
+/** Buckets of aiprod_production_turnaround_seconds, around the 5-minute input→output target. */
+export const TURNAROUND_BUCKETS = [30, 60, 120, 180, 240, 300, 450, 600, 900, 1800, 3600] as const;
+
+/** One labelled series of a histogram counted by the database: cumulative bucket counts, count and sum. */
+export interface HistogramRow {
+  labels: Record<string, string>;
+  buckets: number[];
+  count: number;
+  sum: number;
+}
 
 export interface DatabaseSnapshot {
   byStatus: Record<string, number>;
   finished: { outcome: string; tier: string; n: number }[];
   revenue: { tier: string; aspectRatio: string; usd: number }[];
-  cost: { buckets: number[]; count: number; sum: number };
+  /** Processing cost of finished productions by tier and aspect ratio (for margins by tier). */
+  costByTier: { tier: string; aspectRatio: string; usd: number }[];
+  cost: HistogramRow[];
+  /** Created → finished of succeeded productions that did not wait for a review, by tier. */
+  turnaround: HistogramRow[];
   failures: { code: string; n: number }[];
   providerCost: { provider: string; usd: number }[];
   retries: number;
@@ -42,19 +56,23 @@ const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).
 export async function readSnapshot(database: Database, queue: JobQueue | undefined, stallTimeoutSec: number): Promise<DatabaseSnapshot> {
   const q = async <T>(text: string, values: unknown[] = []): Promise<T[]> => (await database.executeSql(text, values)).rows as T[];
   const finishedIn = list(FINAL_STATUSES);
-  const [byStatus, finished, revenue, costRows, failures, providerCost, counts, workers, deliveries, disabled, tenants, queueDepth] = await Promise.all([
+  const bucketColumns = (buckets: readonly number[], value: string): string => buckets.map((b, i) => `count(*) filter (where ${value} <= ${b})::int as b${i}`).join(', ');
+  const [byStatus, finished, revenue, costRows, failures, providerCost, counts, workers, deliveries, disabled, tenants, queueDepth, turnaroundRows] = await Promise.all([
     q<{ status: string; n: number }>(`select status, count(*)::int as n from productions group by status`),
     q<{ outcome: string; tier: string; n: number }>(
       `select p.status as outcome, coalesce(p.tier, t.tier) as tier, count(*)::int as n
          from productions p join tenants t on t.id = p.tenant_id
         where p.status in (${finishedIn}) group by 1, 2`,
     ),
-    q<{ tier: string; aspect_ratio: string; usd: number }>(
-      `select tier, aspect_ratio, sum(revenue_usd)::float8 as usd from productions
-        where status = 'succeeded' and revenue_usd is not null group by 1, 2`,
+    q<{ tier: string; aspect_ratio: string; usd: number; cost: number | null }>(
+      `select coalesce(tier, 'unknown') as tier, coalesce(aspect_ratio, 'unknown') as aspect_ratio,
+              coalesce(sum(revenue_usd) filter (where status = 'succeeded'), 0)::float8 as usd,
+              sum(processing_cost_usd)::float8 as cost
+         from productions
+        where status in (${finishedIn}) and (revenue_usd is not null or processing_cost_usd is not null) group by 1, 2`,
     ),
     q<Record<string, number>>(
-      `select ${COST_BUCKETS.map((b, i) => `count(*) filter (where processing_cost_usd <= ${b})::int as b${i}`).join(', ')},
+      `select ${bucketColumns(COST_BUCKETS, 'processing_cost_usd')},
               count(*)::int as n, coalesce(sum(processing_cost_usd), 0)::float8 as total
          from productions where processing_cost_usd is not null`,
     ),
@@ -84,13 +102,26 @@ export async function readSnapshot(database: Database, queue: JobQueue | undefin
         where t.monthly_budget_usd is not null or coalesce(s.spent, 0) > 0`,
     ),
     queue ? queue.depth('render') : Promise.resolve(undefined),
+    q<Record<string, number> & { tier: string }>(
+      `select coalesce(p.tier, t.tier) as tier, ${bucketColumns(TURNAROUND_BUCKETS, 'extract(epoch from p.finished_at - p.created_at)')},
+              count(*)::int as n, coalesce(sum(extract(epoch from p.finished_at - p.created_at)), 0)::float8 as total
+         from productions p join tenants t on t.id = p.tenant_id
+        where p.status = 'succeeded' and not p.review and p.finished_at is not null group by 1`,
+    ),
   ]);
-  const cost = costRows[0] ?? {};
+  const histogramRow = (row: Record<string, number | string> | undefined, buckets: readonly number[], labels: Record<string, string>): HistogramRow => ({
+    labels,
+    buckets: buckets.map((_, i) => Number(row?.[`b${i}`] ?? 0)),
+    count: Number(row?.n ?? 0),
+    sum: Number(row?.total ?? 0),
+  });
   return {
     byStatus: Object.fromEntries(byStatus.map((r) => [r.status, Number(r.n)])),
     finished: finished.map((r) => ({ outcome: r.outcome, tier: r.tier, n: Number(r.n) })),
-    revenue: revenue.map((r) => ({ tier: r.tier ?? 'unknown', aspectRatio: r.aspect_ratio ?? 'unknown', usd: Number(r.usd) })),
-    cost: { buckets: COST_BUCKETS.map((_, i) => Number(cost[`b${i}`] ?? 0)), count: Number(cost.n ?? 0), sum: Number(cost.total ?? 0) },
+    revenue: revenue.map((r) => ({ tier: r.tier, aspectRatio: r.aspect_ratio, usd: Number(r.usd) })),
+    costByTier: revenue.filter((r) => r.cost !== null).map((r) => ({ tier: r.tier, aspectRatio: r.aspect_ratio, usd: Number(r.cost) })),
+    cost: [histogramRow(costRows[0], COST_BUCKETS, {})],
+    turnaround: turnaroundRows.map((r) => histogramRow(r, TURNAROUND_BUCKETS, { tier: r.tier })),
     failures: failures.map((r) => ({ code: r.code, n: Number(r.n) })),
     providerCost: providerCost.map((r) => ({ provider: r.provider, usd: Number(r.usd) })),
     retries: Number(counts[0]?.retries ?? 0),
@@ -173,7 +204,18 @@ export function registerDatabaseMetrics(registry: Registry, options: DatabaseMet
   fromSnapshot('counter', 'aiprod_jobs_revenue_usd_total', 'What tenants were charged for succeeded productions (USD), by tier and aspect ratio', ['tier', 'aspect_ratio'], (s, set) => {
     for (const r of s.revenue) set({ tier: r.tier, aspect_ratio: r.aspectRatio }, r.usd);
   });
-  registry.registerMetric(new CostHistogram(cache) as never);
+  fromSnapshot('counter', 'aiprod_jobs_processing_cost_usd_total', 'Real cost of finished productions (USD), by tier and aspect ratio: margins by tier against the revenue', ['tier', 'aspect_ratio'], (s, set) => {
+    for (const r of s.costByTier) set({ tier: r.tier, aspect_ratio: r.aspectRatio }, r.usd);
+  });
+  registry.registerMetric(
+    new DatabaseHistogram(cache, 'aiprod_job_processing_cost_usd', 'Real cost of each finished production (USD): cloud providers plus compute', COST_BUCKETS, (s) => s.cost) as never,
+  );
+  registry.registerMetric(
+    new DatabaseHistogram(
+      cache, 'aiprod_production_turnaround_seconds', 'Seconds from creation to success of productions that did not wait for a review, by tier (the 5-minute input-to-output target)',
+      TURNAROUND_BUCKETS, (s) => s.turnaround,
+    ) as never,
+  );
   fromSnapshot('counter', 'aiprod_productions_total', 'Finished productions by outcome and tier', ['outcome', 'tier'], (s, set) => {
     for (const r of s.finished) set({ outcome: r.outcome, tier: r.tier }, r.n);
   });
@@ -210,28 +252,31 @@ export function registerDatabaseMetrics(registry: Registry, options: DatabaseMet
 }
 
 /**
- * aiprod_job_processing_cost_usd: a histogram whose buckets are counted by the database (prom-client's
- * Histogram only observes), exposed through the registry's metric interface.
+ * A histogram whose buckets the database counts (prom-client's Histogram only observes), exposed
+ * through the registry's metric interface: aiprod_job_processing_cost_usd, aiprod_production_turnaround_seconds.
  */
-class CostHistogram {
-  readonly name = 'aiprod_job_processing_cost_usd';
-  readonly help = 'Real cost of each finished production (USD): cloud providers plus compute';
+class DatabaseHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'max';
 
-  constructor(private readonly cache: SnapshotCache) {}
+  constructor(
+    private readonly cache: SnapshotCache,
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[],
+    private readonly rows: (snapshot: DatabaseSnapshot) => HistogramRow[],
+  ) {}
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { metricName: string; labels: Record<string, string | number>; value: number }[] }> {
     const snapshot = await this.cache.get();
     type Value = { metricName: string; labels: Record<string, string | number>; value: number };
-    const values: Value[] = snapshot
-      ? [
-          ...COST_BUCKETS.map((le, i) => ({ metricName: `${this.name}_bucket`, labels: { le }, value: snapshot.cost.buckets[i] ?? 0 })),
-          { metricName: `${this.name}_bucket`, labels: { le: '+Inf' }, value: snapshot.cost.count },
-          { metricName: `${this.name}_sum`, labels: {}, value: snapshot.cost.sum },
-          { metricName: `${this.name}_count`, labels: {}, value: snapshot.cost.count },
-        ]
-      : [];
+    const values: Value[] = [];
+    for (const row of snapshot ? this.rows(snapshot) : []) {
+      this.buckets.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...row.labels, le }, value: row.buckets[i] ?? 0 }));
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...row.labels, le: '+Inf' }, value: row.count });
+      values.push({ metricName: `${this.name}_sum`, labels: row.labels, value: row.sum });
+      values.push({ metricName: `${this.name}_count`, labels: row.labels, value: row.count });
+    }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 

@@ -125,6 +125,12 @@ test('a render makes every KPI appear on /metrics with its labels and values', a
   assert.ok(planned > 0 && cost > planned, `processing cost ${cost} covers the planner's ${planned} and compute`);
   assert.equal(one(samples, 'aiprod_productions_total', { outcome: 'succeeded', tier: 'pro' }), 1);
   assert.equal(one(samples, 'aiprod_productions_total', { outcome: 'canceled', tier: 'pro' }), 1);
+  // The same cost by tier and aspect ratio (margins by tier), and the turnaround of the one render that did not wait for a review.
+  assert.ok(Math.abs(one(samples, 'aiprod_jobs_processing_cost_usd_total', { tier: 'pro', aspect_ratio: '9:16' }) - cost) < 1e-6);
+  const turnaround = (Date.parse(String(done.finishedAt)) - Date.parse(String(done.createdAt))) / 1000;
+  assert.equal(one(samples, 'aiprod_production_turnaround_seconds_count', { tier: 'pro' }), 1);
+  assert.ok(Math.abs(one(samples, 'aiprod_production_turnaround_seconds_sum', { tier: 'pro' }) - turnaround) < 1, `turnaround ${turnaround} s`);
+  assert.equal(one(samples, 'aiprod_production_turnaround_seconds_bucket', { tier: 'pro', le: '+Inf' }), 1);
   assert.ok(Math.abs(one(samples, 'aiprod_provider_cost_usd_total', { provider: 'openai:gpt-4o-mini' }) - planned) < 1e-6);
   assert.equal(one(samples, 'aiprod_tenant_budget_usd', { tenant: 'acme' }), 100);
   assert.ok(one(samples, 'aiprod_tenant_spend_usd', { tenant: 'acme' }) >= revenue);
