@@ -31,8 +31,23 @@ export async function runService(options: { env: Env; role: Role; port: number; 
         `Use it as: curl -H "Authorization: Bearer ${service.createdAdminKey}" …\n\n`,
     );
   }
+  // A port that cannot be had ends the process (exit 1) instead of leaving it running without one:
+  // a supervisor or an orchestrator then sees the failure and restarts or reports it.
+  const listenOrExit = async <T>(what: string, listen: () => Promise<T>): Promise<T> => {
+    try {
+      return await listen();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? 'it is in use by another process' : code === 'EACCES' ? 'this user may not bind it' : error instanceof Error ? error.message : String(error);
+      logger.error({ code }, `cannot listen on ${what}`);
+      process.stderr.write(`error: cannot listen on ${what}: ${reason}\n`);
+      await service.stop().catch(() => undefined);
+      process.exit(1);
+    }
+  };
   if (service.app) {
-    const address = await service.app.listen({ port: options.port, host: env.HOST });
+    const app = service.app;
+    const address = await listenOrExit(`${env.HOST}:${options.port} (set PORT or --port)`, () => app.listen({ port: options.port, host: env.HOST }));
     process.stdout.write(`AIPROD ${options.version} listening on ${address} (docs: ${address}/docs, database: ${service.database.kind})\n`);
   } else {
     process.stdout.write(`AIPROD ${options.version} worker started (database: ${service.database.kind})\n`);
@@ -48,10 +63,13 @@ export async function runService(options: { env: Env; role: Role; port: number; 
           .then((text) => response.writeHead(200, { 'content-type': service.metrics.registry.contentType }).end(text))
           .catch(() => response.writeHead(500).end());
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(env.WORKER_METRICS_PORT, env.HOST, () => resolve());
-      });
+      const port = env.WORKER_METRICS_PORT;
+      await listenOrExit(`${env.HOST}:${port} for metrics (set WORKER_METRICS_PORT or --metrics-port)`, () =>
+        new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, env.HOST, () => resolve());
+        }),
+      );
       server.unref();
       process.stdout.write(`worker metrics on http://${env.HOST}:${env.WORKER_METRICS_PORT}/metrics\n`);
     }
