@@ -21,6 +21,7 @@ import { AppError, type ErrorCode } from '../../src/contract/errors.js';
 import { openDatabase } from '../../src/db/database.js';
 import { productions } from '../../src/db/schema.js';
 import { ensureDefaultTenant } from '../../src/services/tenants.service.js';
+import { segments, words } from '../support/shell-lines.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -123,32 +124,6 @@ function fencedBlocks(markdown: string, language: string): string[] {
   return [...markdown.matchAll(new RegExp('^[ \\t]*```' + language + '\\n([\\s\\S]*?)^[ \\t]*```', 'gm'))].map((m) => m[1] as string);
 }
 
-/** Splits a shell line at unquoted | ; & ( ) and drops a # comment. */
-function segments(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quote: string | undefined;
-  for (const c of line) {
-    if (quote) {
-      if (c === quote) quote = undefined;
-      current += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      current += c;
-    } else if (c === '#' && (current === '' || /\s$/.test(current))) {
-      break;
-    } else if ('|;()&'.includes(c)) {
-      out.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  out.push(current);
-  return out.map((s) => s.replace(/\$$/, '').trim()).filter(Boolean);
-}
-
-const words = (command: string): string[] => [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 
 /** Each shell command of the ```sh blocks, as words (continuation lines joined). */
 function shellCommands(markdown: string): string[][] {

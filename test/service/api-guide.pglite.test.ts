@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { signWebhook } from '../../src/webhooks/verify.js';
 import { startTestService, type TestService } from './harness.js';
 import { pollUntil, probeMedia, ROOT, tempDir } from './processes.js';
+import { segments, words } from '../support/shell-lines.js';
 
 const guide = readFileSync(join(ROOT, 'docs/api-guide.md'), 'utf8');
 
@@ -142,37 +143,6 @@ test('every ```js block of the guide parses', async () => {
     });
   }
 });
-
-/** Splits a shell line into command segments at unquoted | ; && $( ( ) and drops a trailing # comment. */
-function segments(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      current += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      current += c;
-    } else if (c === '#' && (current === '' || /\s$/.test(current))) {
-      break;
-    } else if ('|;()&'.includes(c)) {
-      out.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  out.push(current);
-  return out.map((s) => s.replace(/\$$/, '').trim()).filter(Boolean);
-}
-
-/** A command's words, quotes removed (no expansion). */
-function words(command: string): string[] {
-  return [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
-}
 
 interface CurlCall {
   method: string;
