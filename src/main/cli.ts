@@ -217,8 +217,7 @@ export function buildProgram(): Command {
     .action(async (flags: { port?: string; role: string; migrate: boolean }) => {
       if (flags.role !== 'all' && flags.role !== 'api') throw new AppError('invalid_request', `--role must be all or api, not ${flags.role}`);
       const env = loadEnv();
-      const port = flags.port === undefined ? env.PORT : Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AppError('invalid_request', `--port must be a port number, not ${flags.port}`);
+      const port = flags.port === undefined ? env.PORT : portFlag('--port', flags.port, 0);
       // Imported when a service starts: the HTTP server, the queue and storage cost every other command a second to load.
       const { runService } = await import('./serve.js');
       await runService({ env, role: flags.role, port, migrate: flags.migrate, version: pkg.version });
@@ -232,11 +231,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  DATABASE_URL=postgres://db/aiprod aiprod worker --metrics-port 9464')
     .action(async (flags: { migrate: boolean; metricsPort?: string }) => {
       const env = loadEnv();
-      if (flags.metricsPort !== undefined) {
-        const port = Number(flags.metricsPort);
-        if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new AppError('invalid_request', `--metrics-port must be a port number (1-65535), not ${flags.metricsPort}`);
-        env.WORKER_METRICS_PORT = port;
-      }
+      if (flags.metricsPort !== undefined) env.WORKER_METRICS_PORT = portFlag('--metrics-port', flags.metricsPort, 1);
       const { runService } = await import('./serve.js');
       await runService({ env, role: 'worker', port: 0, migrate: flags.migrate, version: pkg.version });
     });
@@ -296,6 +291,13 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** A port number given to `flag`, from `min` (0: any free port) to 65535, or a 400-style error naming the flag. */
+function portFlag(flag: string, value: string, min: 0 | 1): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < min || port > 65_535) throw new AppError('invalid_request', `${flag} must be a port number (${min}-65535), not ${value}`);
+  return port;
 }
 
 buildProgram()
