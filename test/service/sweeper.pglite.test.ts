@@ -78,6 +78,10 @@ test('a re-queue commits whole or not at all: when the new job cannot be inserte
   const result = await sweep();
   assert.deepEqual(result.requeued, [id]);
   assert.deepEqual(await jobStates(id), ['failed', 'created']);
+  // Counted once as a stall (aiprod_render_stalls_total), with its re-queue; the failed attempt counted nothing.
+  const requeued = await read(id);
+  assert.equal(requeued.stalls, 1);
+  assert.equal(requeued.requeues, 1);
 });
 
 test('a production the sweeper fails (worker lost too often) leaves no active job behind', async () => {
@@ -85,6 +89,7 @@ test('a production the sweeper fails (worker lost too often) leaves no active jo
   const result = await sweep();
   assert.deepEqual(result.failed, [id]);
   assert.equal((await read(id)).error?.code, 'worker_lost');
+  assert.equal((await read(id)).stalls, 1, 'a lost worker is a stall too');
   assert.deepEqual(await jobStates(id), ['failed']);
   assert.equal((await svc.queue.pendingProductionIds([id])).size, 0);
 });
