@@ -21,6 +21,9 @@ import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { estimateStoryboardSec, type Estimate } from '../pipeline/estimate.js';
 import { parseStoryboard } from '../contract/storyboard.js';
 import type { CreateProduction } from '../contract/production.js';
+import type { Storyboard } from '../contract/storyboard.js';
+import type { Production } from '../contract/production.js';
+import type { BudgetAlerts } from './budgets.service.js';
 import type { Accepted, ProductionsService } from './productions.service.js';
 import { getTenant, type TenantView, type Tier } from './tenants.service.js';
 
@@ -56,8 +59,11 @@ export class QuotaService {
     private readonly db: AppDb,
     private readonly productionsService: ProductionsService,
     private readonly quotas: Record<Tier, TierQuotas> = TIER_QUOTAS,
-    /** How long a tenant's tier and budget are remembered (ms); 0 reads them on every use. */
-    private readonly options: { tenantCacheMs?: number } = {},
+    /**
+     * `tenantCacheMs`: how long a tenant's tier and budget are remembered (ms); 0 reads them on every use.
+     * `alerts`: budget thresholds announced as spend changes, and the operator-wide budget (budgets.service.ts).
+     */
+    private readonly options: { tenantCacheMs?: number; alerts?: BudgetAlerts } = {},
   ) {}
 
   /**
@@ -122,7 +128,7 @@ export class QuotaService {
    * database: on PGlite a query outside the transaction waits for it forever (one lock for every
    * query), and on PostgreSQL it would take a second pool connection per create.
    */
-  private async checkCapacity(db: AppDb, tenantId: string, count: number, estimates: Estimate[]): Promise<void> {
+  private async checkCapacity(db: AppDb, tenantId: string, count: number, estimates: Estimate[], seen?: SpendSeen): Promise<void> {
     const tenant = await this.tenant(tenantId, db);
     const q = this.quotas[tenant.tier] ?? TIER_QUOTAS.free;
     const unfinished = q.maxConcurrent === Infinity ? 0 : await this.countUnfinished(db, tenantId);
@@ -147,6 +153,7 @@ export class QuotaService {
           ],
         });
       }
+      if (seen) Object.assign(seen, { spentUsd: round2(spent + wanted), budgetUsd: tenant.monthlyBudgetUsd, thresholds: tenant.budgetThresholds });
     }
   }
 
@@ -162,11 +169,16 @@ export class QuotaService {
       this.orReplay(tenantId, idempotencyKey, body, (ids) => this.productionsService.accepted(tenantId, ids[0] as string, true), async () => {
         const [checked] = await this.checkValidated(tenantId, [body]);
         const estimates = checked ? [checked.estimate] : [];
-        return this.productionsService.create(tenantId, body, idempotencyKey, checked?.request, {
+        await this.checkOperator(estimates);
+        const seen: SpendSeen = {};
+        const accepted = await this.productionsService.create(tenantId, body, idempotencyKey, checked?.request, {
+          tier: (await this.tenant(tenantId)).tier,
           estimatedUsd: estimates.map((e) => e.cost.totalUsd),
-          guard: await this.guard(tenantId, 1, estimates),
+          guard: await this.guard(tenantId, 1, estimates, seen),
           ...(options.origin ? { origin: options.origin } : {}),
         });
+        if (!accepted.replayed) await this.spent(tenantId, estimates, seen);
+        return accepted;
       }),
     );
   }
@@ -177,13 +189,19 @@ export class QuotaService {
     return this.serialized(tenantId, () =>
       this.orReplay(tenantId, idempotencyKey, items, async (ids) => ({ ids, replayed: true }), async () => {
         const estimates = await this.check(tenantId, items, (i) => `productions.${i}.`);
-        const { maxPriority } = this.quotas[(await this.tenant(tenantId)).tier] ?? TIER_QUOTAS.free;
-        return this.productionsService.createBatch(tenantId, items, idempotencyKey, {
+        await this.checkOperator(estimates);
+        const { tier } = await this.tenant(tenantId);
+        const { maxPriority } = this.quotas[tier] ?? TIER_QUOTAS.free;
+        const seen: SpendSeen = {};
+        const created = await this.productionsService.createBatch(tenantId, items, idempotencyKey, {
+          tier,
           maxPriority,
           estimatedUsd: estimates.map((e) => e.cost.totalUsd),
-          guard: await this.guard(tenantId, items.length, estimates),
+          guard: await this.guard(tenantId, items.length, estimates, seen),
           ...(options.origins ? { origins: options.origins } : {}),
         });
+        if (!created.replayed) await this.spent(tenantId, estimates, seen);
+        return created;
       }),
     );
   }
@@ -206,12 +224,105 @@ export class QuotaService {
    * connection takes the same one, and it is released at commit or rollback), then what the
    * tenant has left. Unlimited tenants need none, and keep group commit.
    */
-  private async guard(tenantId: string, count: number, estimates: Estimate[]): Promise<((tx: AppDb) => Promise<void>) | undefined> {
+  private async guard(tenantId: string, count: number, estimates: Estimate[], seen?: SpendSeen): Promise<((tx: AppDb) => Promise<void>) | undefined> {
     if (!(await this.limited(tenantId))) return undefined;
     return async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${QUOTA_LOCKS}, hashtext(${tenantId}))`);
-      await this.checkCapacity(tx, tenantId, count, estimates);
+      await this.checkCapacity(tx, tenantId, count, estimates, seen);
     };
+  }
+
+  /**
+   * The operator-wide budget (OPERATOR_MONTHLY_BUDGET_USD), held like a tenant's: refused when the
+   * estimate exceeds what is left and not even an offline render fits. All tenants' spend is read at
+   * most every OPERATOR_BUDGET_REFRESH_SEC (plus what this process accepted since), not under a lock:
+   * a lock across every tenant would serialize every create of the service. So the budget can be
+   * overrun by what the API processes accept within one refresh — docs/budgets.md.
+   */
+  private async checkOperator(estimates: Estimate[]): Promise<void> {
+    const operator = this.options.alerts?.operator;
+    if (operator?.monthlyBudgetUsd === undefined) return;
+    const wanted = round2(estimates.reduce((s, e) => s + e.cost.totalUsd, 0));
+    if (wanted <= 0) return;
+    const spent = await (this.options.alerts as BudgetAlerts).operatorSpent();
+    const left = round2(Math.max(0, operator.monthlyBudgetUsd - spent));
+    const floor = round2(estimates.reduce((s, e) => s + (e.cost.minimumUsd ?? 0), 0));
+    if (wanted > left && floor > left) {
+      throw new AppError('operator_budget_exhausted', `the service's monthly budget is spent: this would cost about $${wanted}, and $${left} of the operator's $${operator.monthlyBudgetUsd} is left this month ($${spent} used by all tenants)`, {
+        details: [
+          { path: 'operatorMonthlyBudgetUsd', message: String(operator.monthlyBudgetUsd) },
+          { path: 'spentUsd', message: String(spent) },
+          { path: 'estimateUsd', message: String(wanted) },
+          { path: 'remainingUsd', message: String(left) },
+          { message: 'try again next month, or ask the operator to raise OPERATOR_MONTHLY_BUDGET_USD' },
+        ],
+      });
+    }
+  }
+
+  /**
+   * After a create: counts its estimate in the operator-wide spend, and announces any budget
+   * threshold it crossed. `seen` is the tenant's spend as the quota check saw it under the lock, so
+   * no query runs unless a threshold not yet announced was reached.
+   */
+  private async spent(tenantId: string, estimates: Estimate[], seen: SpendSeen): Promise<void> {
+    const alerts = this.options.alerts;
+    if (!alerts) return;
+    alerts.noteSpend(estimates.reduce((s, e) => s + e.cost.totalUsd, 0));
+    const tenantMay = seen.budgetUsd !== undefined && alerts.mayCross(`tenant:${tenantId}`, seen.spentUsd ?? 0, seen.budgetUsd, seen.thresholds ?? []);
+    const operator = alerts.operator;
+    const operatorMay = operator?.monthlyBudgetUsd !== undefined && alerts.mayCross('operator', await alerts.operatorSpent(), operator.monthlyBudgetUsd, operator.thresholds);
+    if (tenantMay || operatorMay) await alerts.evaluate(tenantId);
+  }
+
+  /**
+   * What re-prices a storyboard edited or approved in review (ProductionsService.editStoryboard,
+   * approve): its estimate on the creation's basis, held to what is left of the tenant's budget
+   * (this production's own spend not counted), under the tenant's lock, in the edit's transaction —
+   * refused with 402 and the numbers when it does not fit, otherwise written as the production's
+   * estimate, which the budget then counts.
+   */
+  storyboardBudget(tenantId: string, productionId: string): (storyboard: Storyboard) => Promise<(tx: AppDb) => Promise<void>> {
+    return async (storyboard) => {
+      const estimate = await this.productionsService.estimateStoryboardOf(tenantId, productionId, storyboard);
+      const usd = round2(estimate.cost.totalUsd);
+      const floor = round2(estimate.cost.minimumUsd);
+      return async (tx) => {
+        const tenant = await this.tenant(tenantId, tx);
+        if (tenant.monthlyBudgetUsd !== null) {
+          await tx.execute(sql`select pg_advisory_xact_lock(${QUOTA_LOCKS}, hashtext(${tenantId}))`);
+          const spent = await this.spentThisMonth(tx, tenantId, productionId);
+          const left = round2(tenant.monthlyBudgetUsd - spent);
+          if (usd > left && floor > left) {
+            throw new AppError('budget_exceeded', `this storyboard would cost about $${usd}, and $${Math.max(0, left)} of the $${tenant.monthlyBudgetUsd} monthly budget is left for it ($${spent} used by other productions this month)`, {
+              details: [
+                { path: 'monthlyBudgetUsd', message: String(tenant.monthlyBudgetUsd) },
+                { path: 'spentUsd', message: String(spent) },
+                { path: 'estimateUsd', message: String(usd) },
+                { path: 'remainingUsd', message: String(Math.max(0, left)) },
+                { path: 'scenes', message: 'shorten the storyboard (fewer or shorter scenes, less narration, fewer generated pictures), or raise the budget (PATCH /v1/tenants/{id} monthlyBudgetUsd)' },
+              ],
+            });
+          }
+        }
+        await tx.update(productions).set({ estimatedUsd: usd > 0 ? usd : null }).where(eq(productions.id, productionId));
+      };
+    };
+  }
+
+  /** Edits a storyboard in review, re-priced against the budget (`storyboardBudget`); announces a threshold it crossed. */
+  async editStoryboard(tenantId: string, id: string, body: unknown, actor?: string): Promise<Storyboard> {
+    await this.checkStoryboard(tenantId, body);
+    const storyboard = await this.productionsService.editStoryboard(tenantId, id, body, { ...(actor ? { actor } : {}), budget: this.storyboardBudget(tenantId, id) });
+    await this.options.alerts?.evaluate(tenantId);
+    return storyboard;
+  }
+
+  /** Approves a storyboard in review, re-priced against the budget first (`storyboardBudget`). */
+  async approve(tenantId: string, id: string): Promise<Production> {
+    const production = await this.productionsService.approve(tenantId, id, this.storyboardBudget(tenantId, id));
+    await this.options.alerts?.evaluate(tenantId);
+    return production;
   }
 
   /**
@@ -315,6 +426,13 @@ export const MONTHLY_SPEND_SQL = `coalesce(sum(case
   when status = 'succeeded' and (cost->'estimate'->>'totalUsd') is not null
     then greatest(coalesce((cost->>'totalUsd')::float8, 0), (cost->'estimate'->>'totalUsd')::float8)
   else greatest(coalesce((cost->>'totalUsd')::float8, 0), coalesce(estimated_usd, 0)) end), 0)::float8`;
+
+/** The tenant's spend once a create lands, as its quota check saw it (set only for tenants with a budget). */
+interface SpendSeen {
+  spentUsd?: number;
+  budgetUsd?: number;
+  thresholds?: readonly number[];
+}
 
 /** To a hundredth of a cent: prices per unit can be small. */
 const round2 = (n: number): number => Math.round(n * 10_000) / 10_000;
