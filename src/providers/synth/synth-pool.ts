@@ -43,7 +43,7 @@ export class SynthPool {
       minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: options.idleTimeoutMs ?? 60_000,
-      // The entry registers tsx itself: no flags of the parent (test runner, inspector) are passed on.
+      // The entry loads the compiled tasks, or registers tsx itself: no flags of the parent (test runner, inspector) are passed on.
       execArgv: [],
       // Tasks await between blocks (the composer yields); the thread's event loop must run meanwhile.
       atomics: 'disabled',
