@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { longBrief } from './bench/briefs.js';
 import { recordBenchmark } from './bench/record.js';
+import { builtCli } from './bench/cli.js';
 
 const minutes = Number(process.argv[2] ?? 10);
 const work = mkdtempSync(join(tmpdir(), 'aiprod-mem-'));
@@ -41,7 +42,8 @@ function tree(root: number): number[] {
 }
 
 const started = performance.now();
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'render', briefPath, '--out', join(work, 'out'), '--cache-dir', join(work, 'cache'), '--quiet'], {
+// As users run it: the build, made now if src/ changed (scripts/bench/cli.ts).
+const child = spawn(process.execPath, [...builtCli(), 'render', briefPath, '--out', join(work, 'out'), '--cache-dir', join(work, 'cache'), '--quiet'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 let peakTree = 0;

@@ -63,11 +63,20 @@ for (const asset of assets) {
 }
 writeFileSync(join(temp, STAMP_FILE), `${JSON.stringify({ ...stamp, builtAt: new Date().toISOString() })}\n`);
 
-// Swap: the old build moves aside, the new one takes its name, the old one goes.
-const old = `${out}.${process.pid}.old`;
-if (existsSync(out)) renameSync(out, old);
-renameSync(temp, out);
-rmSync(old, { recursive: true, force: true });
+// Swap: the old build moves aside, the new one takes its name, the old one goes. Another build
+// finishing at the same moment may take the name in between: then its build moves aside too.
+for (let attempt = 0; ; attempt++) {
+  const old = `${out}.${process.pid}.${attempt}.old`;
+  if (existsSync(out)) renameSync(out, old);
+  try {
+    renameSync(temp, out);
+    rmSync(old, { recursive: true, force: true });
+    break;
+  } catch (error) {
+    rmSync(old, { recursive: true, force: true });
+    if (attempt >= 5 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+  }
+}
 
 const ms = performance.now() - started;
 process.stdout.write(`build: ${code.length} modules and ${assets.length} assets → ${relative(process.cwd(), out) || '.'} in ${ms.toFixed(0)} ms\n`);

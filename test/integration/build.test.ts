@@ -28,7 +28,7 @@ async function node(args: string[], env: Record<string, string> = {}): Promise<{
   // The test runner's loader flags (tsx) are not passed on: a child runs what a user's `node` runs.
   delete childEnv.NODE_OPTIONS;
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: checkout, env: childEnv, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, args, { cwd: checkout, env: childEnv, timeout: 180_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
