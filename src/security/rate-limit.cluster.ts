@@ -70,7 +70,6 @@ export class ClusterRateLimitStore implements RateLimitStore {
         this.pending.delete(id);
         reject(new Error(`rate limit store (cluster primary) did not answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
-      timer.unref();
       this.pending.set(id, { resolve, reject, timer });
       // send() returning false only means the channel's buffer is full: the message is queued all the same.
       this.channel.send({ type: HIT, id, args: [key, limit, windowSec, now, cost] } satisfies HitMessage);
