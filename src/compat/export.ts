@@ -4,8 +4,9 @@
  * builders: the routes fetch what they need and pass it in; a zip is streamed entry by entry, and
  * a stored video goes through in chunks as the client reads, never whole in memory.
  */
-import { Readable } from 'node:stream';
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
+import type { Readable } from 'node:stream';
+import { flatten, toCsv } from '../lib/csv.js';
+import { zipStream, type ZipEntry } from '../lib/zip-stream.js';
 import { isFinal, type Production } from '../contract/production.js';
 import type { ProductionDetail, StoryboardEdit } from '../services/productions.service.js';
 import { contentOf, presetOf, stateHistory, toEditEntry, toPipelineJob, toPipelineListItem } from './job.js';
@@ -94,42 +95,9 @@ export function jobListRow(detail: ProductionDetail): Record<string, unknown> {
   };
 }
 
-/** Nested objects become columns named by their path joined with `_`; arrays stay one cell, as JSON. */
-export function flatten(record: Record<string, unknown>, prefix = ''): Record<string, unknown> {
-  const flat: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) {
-    const name = prefix ? `${prefix}_${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(flat, flatten(value as Record<string, unknown>, name));
-    else flat[name] = Array.isArray(value) ? JSON.stringify(value) : value;
-  }
-  return flat;
-}
-
-/**
- * Spreadsheets (Excel, LibreOffice, Sheets) run a cell that starts with = + - @ (and, in some, a
- * tab or carriage return) as a formula, which can exfiltrate data or start programs when the file
- * is opened. Content and metadata here come from API clients, so such a text cell is prefixed with
- * an apostrophe (OWASP's advice), which spreadsheets show as text. Numbers are never text, so a
- * negative cost stays a number.
- */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
-  // RFC 4180: a field holding a quote, a comma or a line break is quoted, its quotes doubled.
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** CSV (RFC 4180, CRLF line ends): a header of every column any row has (in the order first seen), then one line per row. */
-export function toCsv(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const flat = rows.map((row) => flatten(row));
-  const columns = [...new Set(flat.flatMap((row) => Object.keys(row)))];
-  const lines = [columns.map(cell).join(','), ...flat.map((row) => columns.map((c) => cell(row[c])).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
-}
+// The CSV and zip writers moved to lib/ (the /v1 exports use them too); re-exported for this module's callers.
+export { flatten, toCsv };
+export { entryBytes, zipStream, type ZipEntry } from '../lib/zip-stream.js';
 
 /** logs.txt: one line per stage run, then the providers that were replaced, then the error or cancellation. */
 export function jobLogs(production: Production): string {
@@ -142,59 +110,6 @@ export function jobLogs(production: Production): string {
   if (production.error) lines.push(`error code=${production.error.code} message=${JSON.stringify(production.error.message)}`);
   if (production.cancelReason) lines.push(`cancelled reason=${JSON.stringify(production.cancelReason)}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** A file of a zip: a text (deflated), or stored bytes read from a stream (kept as they are: a video does not compress). */
-export type ZipEntry =
-  | { name: string; text: string }
-  | { name: string; bytes: number; open: () => Promise<AsyncIterable<Uint8Array>> };
-
-/** The bytes an entry puts into the archive before compression. */
-export const entryBytes = (entry: ZipEntry): number => ('text' in entry ? Buffer.byteLength(entry.text) : entry.bytes);
-
-/**
- * The zip of `entries`, produced as the reader pulls: each stored chunk is read only when the
- * previous output was taken, so a slow client holds back the storage read instead of filling
- * memory. Stops reading (and closes the stored stream) when the reader goes away.
- *
- * fflate writes no ZIP64 records, so an archive must stay under 4 GiB (EXPORT_MAX_BYTES sees to it).
- */
-export function zipStream(entries: Iterable<ZipEntry> | AsyncIterable<ZipEntry>, modifiedAt = new Date()): Readable {
-  return Readable.from(zipChunks(entries, modifiedAt), { objectMode: false });
-}
-
-async function* zipChunks(entries: Iterable<ZipEntry> | AsyncIterable<ZipEntry>, modifiedAt: Date): AsyncGenerator<Uint8Array> {
-  const ready: Uint8Array[] = [];
-  let failure: Error | null = null;
-  // fflate calls back synchronously from push() and end(): what it produced is taken from `ready` after each call.
-  const zip = new Zip((error, chunk) => {
-    if (error) failure = error;
-    else if (chunk.length > 0) ready.push(chunk);
-  });
-  function* take(): Generator<Uint8Array> {
-    if (failure) throw failure;
-    while (ready.length > 0) yield ready.shift() as Uint8Array;
-  }
-  for await (const entry of entries) {
-    if ('text' in entry) {
-      const file = new ZipDeflate(entry.name, { level: 6 });
-      file.mtime = modifiedAt;
-      zip.add(file);
-      file.push(Buffer.from(entry.text), true);
-    } else {
-      const file = new ZipPassThrough(entry.name);
-      file.mtime = modifiedAt;
-      zip.add(file);
-      for await (const chunk of await entry.open()) {
-        file.push(chunk);
-        yield* take();
-      }
-      file.push(new Uint8Array(0), true);
-    }
-    yield* take();
-  }
-  zip.end();
-  yield* take();
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
