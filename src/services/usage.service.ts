@@ -27,6 +27,13 @@ export type UsageGroup = (typeof USAGE_GROUPS)[number];
  */
 export const IN_FLIGHT_MARGIN_SEC = 300;
 
+/**
+ * The rollups also hold each day summed over every tenant, under this tenant id (no tenant can
+ * have it: ids are lowercase letters, digits and -): an operator's query over all tenants reads
+ * those rows, far fewer than one per tenant.
+ */
+export const ALL_TENANTS = '*';
+
 const DAY_MS = 86_400_000;
 /** The longest range one query may cover (ten years). */
 export const MAX_RANGE_DAYS = 3660;
@@ -172,9 +179,12 @@ export class UsageService {
     if (fullFrom >= fullTo) fullFrom = fullTo = query.from;
     const values: unknown[] = [query.from.toISOString(), query.to.toISOString(), fullFrom.toISOString(), fullTo.toISOString(), rolled.through.toISOString(), rolled.at.toISOString(), IN_FLIGHT_MARGIN_SEC];
     let tenant = (_alias: string): string => 'true';
+    // The rollup rows to read: one tenant's, every tenant's own (to group by tenant), or the all-tenant sums.
+    let rolledTenant = query.groupBy === 'tenant' ? `u.tenant_id <> '${ALL_TENANTS}'` : `u.tenant_id = '${ALL_TENANTS}'`;
     if (query.tenantId !== undefined) {
       values.push(query.tenantId);
       tenant = (alias) => `${alias}.tenant_id = $${values.length}`;
+      rolledTenant = tenant('u');
     }
     const table = byProvider ? 'usage_daily_providers' : 'usage_daily';
     const columns = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : []), ...MEASURE_COLUMNS].join(', ');
@@ -188,7 +198,7 @@ export class UsageService {
       facts as (
         select ${columns} from ${table} u
          where u.day >= ($3::timestamptz at time zone 'utc')::date and u.day < ($4::timestamptz at time zone 'utc')::date
-           and u.day < ($5::timestamptz at time zone 'utc')::date and u.day not in (select day from dirty) and ${tenant('u')}
+           and u.day < ($5::timestamptz at time zone 'utc')::date and u.day not in (select day from dirty) and ${rolledTenant}
         union all
         ${productionFacts(byProvider, 'productions p', `p.created_at >= greatest($1::timestamptz, $5::timestamptz) and p.created_at < $2::timestamptz and ${tenant('p')}`)}
         union all
@@ -248,11 +258,15 @@ export class UsageService {
         const json = JSON.stringify(ranges);
         const within = `jsonb_to_recordset($1::jsonb) as rg(s date, e date) join productions p on p.created_at >= (rg.s::timestamp at time zone 'utc') and p.created_at < (rg.e::timestamp at time zone 'utc')`;
         for (const [table, byProvider] of [['usage_daily', false], ['usage_daily_providers', true]] as const) {
-          const dims = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : [])].join(', ');
+          const dimList = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : [])];
+          const dims = dimList.join(', ');
           await this.q(`delete from ${table} u using jsonb_to_recordset($1::jsonb) as r(s date, e date) where u.day >= r.s and u.day < r.e`, [json], exec);
+          // Per tenant, and summed over all tenants (tenant_id ALL_TENANTS) in the same pass.
           await this.q(
             `insert into ${table} (${dims}, ${MEASURE_COLUMNS.join(', ')})
-             select ${dims}, ${SUM_MEASURES} from (${productionFacts(byProvider, within, 'true')}) f group by ${dims}`,
+             select ${dimList.map((d) => (d === 'tenant_id' ? `coalesce(tenant_id, '${ALL_TENANTS}') as tenant_id` : d)).join(', ')}, ${SUM_MEASURES}
+               from (${productionFacts(byProvider, within, 'true')}) f
+              group by grouping sets ((${dims}), (${dimList.filter((d) => d !== 'tenant_id').join(', ')}))`,
             [json], exec);
         }
       }

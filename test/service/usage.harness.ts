@@ -121,9 +121,14 @@ export function usageCases(get: () => TestService | undefined, skip: string | fa
     const db = svc().database;
     // Proof the settled days come from usage_daily: a figure changed there shows in the answer.
     await db.executeSql(`update usage_daily set productions = productions + 100 where day = $1::date and status = 'succeeded'`, [dayKey(daysAgo(3))]);
-    const tampered = await usage.report({ ...range, groupBy: 'tenant' });
-    assert.equal(tampered.rows.find((r) => r.key === 'acme')!.productions, 105);
-    await db.executeSql(`update usage_daily set productions = productions - 100 where day = $1::date and status = 'succeeded'`, [dayKey(daysAgo(3))]);
+    try {
+      const tampered = await usage.report({ ...range, groupBy: 'tenant' });
+      assert.equal(tampered.rows.find((r) => r.key === 'acme')!.productions, 105);
+      // Over all tenants without grouping by tenant, the day's all-tenant sums (tenant '*') are read.
+      assert.equal((await usage.report({ ...range, groupBy: 'tier' })).totals!.productions, 107);
+    } finally {
+      await db.executeSql(`update usage_daily set productions = productions - 100 where day = $1::date and status = 'succeeded'`, [dayKey(daysAgo(3))]);
+    }
 
     // The failure of yesterday is retried and succeeds; the running one fails; both after the rollup.
     await repo.updateProduction(db.db, seeded.retried, { status: 'succeeded', durationSec: 60, revenueUsd: 1, processingCostUsd: 0.5, tier: 'pro', aspectRatio: '9:16', cost: cost([['openai:gpt-4o-mini', 0.125], ['aiprod-render', 1]], 1.125) });
@@ -139,7 +144,7 @@ export function usageCases(get: () => TestService | undefined, skip: string | fa
     await usage.refresh();
     const { rows } = await db.executeSql(`select status, productions from usage_daily where day = $1::date and tenant_id = 'acme' order by status`, [dayKey(daysAgo(1))]);
     assert.deepEqual(rows.map((r) => [(r as { status: string }).status, Number((r as { productions: number }).productions)]), [['failed', 1], ['succeeded', 1]]);
-    const providers = await db.executeSql(`select provider, provider_usd from usage_daily_providers where day = $1::date order by provider`, [dayKey(daysAgo(1))]);
+    const providers = await db.executeSql(`select provider, provider_usd from usage_daily_providers where day = $1::date and tenant_id = 'acme' order by provider`, [dayKey(daysAgo(1))]);
     assert.deepEqual(providers.rows.map((r) => (r as { provider: string }).provider), ['openai:gpt-4o-mini']);
     await assertSameAsBaseline(usage, range);
     // A refresh with nothing new changes nothing.
