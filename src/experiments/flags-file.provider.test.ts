@@ -126,7 +126,15 @@ test('the file is re-read when it changes; a bad edit keeps the flags in force',
   const client = await clientFor(provider);
   const value = async (): Promise<string> => client.getStringValue('caption-style', 'none', { targetingKey: 'p' });
   assert.equal(await value(), 'word');
-  const next = (event: ProviderEvents): Promise<void> => new Promise((resolve) => provider.events.addHandler(event, () => resolve()));
+  // The watcher does not hold the process open (persistent: false), so the wait has a deadline that does.
+  const next = (event: ProviderEvents): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`no ${event} within 10 s`)), 10_000);
+      provider.events.addHandler(event, () => {
+        clearTimeout(deadline);
+        resolve();
+      });
+    });
 
   // Polled: the watcher sees the new mtime and size and swaps the flags in.
   const changed = next(ProviderEvents.ConfigurationChanged);
@@ -140,4 +148,10 @@ test('the file is re-read when it changes; a bad edit keeps the flags in force',
   assert.equal(await value(), 'box');
   assert.ok(logged.some((l) => l.includes('flags file not reloaded') && l.includes('flags.caption-style.defaultVariant')), logged.join('\n'));
   await provider.onClose();
+});
+
+test('the example flags file (examples/flags.json, docs/experiments.md) loads', async () => {
+  const client = await clientFor(new FlagsFileProvider({ path: new URL('../../examples/flags.json', import.meta.url).pathname, values: VALUES, pollMs: 0 }));
+  const d = await client.getStringDetails('template', 'none', { targetingKey: 'p', tenantId: 'acme', tier: 'pro' });
+  assert.deepEqual([d.value, d.reason], ['none', 'DISABLED']);
 });

@@ -8,7 +8,8 @@
  * Only main/ knows this class: callers use the OpenFeature client, so an operator can point the
  * service at flagd or a vendor's provider without touching them.
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import {
   ErrorCode,
   OpenFeatureEventEmitter,
@@ -42,30 +43,44 @@ export class FlagsFileProvider implements Provider {
   private flags: Flags = {};
   /** Flag key → the variant its FLAG_* variable forces. */
   private forced = new Map<string, string>();
-  private watching = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** mtime, size and inode of the file as last read (or tried): a change of any of them is a new version. */
+  private version = '';
 
   /** Reads the file and checks the overrides now: a bad one throws (FlagsFileError), naming flag and field. */
   constructor(private readonly options: FlagsFileProviderOptions = {}) {
     this.load();
   }
 
-  /** Starts watching the file (OpenFeature calls it when the provider is set). */
+  /**
+   * Starts polling the file (OpenFeature calls it when the provider is set). Compared with the
+   * version last read rather than the previous poll, so a write between the read and the first
+   * poll is not missed; the timer does not keep the process alive.
+   */
   async initialize(_context?: EvaluationContext): Promise<void> {
     const { path, pollMs = 1000 } = this.options;
-    if (!path || pollMs <= 0 || this.watching) return;
-    this.watching = true;
-    watchFile(path, { interval: pollMs, persistent: false }, this.onChange);
+    if (!path || pollMs <= 0 || this.timer) return;
+    let polling = false;
+    this.timer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      // reload() logs its own failures: nothing here rejects.
+      void stat(path)
+        .then((s) => versionOf(s), () => 'missing')
+        .then((now) => {
+          if (now !== this.version) this.reload();
+        })
+        .finally(() => {
+          polling = false;
+        });
+    }, pollMs);
+    this.timer.unref();
   }
 
   async onClose(): Promise<void> {
-    if (this.watching && this.options.path) unwatchFile(this.options.path, this.onChange);
-    this.watching = false;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
-
-  private readonly onChange = (now: Stats, before: Stats): void => {
-    if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
-    this.reload();
-  };
 
   /** Reads the file again; true when the new flags are in force. */
   reload(): boolean {
@@ -85,6 +100,8 @@ export class FlagsFileProvider implements Provider {
   }
 
   private load(): void {
+    // Taken before the read: a write during it is a newer version, read at the next poll.
+    if (this.options.path) this.version = currentVersion(this.options.path);
     const flags = this.options.path ? readFlagsFile(this.options.path) : {};
     const forced = new Map<string, string>();
     const fromEnv = new Set<string>();
@@ -158,5 +175,15 @@ export class FlagsFileProvider implements Provider {
   async resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T): Promise<ResolutionDetails<T>> {
     // Variants are strings, numbers and booleans: an object flag is always the caller's default.
     return { value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH, errorMessage: `flag ${flagKey}: the flags file has no object variants` };
+  }
+}
+
+const versionOf = (s: { mtimeMs: number; size: number; ino: number }): string => `${s.mtimeMs}:${s.size}:${s.ino}`;
+
+function currentVersion(path: string): string {
+  try {
+    return versionOf(statSync(path));
+  } catch {
+    return 'missing';
   }
 }

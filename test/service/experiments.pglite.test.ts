@@ -43,7 +43,7 @@ after(async () => {
 
 const brief = (extra: Record<string, unknown> = {}) => ({ script: 'One line of narration.', resolution: '480p', ...extra });
 
-async function create(body: unknown, auth = svc.auth): Promise<string> {
+async function create(body: Record<string, unknown>, auth = svc.auth): Promise<string> {
   const res = await svc.app!.inject({ method: 'POST', url: '/v1/productions', headers: auth, payload: body });
   assert.equal(res.statusCode, 202, res.body);
   return res.json().id;
