@@ -117,7 +117,8 @@ export function costLines(row: ProductionRow): unknown[][] {
     r.provider === RENDER_PRICE_ID ? 'charge' : 'vendor',
     r.stage,
     r.provider,
-    Object.entries(r.usage).map(([unit, n]) => `${unit}=${n}`).join(' ') || null,
+    // The operator's charge bills what it counts (video minutes), recorded as its units.
+    Object.entries(r.provider === RENDER_PRICE_ID ? r.units : r.usage).map(([unit, n]) => `${unit}=${n}`).join(' ') || null,
     r.unitPriceUsd,
     usd(r.usd),
     estimated(r.stage, r.provider),
