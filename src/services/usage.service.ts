@@ -261,12 +261,15 @@ export class UsageService {
           const dimList = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : [])];
           const dims = dimList.join(', ');
           await this.q(`delete from ${table} u using jsonb_to_recordset($1::jsonb) as r(s date, e date) where u.day >= r.s and u.day < r.e`, [json], exec);
-          // Per tenant, and summed over all tenants (tenant_id ALL_TENANTS) in the same pass.
+          // Per tenant, and summed over all tenants (tenant_id ALL_TENANTS) in the same pass. The
+          // all-tenant rows are written last, in day order, so they sit together in the table: an
+          // operator's query reads a few pages, not one page per day of per-tenant rows.
           await this.q(
             `insert into ${table} (${dims}, ${MEASURE_COLUMNS.join(', ')})
              select ${dimList.map((d) => (d === 'tenant_id' ? `coalesce(tenant_id, '${ALL_TENANTS}') as tenant_id` : d)).join(', ')}, ${SUM_MEASURES}
                from (${productionFacts(byProvider, within, 'true')}) f
-              group by grouping sets ((${dims}), (${dimList.filter((d) => d !== 'tenant_id').join(', ')}))`,
+              group by grouping sets ((${dims}), (${dimList.filter((d) => d !== 'tenant_id').join(', ')}))
+              order by grouping(tenant_id), day`,
             [json], exec);
         }
       }
