@@ -28,11 +28,21 @@ export type UsageGroup = (typeof USAGE_GROUPS)[number];
 export const IN_FLIGHT_MARGIN_SEC = 300;
 
 /**
- * The rollups also hold each day summed over every tenant, under this tenant id (no tenant can
- * have it: ids are lowercase letters, digits and -): an operator's query over all tenants reads
- * those rows, far fewer than one per tenant.
+ * Besides one row per day and every dimension, the rollups hold coarser sums marked with `*` (no
+ * tenant id, tier, template or frame shape can be `*`): each day summed over all tenants (tenant_id
+ * `*`), which an operator's query over every tenant reads; and in usage_daily each day per tenant
+ * and status only (tier, template and aspect_ratio `*`), which grouping by tenant, or by period for
+ * one tenant, reads. Each query reads the fewest rows that answer it.
  */
-export const ALL_TENANTS = '*';
+export const ANY = '*';
+
+/** Which rollup rows answer a query (see ANY). */
+function rolledRows(groupBy: UsageGroup, tenantFilter: string | undefined): string {
+  const perTenant = groupBy === 'tenant' || (tenantFilter !== undefined && (groupBy === 'day' || groupBy === 'week' || groupBy === 'month'));
+  if (perTenant) return `u.tier = '${ANY}'${tenantFilter ? ` and ${tenantFilter}` : ''}`;
+  if (tenantFilter) return `${tenantFilter} and u.tier <> '${ANY}'`;
+  return `u.tenant_id = '${ANY}'`;
+}
 
 const DAY_MS = 86_400_000;
 /** The longest range one query may cover (ten years). */
@@ -179,13 +189,11 @@ export class UsageService {
     if (fullFrom >= fullTo) fullFrom = fullTo = query.from;
     const values: unknown[] = [query.from.toISOString(), query.to.toISOString(), fullFrom.toISOString(), fullTo.toISOString(), rolled.through.toISOString(), rolled.at.toISOString(), IN_FLIGHT_MARGIN_SEC];
     let tenant = (_alias: string): string => 'true';
-    // The rollup rows to read: one tenant's, every tenant's own (to group by tenant), or the all-tenant sums.
-    let rolledTenant = query.groupBy === 'tenant' ? `u.tenant_id <> '${ALL_TENANTS}'` : `u.tenant_id = '${ALL_TENANTS}'`;
     if (query.tenantId !== undefined) {
       values.push(query.tenantId);
       tenant = (alias) => `${alias}.tenant_id = $${values.length}`;
-      rolledTenant = tenant('u');
     }
+    const rolledTenant = rolledRows(query.groupBy, query.tenantId === undefined ? undefined : tenant('u'));
     const table = byProvider ? 'usage_daily_providers' : 'usage_daily';
     const columns = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : []), ...MEASURE_COLUMNS].join(', ');
     // $1 from, $2 to, $3/$4 the whole days, $5 rolled_through, $6 refreshed_at, $7 the margin.
@@ -261,15 +269,16 @@ export class UsageService {
           const dimList = [...DIMENSION_COLUMNS, ...(byProvider ? ['provider'] : [])];
           const dims = dimList.join(', ');
           await this.q(`delete from ${table} u using jsonb_to_recordset($1::jsonb) as r(s date, e date) where u.day >= r.s and u.day < r.e`, [json], exec);
-          // Per tenant, and summed over all tenants (tenant_id ALL_TENANTS) in the same pass. The
-          // all-tenant rows are written last, in day order, so they sit together in the table: an
-          // operator's query reads a few pages, not one page per day of per-tenant rows.
+          // Every dimension, all tenants (tenant_id ANY) and, in usage_daily, per tenant and status
+          // (ANY for the rest), in one pass. The coarse rows are written after the detailed ones, in
+          // day order, so they sit together in the table: a query reads a few pages of them.
+          const sets = [`(${dims})`, `(${dimList.filter((d) => d !== 'tenant_id').join(', ')})`, ...(byProvider ? [] : ['(day, tenant_id, status)'])];
           await this.q(
             `insert into ${table} (${dims}, ${MEASURE_COLUMNS.join(', ')})
-             select ${dimList.map((d) => (d === 'tenant_id' ? `coalesce(tenant_id, '${ALL_TENANTS}') as tenant_id` : d)).join(', ')}, ${SUM_MEASURES}
+             select ${dimList.map((d) => (d === 'day' || d === 'status' || d === 'provider' ? d : `coalesce(${d}, '${ANY}') as ${d}`)).join(', ')}, ${SUM_MEASURES}
                from (${productionFacts(byProvider, within, 'true')}) f
-              group by grouping sets ((${dims}), (${dimList.filter((d) => d !== 'tenant_id').join(', ')}))
-              order by grouping(tenant_id), day`,
+              group by grouping sets (${sets.join(', ')})
+              order by grouping(tenant_id, tier), day`,
             [json], exec);
         }
       }
