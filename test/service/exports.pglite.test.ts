@@ -177,6 +177,12 @@ test('a small period answers at once, with the tenant\'s own productions only', 
   assert.equal(csvRows(succeeded.body)[1]?.split(',')[0], rendered);
 });
 
+test('a read-only key may export a period', async () => {
+  const reader = { authorization: `Bearer ${(await createApiKey(svc.database.db, { tenantId: 'othercorp', name: 'accountant', scopes: ['productions:read'] })).key}` };
+  const res = await post({ from, to, format: 'csv' }, reader);
+  assert.equal(res.statusCode, 200, res.body);
+});
+
 test('bulk export refusals: a period backwards, an unknown format, another tenant, an unknown tenant', async () => {
   const backwards = await post({ from: to, to: from, format: 'csv' });
   assert.equal(backwards.statusCode, 400);

@@ -47,6 +47,8 @@ export const exportRoutes = (deps: ExportRoutesDeps): FastifyPluginAsyncZod => a
   }, async (request, reply) => sendFile(reply, await exports.production(requester(request), request.params.id, request.query.format)));
 
   app.post('/v1/exports', {
+    // It only reads: a read-only key (an accountant's) may export.
+    config: { scope: 'productions:read' },
     schema: {
       tags: ['exports'],
       summary: 'Export the productions of a period (csv, json or zip)',
