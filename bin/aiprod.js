@@ -19,7 +19,8 @@ if (state === 'current') {
   process.stderr.write('aiprod: no finished build in dist/ and no src/ to run: reinstall, or run `npm run build` in a checkout\n');
   process.exitCode = 1;
 } else {
-  process.stderr.write(`aiprod: running from source${state === 'stale' ? ' (src/ changed since the last build)' : ''}; \`npm run build\` for a fast start\n`);
+  // A cluster's child (`serve --api-processes N`, NODE_UNIQUE_ID set) leaves the note to its primary.
+  if (!process.env.NODE_UNIQUE_ID) process.stderr.write(`aiprod: running from source${state === 'stale' ? ' (src/ changed since the last build)' : ''}; \`npm run build\` for a fast start\n`);
   const { register } = await import('tsx/esm/api');
   register();
   await import('../src/main/cli.ts');

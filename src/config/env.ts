@@ -88,8 +88,18 @@ export const envSchema = z.object({
   COMPAT_AUTO_APPROVE_SEC: z.coerce.number().int().min(0).max(30 * 86_400).default(600),
   /** Lifetime of signed download URLs (S3 presigned, and local `?token=` links), in seconds. */
   SIGNED_URL_TTL_SEC: z.coerce.number().int().min(60).max(604_800).default(3600),
+  /** Days a bulk export (POST /v1/exports) stays downloadable before retention deletes its file (docs/exports.md). */
+  EXPORT_RETENTION_DAYS: z.coerce.number().min(0.01).max(3650).default(7),
+  /** A csv or json export of a period with at most this many productions answers at once; more (and every zip) is built by a job. 0: always a job. */
+  EXPORT_INLINE_ROWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Worker threads for in-process synthesis (eSpeak speech, procedural music and effects), off the event loop; 0 runs it on the event loop. Default: min(2, CPU count). */
   SYNTH_THREADS: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(0).max(64).optional()),
+  /**
+   * HTTP API processes `aiprod serve` runs on this machine (node:cluster; they share the port, the
+   * rate limits and one /metrics view). Default: one per CPU with PostgreSQL, 1 with PGlite (whose
+   * data directory one process opens).
+   */
+  API_PROCESSES: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** Productions one worker process renders at once. Default: half the CPU count, at least 1. */
   WORKER_CONCURRENCY: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(64).optional()),
   /** A production whose worker has not reported for this long is taken over by another worker. */
@@ -100,6 +110,20 @@ export const envSchema = z.object({
   RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Times a production may go back to the queue without finishing (shutdown hand-backs, stall and lost-job recoveries) before it fails with requeue_limit. */
   RENDER_MAX_REQUEUES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Self-healing (docs/self-healing.md): failed productions whose cause was transient are re-queued by a periodic job. */
+  AUTO_RETRY_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Auto-retries a production gets in all (each one a full set of RENDER_ATTEMPTS). */
+  AUTO_RETRY_MAX: z.coerce.number().int().min(0).max(100).default(3),
+  /** Wait after a failure before auto-retry n (counted from 0): AUTO_RETRY_BACKOFF_SEC × 2^n. */
+  AUTO_RETRY_BACKOFF_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** Only failures that finished within this many seconds are auto-retried. */
+  AUTO_RETRY_WINDOW_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  /** How often the self-healing job runs (a pg-boss cron: whole minutes, rounded up). */
+  AUTO_RETRY_INTERVAL_SEC: z.coerce.number().int().min(60).max(86_400).default(60),
+  /** A production queued or running longer than this × its expected time is reported stuck (once). */
+  STUCK_FACTOR: z.coerce.number().min(1).max(1000).default(3),
+  /** The least expected time of any production, in seconds (short renders still queue and start up). */
+  STUCK_MIN_EXPECTED_SEC: z.coerce.number().int().min(1).max(86_400).default(120),
   /** Seconds a worker waits for running renders on SIGTERM before handing them back. */
   SHUTDOWN_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(30),
   /**
@@ -109,6 +133,12 @@ export const envSchema = z.object({
   DISK_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(512 * 1024 ** 2),
   /** Outputs and cache older than this many days are deleted by the daily clean-up; 0 keeps everything. */
   RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  /**
+   * Minutes between refreshes of the usage rollups (GET /v1/usage, docs/usage.md): a pg-boss cron
+   * job on one worker, at minutes divisible by N. Answers are exact either way; a longer interval leaves more
+   * recent productions to be read live.
+   */
+  USAGE_ROLLUP_INTERVAL_MIN: z.coerce.number().int().min(1).max(59).default(10),
   /** Largest JSON body the API accepts, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /**
@@ -157,6 +187,23 @@ export const envSchema = z.object({
   RATE_LIMIT_GENERAL_PER_MIN: z.coerce.number().int().min(0).default(6000),
   /** When Redis is unreachable: open (let requests through, the default) or closed (503). */
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  /**
+   * The operator-wide monthly budget in USD: all tenants' spend together, counted as tenants'
+   * budgets count it (docs/budgets.md). Creates that would go past it are refused with 503
+   * operator_budget_exhausted. Unset: no operator-wide budget.
+   */
+  OPERATOR_MONTHLY_BUDGET_USD: optionalPath.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().min(0).max(100_000_000).optional()),
+  /** Fractions of OPERATOR_MONTHLY_BUDGET_USD whose crossing is announced (budget.threshold), e.g. 0.5,0.8,1. */
+  OPERATOR_BUDGET_THRESHOLDS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*$/, 'use comma-separated fractions of the budget, e.g. 0.8,1')
+    .default('0.8,1')
+    .transform((v) => v.split(',').map(Number))
+    .refine((v) => v.every((t) => t > 0 && t <= 10), 'each threshold must be a fraction above 0 and at most 10 (1 = the whole budget)')
+    .transform((v) => [...new Set(v)].sort((a, b) => a - b)),
+  /** How long the operator-wide spend is remembered between reads (s): the budget may be overrun by what is accepted in that time. */
+  OPERATOR_BUDGET_REFRESH_SEC: z.coerce.number().min(0).max(3600).default(5),
   /** What the operator charges per minute of finished video, in USD: shown in estimates, counted against tenants' monthly budgets. */
   PRICE_PER_VIDEO_MINUTE_USD: z.coerce.number().min(0).max(1000).default(0),
   /**
@@ -292,9 +339,22 @@ export const envSchema = z.object({
   PROVIDER_MAX_RETRY_AFTER_SEC: z.coerce.number().int().min(0).max(3600).default(30),
   /** Scenes whose pictures are generated at once. */
   VISUAL_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /**
+   * A/B experiments: the flags file (JSON, docs/experiments.md), re-read within a second of a change.
+   * Unset: no experiments, unless FLAG_<NAME>=<variant> variables force one (flagOverrides below).
+   */
+  FLAGS_FILE: optionalPath,
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/**
+ * FLAG_<NAME>=<variant>: forces flag <name> (upper-cased, "-" as "_") to a variant for every
+ * production (docs/experiments.md). Dynamic names, so they are collected here rather than in the schema.
+ */
+export function flagOverrides(source: Record<string, string | undefined> = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((e): e is [string, string] => /^FLAG_[A-Z0-9_]+$/.test(e[0]) && typeof e[1] === 'string' && e[1].trim() !== ''));
+}
 
 /** Parses an environment (default: process.env); throws naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'ip_denied'
   | 'quota_exceeded'
   | 'budget_exceeded'
+  | 'operator_budget_exhausted'
   | 'unsafe_url'
   | 'media_too_large'
   | 'media_type_refused'
@@ -96,6 +97,8 @@ const DEFAULT_STATUS: Record<ErrorCode, number> = {
   ip_denied: 403,
   quota_exceeded: 403,
   budget_exceeded: 402,
+  // The service's own monthly budget (OPERATOR_MONTHLY_BUDGET_USD) is spent: not the tenant's doing, so not 402.
+  operator_budget_exhausted: 503,
   unsafe_url: 422,
   media_too_large: 413,
   media_type_refused: 415,

@@ -136,6 +136,16 @@ export const fallbackSchema = z.object({
   reason: z.string(),
 });
 
+/** One experiment a production is in (src/experiments, docs/experiments.md). */
+export const experimentAssignmentSchema = z.object({
+  variant: z.string().describe('The variant the flag assigned.'),
+  value: z.string().describe('What the variant sets, e.g. the caption style "word".'),
+  applied: z.boolean().describe('false when the brief made this choice itself: the brief wins, and the render ignored the variant.'),
+});
+/** Flag key → the variant assigned at creation. */
+export const experimentsSchema = z.record(z.string(), experimentAssignmentSchema);
+export type ExperimentAssignments = z.infer<typeof experimentsSchema>;
+
 /** The cost summary of a production (the whole report is cost.json among the outputs). */
 export const costViewSchema = z.object({
   totalUsd: z.number().describe('What the render cost, in USD, at the configured prices.'),
@@ -170,6 +180,8 @@ export const productionSchema = z
       .describe('Summary of qa.json: pass/fail, the failed checks, the measured values.'),
     cost: costViewSchema.nullable(),
     fallbacks: z.array(fallbackSchema).describe('Providers that failed during the render and what replaced them, oldest first.'),
+    // Optional in the type only (views written before experiments existed); the API always sends it.
+    experiments: experimentsSchema.optional().describe('The A/B experiments it is in, by flag key (GET /v1/experiments/{flag} reports them); {} for none.'),
     durationSec: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -213,6 +225,7 @@ export const productionSchema = z
           attributions: [],
         },
         fallbacks: [],
+        experiments: { 'caption-style': { variant: 'word', value: 'word', applied: true } },
         durationSec: 30.2,
         createdAt: '2026-11-25T10:00:00.950Z',
         updatedAt: '2026-11-25T10:00:14.020Z',

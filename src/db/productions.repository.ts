@@ -87,11 +87,24 @@ export async function listProductionsWithDetails(
     .orderBy(desc(productions.createdAt), desc(productions.id))
     .limit(query.limit + 1)
     .offset(offset);
-  return rows.map(({ row, stages, outputs }) => ({
+  return rows.map(withDetails);
+}
+
+/** One production of the tenant with its stage runs and outputs, in one query (GET /v1/productions/:id). */
+export async function findProductionWithDetails(db: AppDb, tenantId: string, id: string): Promise<ProductionWithDetails | undefined> {
+  const [found] = await db
+    .select({ row: productions, stages: STAGES_JSON, outputs: OUTPUTS_JSON })
+    .from(productions)
+    .where(and(eq(productions.id, id), eq(productions.tenantId, tenantId)));
+  return found ? withDetails(found) : undefined;
+}
+
+function withDetails({ row, stages, outputs }: { row: ProductionRow; stages: Record<string, unknown>[]; outputs: Record<string, unknown>[] }): ProductionWithDetails {
+  return {
     row,
     stages: stages.map((s) => ({ ...(s as StageRunRow), productionId: row.id, startedAt: date(s.startedAt), finishedAt: s.finishedAt ? date(s.finishedAt) : null })),
     outputs: outputs.map((o) => ({ ...(o as OutputRow), productionId: row.id, bytes: Number(o.bytes), createdAt: date(o.createdAt) })),
-  }));
+  };
 }
 
 function listConditions(tenantId: string, query: ListQuery, cursor: { createdAt: Date; id: string } | undefined): SQL | undefined {

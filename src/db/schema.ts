@@ -3,8 +3,8 @@
  * Migrations in src/db/migrations are generated from this file with `npm run db:generate`.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
-import type { ProductionStatus } from '../contract/production.js';
+import { bigint, boolean, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
+import type { ExperimentAssignments, ProductionStatus } from '../contract/production.js';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -21,6 +21,8 @@ export const tenants = pgTable('tenants', {
   providerKeys: text('provider_keys'),
   /** Signs deliveries to briefs' own webhookUrl (webhooks/), encrypted like providerKeys; made on first use. */
   webhookSecret: text('webhook_secret'),
+  /** Fractions of the monthly budget whose crossing is announced (budget.threshold); null: the default 0.8 and 1. */
+  budgetThresholds: jsonb('budget_thresholds').$type<number[] | null>(),
   createdAt: at('created_at').notNull().defaultNow(),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
@@ -108,6 +110,8 @@ export const productions = pgTable(
     durationSec: real('duration_sec'),
     /** Providers that failed during the render and what replaced them ({ stage, from, to, code, reason }), newest last. */
     fallbacks: jsonb('fallbacks').$type<{ stage: string; from: string; to?: string; code: string; reason: string }[]>().notNull().default([]),
+    /** The A/B experiments it is in (flag key → variant, value, applied), assigned at creation from the flags (src/experiments). */
+    experiments: jsonb('experiments').$type<ExperimentAssignments>().notNull().default({}),
     /** The worker rendering it now, and when it last said so: a stale heartbeat means a dead worker. */
     workerId: text('worker_id'),
     heartbeatAt: at('heartbeat_at'),
@@ -116,6 +120,10 @@ export const productions = pgTable(
     requeues: integer('requeues').notNull().default(0),
     /** Renders handed to another worker because this one's worker stopped heartbeating (aiprod_render_stalls_total). */
     stalls: integer('stalls').notNull().default(0),
+    /** Times the auto-retry job re-queued it after a transient failure (jobs/self-healing.ts); bounded by AUTO_RETRY_MAX. */
+    autoRetries: integer('auto_retries').notNull().default(0),
+    /** Set once when it was found queued or running past STUCK_FACTOR × its expected time (cleared by a retry). */
+    stuck: jsonb('stuck').$type<{ at: string; status: string; expectedSec: number; thresholdSec: number } | null>(),
     /** Set when it finishes, for metrics and usage: the tenant's tier then, the frame shape, what the tenant was charged, and the real cost (providers + compute). */
     tier: text('tier'),
     aspectRatio: text('aspect_ratio'),
@@ -130,6 +138,8 @@ export const productions = pgTable(
     index('productions_tenant_status_idx').on(t.tenantId, t.status),
     index('productions_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('productions_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    // Usage rollups (services/usage.service.ts): the days whose productions changed since the last refresh.
+    index('productions_updated_idx').on(t.updatedAt),
     index('productions_running_idx')
       .on(t.heartbeatAt)
       .where(sql`${t.status} in ('planning', 'rendering', 'mixing', 'composing', 'checking')`),
@@ -317,5 +327,114 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_tenant_at_idx').on(t.tenantId, t.at.desc()), index('audit_action_at_idx').on(t.action, t.at.desc())],
 );
+
+/**
+ * Bulk exports of a period (POST /v1/exports, services/exports.service.ts): built by the export
+ * job into one stored file, downloadable until expires_at, then deleted by retention.
+ */
+export const dataExports = pgTable(
+  'exports',
+  {
+    id: text('id').primaryKey(),
+    /** The tenant that asked: only it (and operators) may read and download the export. */
+    ownerTenantId: text('owner_tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Whose productions it holds; null: every tenant's (an operator's export). */
+    tenantId: text('tenant_id'),
+    /** `key:<id>`, `jwt:<subject>` or `cli`. */
+    requestedBy: text('requested_by'),
+    format: text('format').$type<'csv' | 'json' | 'zip'>().notNull(),
+    status: text('status').$type<'queued' | 'running' | 'ready' | 'failed' | 'expired'>().notNull(),
+    /** Productions created in [from_at, to_at). */
+    fromAt: at('from_at').notNull(),
+    toAt: at('to_at').notNull(),
+    /** Only productions in these statuses; null: all. */
+    statuses: jsonb('statuses').$type<ProductionStatus[] | null>(),
+    rows: integer('rows'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    storageKey: text('storage_key'),
+    filename: text('filename'),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    /** Builds started; a worker lost mid-build is noticed by its stale heartbeat and the export queued again. */
+    attempts: integer('attempts').notNull().default(0),
+    workerId: text('worker_id'),
+    heartbeatAt: at('heartbeat_at'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    startedAt: at('started_at'),
+    finishedAt: at('finished_at'),
+    /** When its file is deleted (EXPORT_RETENTION_DAYS after it was ready). */
+    expiresAt: at('expires_at'),
+  },
+  (t) => [index('exports_owner_created_idx').on(t.ownerTenantId, t.createdAt.desc()), index('exports_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Budget thresholds crossed: one row per scope (`tenant:<id>` or `operator`), calendar month (UTC,
+ * `2026-12`) and threshold (a fraction of the budget). The primary key makes the announcement of a
+ * crossing happen once however many API and worker processes see it (INSERT … ON CONFLICT DO NOTHING).
+ */
+export const budgetAlerts = pgTable(
+  'budget_alerts',
+  {
+    scope: text('scope').notNull(),
+    month: text('month').notNull(),
+    threshold: real('threshold').notNull(),
+    /** The tenant whose budget it is; null for the operator-wide budget. */
+    tenantId: text('tenant_id'),
+    budgetUsd: real('budget_usd').notNull(),
+    spentUsd: real('spent_usd').notNull(),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.month, t.threshold] })],
+);
+
+/**
+ * Usage rollups (services/usage.service.ts): one row per UTC day of created_at and the dimensions
+ * GET /v1/usage groups by, with the sums of that day's productions as of the last refresh. Days
+ * before usage_rollup_state.rolled_through are here; later days, and days with a production changed
+ * since the refresh, are read from productions at query time, so answers are exact. Coarser sums
+ * sit beside the detailed rows, marked '*': each day over all tenants (tenant_id '*') and per
+ * tenant and status only (tier, template, aspect_ratio '*').
+ */
+const usageDims = {
+  day: date('day', { mode: 'string' }).notNull(),
+  tenantId: text('tenant_id').notNull(),
+  tier: text('tier').notNull(),
+  template: text('template').notNull(),
+  aspectRatio: text('aspect_ratio').notNull(),
+  status: text('status').notNull(),
+};
+const usageMeasures = () => ({
+  productions: integer('productions').notNull(),
+  videoSec: doublePrecision('video_sec').notNull(),
+  renderSec: doublePrecision('render_sec').notNull(),
+  providerUsd: doublePrecision('provider_usd').notNull(),
+  processingUsd: doublePrecision('processing_usd').notNull(),
+  revenueUsd: doublePrecision('revenue_usd').notNull(),
+  /** Productions with both an estimate and a cost report, and the two totals over them. */
+  compared: integer('compared').notNull(),
+  estimatedUsd: doublePrecision('estimated_usd').notNull(),
+  actualUsd: doublePrecision('actual_usd').notNull(),
+});
+
+export const usageDaily = pgTable('usage_daily', { ...usageDims, ...usageMeasures() }, (t) => [
+  primaryKey({ columns: [t.day, t.tenantId, t.tier, t.template, t.aspectRatio, t.status] }),
+  // One tenant's days, or the coarse sums (tenant_id '*': all tenants).
+  index('usage_daily_tenant_day_idx').on(t.tenantId, t.day),
+]);
+
+/** The same per provider a production's cost report names: provider_usd is that provider's own lines. */
+export const usageDailyProviders = pgTable('usage_daily_providers', { ...usageDims, provider: text('provider').notNull(), ...usageMeasures() }, (t) => [
+  primaryKey({ columns: [t.day, t.tenantId, t.tier, t.template, t.aspectRatio, t.status, t.provider] }),
+  index('usage_daily_providers_tenant_day_idx').on(t.tenantId, t.day),
+]);
+
+/** One row (id 1): days before rolled_through are rolled up, as of refreshed_at. */
+export const usageRollupState = pgTable('usage_rollup_state', {
+  id: integer('id').primaryKey(),
+  rolledThrough: date('rolled_through', { mode: 'string' }).notNull(),
+  refreshedAt: at('refreshed_at').notNull(),
+});
 
 export const schema = { tenants, apiKeys, productions, stageRuns, outputs, idempotencyKeys, dataKeys, webhooks, webhookDeliveries, webhookAttempts, auditLog };

@@ -26,8 +26,14 @@ import { accessRoutes } from './routes/access.routes.js';
 import { catalogRoutes } from './routes/catalog.routes.js';
 import { registerCompatRoutes } from './routes/compat/index.js';
 import { productionRoutes } from './routes/productions.routes.js';
+import { experimentRoutes } from './routes/experiments.routes.js';
+import type { ExperimentsService } from '../experiments/experiments.service.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
+import { exportRoutes } from './routes/exports.routes.js';
+import type { ExportsService } from '../services/exports.service.js';
+import { usageRoutes } from './routes/usage.routes.js';
+import type { UsageService } from '../services/usage.service.js';
 
 export interface AppDeps {
   database: Database;
@@ -44,6 +50,12 @@ export interface AppDeps {
   readiness: Readiness;
   access: AccessService;
   webhooks: WebhooksService;
+  /** Exports of a production or a period (docs/exports.md). */
+  exports: ExportsService;
+  /** GET /v1/experiments (A/B reports). */
+  experiments?: ExperimentsService;
+  /** GET /v1/usage. */
+  usage: UsageService;
   auth: Omit<AuthOptions, 'database'>;
   rotationGraceSec: number;
   rateLimits?: RegisterRateLimitsOptions;
@@ -115,6 +127,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'catalog', description: 'What a brief can ask for' },
         { name: 'system', description: 'Health, readiness, metrics' },
         { name: 'access', description: 'API keys, tenants and the audit log' },
+        { name: 'usage', description: 'Usage and cost analytics per period, tenant, tier, template, provider (docs/usage.md)' },
+        { name: 'exports', description: 'A production, or the productions of a period, as JSON, CSV or a zip (docs/exports.md)' },
+        { name: 'experiments', description: 'A/B experiments behind feature flags: per-variant outcomes, render time, cost and approval (docs/experiments.md)' },
         { name: 'webhooks', description: 'Signed event deliveries to your endpoints, their log and redelivery (docs/webhooks.md)' },
         { name: 'compat', description: 'The original AIPROD API (V33: /pipeline/*, /job/*, /presets, /cost-estimate, exports, /ws/job), kept for its clients; new code should use /v1 (docs/migrating-from-v33.md)' },
       ],
@@ -138,6 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerCompatRoutes(app, { productions: deps.productions, quotas: deps.quotas, storage: deps.storage, events: deps.events, ...deps.compat });
   await app.register(accessRoutes({ access: deps.access, rotationGraceSec: deps.rotationGraceSec }));
   await app.register(webhookRoutes({ webhooks: deps.webhooks }));
+  await app.register(exportRoutes({ exports: deps.exports, storage: deps.storage }));
+  await app.register(usageRoutes({ usage: deps.usage }));
+  if (deps.experiments) await app.register(experimentRoutes({ experiments: deps.experiments }));
   return app;
 }
 

@@ -89,12 +89,21 @@ export interface AuthOptions {
    * limit. Only failures count: a valid credential authenticates whatever its address did before.
    */
   limitFailures?: (ip: string) => Promise<void>;
-  /** Verifies signed output links (`?token=` on OUTPUT_ROUTE): such a download needs no credentials. */
+  /** Verifies signed links (`?token=` on LINK_ROUTES): such a download needs no credentials. */
   outputLinks?: OutputLinks;
 }
 
 /** The download route that signed links (security/output-links.ts) open. */
 const OUTPUT_ROUTE = '/v1/productions/:id/outputs/:name';
+
+/**
+ * The routes a signed link opens, and what each link is signed for: an output of a production,
+ * or a ready export's file (its subject and name as services/exports.service.ts signs them).
+ */
+const LINK_ROUTES: Record<string, (params: Record<string, string>) => { subject: string; name: string }> = {
+  [OUTPUT_ROUTE]: (p) => ({ subject: p.id ?? '', name: p.name ?? '' }),
+  '/v1/exports/:id/download': (p) => ({ subject: `export:${p.id ?? ''}`, name: 'download' }),
+};
 
 const MEMBER_SCOPES: Scope[] = ['productions:read', 'productions:write', 'webhooks'];
 
@@ -129,11 +138,12 @@ export async function registerAuth(app: FastifyInstance, options: AuthOptions): 
     const route = request.routeOptions.url;
     if (isPublicRoute(route)) return;
     const header = request.headers.authorization;
-    if (route === OUTPUT_ROUTE && !header && options.outputLinks) {
+    const linked = route === undefined ? undefined : LINK_ROUTES[route];
+    if (linked && !header && options.outputLinks) {
       const token = new URLSearchParams(request.url.split('?', 2)[1] ?? '').get('token');
       if (token !== null) {
-        const { id, name } = request.params as { id: string; name: string };
-        const link = options.outputLinks.verify(token, id, name);
+        const { subject, name } = linked(request.params as Record<string, string>);
+        const link = options.outputLinks.verify(token, subject, name);
         if (!link) {
           options.failedAuth?.note(request.ip, 'invalid_link');
           await options.limitFailures?.(request.ip);

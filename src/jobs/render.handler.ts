@@ -22,10 +22,12 @@ import type { CostReport } from '../pipeline/cost.js';
 import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { overallProgress, renderBrief, spentBefore, type RenderOptions } from '../pipeline/run.js';
 import { applyTenantBranding, getTenant } from '../services/tenants.service.js';
+import { applyExperiments, withX264Preset } from '../experiments/choices.js';
 import type { Storage } from '../storage/storage.port.js';
 import type { JobQueue, QueueJob } from '../queue/queue.js';
 import { DEFAULT_MAX_REQUEUES, requeueLimit } from './sweeper.js';
 import { makeRenderDir, touchRenderDir } from './temp-dirs.js';
+import { failureRecord } from './failure-class.js';
 import { EVENTS_CHANNEL } from '../db/channels.js';
 import type { ProductionEvents } from '../services/production-events.port.js';
 
@@ -216,7 +218,9 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const tenant = await getTenant(db, row.tenantId);
     pricing = { tier: tenant.tier, chargePerVideoMinuteUsd: deps.tierPrices?.[tenant.tier] ?? deps.chargePerVideoMinuteUsd };
     // A template brief is expanded after the branding, so the tenant's colours override the template's palette.
-    const branded = expandBriefTemplate(parseBrief(applyTenantBranding(parseBrief(row.brief), tenant.branding)));
+    // Experiments: the variants assigned at creation (and not overridden by the brief) are made here.
+    const { brief: withVariants, x264Preset } = applyExperiments(parseBrief(row.brief), row.experiments);
+    const branded = expandBriefTemplate(parseBrief(applyTenantBranding(withVariants, tenant.branding)));
     const mediaDir = join(dir, 'media');
     const local = await localizeMediaWithOriginals(branded, mediaDir, deps.mediaFetch, controller.signal);
     const brief = resolveBrief(local.doc);
@@ -228,7 +232,7 @@ export async function handleRender(job: QueueJob<'render'>, deps: RenderWorkerDe
     const planOnly = row.review && !row.approved;
     const selection = await deps.renderSelection?.(row.tenantId, id);
     const fallbacks: NonNullable<repo.NewProduction['fallbacks']> = [];
-    const result = await renderBrief(brief, deps.pipeline, {
+    const result = await renderBrief(brief, withX264Preset(deps.pipeline, x264Preset), {
       baseDir: deps.assetsDir,
       selection,
       chargePerVideoMinuteUsd: pricing.chargePerVideoMinuteUsd,
@@ -472,11 +476,15 @@ async function settleLost(deps: RenderWorkerDeps, id: string, why: string): Prom
   deps.log('info', 'render stopped: the production is no longer this worker\'s', { productionId: id, why, status: now?.status, cancelRequested: now?.cancelRequested });
 }
 
-/** Records a final failure of a production this worker holds; a cancel that won meanwhile stays. production.failed commits with it. */
+/**
+ * Records a final failure of a production this worker holds, with its failure class (`error.retryable`:
+ * transient ones are re-queued later by the self-healing job); a cancel that won meanwhile stays.
+ * production.failed commits with it.
+ */
 async function finishFailed(deps: RenderWorkerDeps, id: string, error: AppError, extra: Partial<repo.NewProduction>): Promise<RenderOutcome> {
   const failed = await deps.database.db.transaction(async (tx) => {
     // What tenants see names no server path (the log keeps the full message).
-    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: { code: error.code, message: publicMessage(error.message, [deps.assetsDir]) }, finishedAt: new Date(), workerId: null, heartbeatAt: null });
+    const owned = await repo.updateOwned(tx, id, deps.workerId, { ...extra, status: 'failed', error: failureRecord(error, publicMessage(error.message, [deps.assetsDir])), finishedAt: new Date(), workerId: null, heartbeatAt: null });
     if (owned) await deps.webhooks?.emit(tx, id, 'production.failed');
     return owned;
   });

@@ -13,6 +13,7 @@ import type { Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import { idempotencyKeys, webhookDeliveries } from '../db/schema.js';
 import type { StageCache } from '../pipeline/cache.js';
+import type { ExportsService } from '../services/exports.service.js';
 import type { Storage } from '../storage/storage.port.js';
 import { sweepRenderDirs } from './temp-dirs.js';
 
@@ -28,11 +29,19 @@ export interface StoredRetentionResult {
   failedDeletions: number;
   /** The first few of those failures, for the log. */
   failures: { storageKey: string; message: string }[];
+  /** Bulk exports past their own expiry (EXPORT_RETENTION_DAYS, whatever RETENTION_DAYS says) whose files were deleted. */
+  exports: number;
 }
 
-/** Deletes outputs (objects, then rows) and idempotency keys created before the cut-off. */
-export async function expireStored(database: Database, storage: Storage, retentionDays: number, now = new Date()): Promise<StoredRetentionResult> {
-  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0, failedDeletions: 0, failures: [] };
+/** Deletes outputs (objects, then rows) and idempotency keys created before the cut-off, and the files of expired exports. */
+export async function expireStored(database: Database, storage: Storage, retentionDays: number, now = new Date(), exports?: Pick<ExportsService, 'expire'>): Promise<StoredRetentionResult> {
+  const result: StoredRetentionResult = { outputs: 0, bytes: 0, idempotencyKeys: 0, webhookDeliveries: 0, failedDeletions: 0, failures: [], exports: 0 };
+  if (exports) {
+    const expired = await exports.expire(now);
+    result.exports = expired.expired;
+    result.failedDeletions += expired.failures.length;
+    for (const f of expired.failures.slice(0, 10 - result.failures.length)) result.failures.push({ storageKey: `exports/${f.id}`, message: f.message });
+  }
   if (retentionDays <= 0) return result;
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   // Paged by key: an output whose deletion failed keeps its row and must not be read again this run.

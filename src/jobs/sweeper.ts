@@ -14,6 +14,7 @@ import { productions } from '../db/schema.js';
 import type { JobQueue } from '../queue/queue.js';
 import { EVENTS_CHANNEL } from '../db/channels.js';
 import type { ProductionEvents } from '../services/production-events.port.js';
+import { failureRecord } from './failure-class.js';
 
 export interface SweepResult {
   requeued: string[];
@@ -65,9 +66,9 @@ export async function sweepStalls(
     if (!running && pending.has(row.id)) continue; // queued and its job is waiting: fine
     const failure =
       running && repo.countedAttempts(row) >= options.maxAttempts
-        ? { code: 'worker_lost', message: `the worker rendering it stopped responding or failed ${repo.countedAttempts(row)} times` }
+        ? failureRecord(new AppError('worker_lost', ''), `the worker rendering it stopped responding or failed ${repo.countedAttempts(row)} times`)
         : row.requeues >= maxRequeues
-          ? { code: 'requeue_limit', message: requeueLimit(row.requeues).message }
+          ? failureRecord(requeueLimit(row.requeues), requeueLimit(row.requeues).message)
           : undefined;
     if (failure) {
       // Webhooks: production.failed commits with the status change, and so does the end of the dead worker's job.

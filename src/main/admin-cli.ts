@@ -6,21 +6,23 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadEnv, type Env } from '../config/env.js';
+import type { Env } from '../config/env.js';
 import { AppError } from '../contract/errors.js';
 import type { Database } from '../db/database.js';
 import type { AccessService, Actor } from '../services/access.service.js';
-import { TIERS, type Tier } from '../services/tenants.service.js';
+import { TIERS, type Tier } from '../services/tiers.js';
 
 const CLI: Actor = { actor: 'cli' };
 
 /**
  * Opens the database and the access service for one command. The database, security and service
- * modules are imported here, not at the top: every `aiprod` command registers these subcommands,
- * and loading them cost each start about a second (render and templates never use them).
+ * modules (and the configuration's, which loads zod) are imported here, not at the top: every
+ * `aiprod` command registers these subcommands, and loading them cost each start about a second
+ * (render and templates never use them).
  */
 async function withAccess<T>(run: (access: AccessService, env: Env, database: Database) => Promise<T>): Promise<T> {
-  const [{ openDatabase }, { loadMasterKeys }, { SecretBox }, { AccessService }] = await Promise.all([
+  const [{ loadEnv }, { openDatabase }, { loadMasterKeys }, { SecretBox }, { AccessService }] = await Promise.all([
+    import('../config/env.js'),
     import('../db/database.js'),
     import('../security/config.js'),
     import('../security/secrets.js'),
@@ -107,12 +109,14 @@ export function registerAdminCommands(program: Command): void {
     .option('--id <id>', 'stable id (2–63 lowercase letters, digits, -); generated when absent')
     .option('--tier <tier>', TIERS.join(' | '), 'free')
     .option('--budget <usd>', 'monthly budget in USD')
+    .option('--thresholds <fractions>', 'budget fractions announced as budget.threshold events, e.g. 0.5,0.8,1 (default 0.8,1)')
     .option('--json', 'print JSON')
-    .action(async (flags: { name: string; id?: string; tier: string; budget?: string; json?: boolean }) => {
+    .action(async (flags: { name: string; id?: string; tier: string; budget?: string; thresholds?: string; json?: boolean }) => {
       const tier = parseTier(flags.tier);
       const budget = flags.budget === undefined ? undefined : Number(flags.budget);
       if (budget !== undefined && !(budget >= 0)) throw new AppError('invalid_request', `--budget must be a number of USD, not ${flags.budget}`);
-      const tenant = await withAccess((access) => access.createTenant(CLI, { id: flags.id, name: flags.name, tier, monthlyBudgetUsd: budget }));
+      const thresholds = flags.thresholds === undefined ? undefined : parseThresholds(flags.thresholds);
+      const tenant = await withAccess((access) => access.createTenant(CLI, { id: flags.id, name: flags.name, tier, monthlyBudgetUsd: budget, ...(thresholds ? { budgetThresholds: thresholds } : {}) }));
       print(flags.json === true, tenant, () => `tenant ${tenant.id} (${tenant.tier}) created`);
     });
   tenants
@@ -120,7 +124,19 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       const list = await withAccess((access) => access.listTenants());
-      print(flags.json === true, list, () => list.map((t) => `${t.id.padEnd(20)} ${t.tier.padEnd(11)} ${t.monthlyBudgetUsd === null ? 'no budget' : `$${t.monthlyBudgetUsd}/month`}  ${t.name}`).join('\n'));
+      print(flags.json === true, list, () => list.map((t) => `${t.id.padEnd(20)} ${t.tier.padEnd(11)} ${t.monthlyBudgetUsd === null ? 'no budget' : `$${t.monthlyBudgetUsd}/month (alerts at ${t.budgetThresholds.map((f) => `${Math.round(f * 100)} %`).join(', ')})`}  ${t.name}`).join('\n'));
+    });
+  tenants
+    .command('set-budget <id> <usd>')
+    .description("set a tenant's monthly budget in USD (none: no budget), and optionally its alert thresholds; other fields are left as they are")
+    .option('--thresholds <fractions>', 'budget fractions announced as budget.threshold events, e.g. 0.5,0.8,1; "default" for 0.8,1')
+    .option('--json', 'print JSON')
+    .action(async (id: string, usdText: string, flags: { thresholds?: string; json?: boolean }) => {
+      const budget = usdText === 'none' ? null : Number(usdText);
+      if (budget !== null && !(budget >= 0)) throw new AppError('invalid_request', `the budget must be a number of USD or "none", not ${usdText}`);
+      const thresholds = flags.thresholds === undefined ? undefined : flags.thresholds === 'default' ? null : parseThresholds(flags.thresholds);
+      const tenant = await withAccess((access) => access.updateTenant(CLI, id, { monthlyBudgetUsd: budget, ...(thresholds !== undefined ? { budgetThresholds: thresholds } : {}) }));
+      print(flags.json === true, tenant, () => `tenant ${tenant.id}: ${tenant.monthlyBudgetUsd === null ? 'no budget' : `$${tenant.monthlyBudgetUsd}/month`}, alerts at ${tenant.budgetThresholds.join(', ')}`);
     });
   tenants
     .command('set-tier <id> <tier>')
@@ -145,6 +161,19 @@ export function registerAdminCommands(program: Command): void {
       });
       process.stdout.write(`re-wrapped ${moved.count} data key(s) under master key ${moved.to}; AIPROD_MASTER_KEY_PREVIOUS can now be removed\n`);
     });
+}
+
+/**
+ * `0.5,0.8,1` as budget thresholds, checked here with the API's rules (services/tenants.service.ts
+ * budgetThresholdsSchema, which also sorts and deduplicates them) so the message names the flag;
+ * the schema is not imported: it would load zod on every `aiprod` start.
+ */
+function parseThresholds(text: string): number[] {
+  const list = text.split(',').map((t) => (t.trim() === '' ? Number.NaN : Number(t)));
+  if (list.length > 10 || list.some((t) => !(t > 0 && t <= 10))) {
+    throw new AppError('invalid_request', `--thresholds must be 1 to 10 comma-separated fractions of the budget above 0 and at most 10 (1 = the whole budget), e.g. 0.5,0.8,1; not ${text}`);
+  }
+  return list;
 }
 
 function parseTier(text: string): Tier {

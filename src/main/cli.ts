@@ -3,36 +3,26 @@
  * check the machine with `doctor`. Errors print as `error [code]: message` with one line per bad
  * field, and exit non-zero.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+// Only what every start needs is imported here; each command imports its modules in its action
+// (`await import(…)`), so `aiprod --version` and `--help` load commander and little else.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { loadEnv, type Env } from '../config/env.js';
+import type { Env } from '../config/env.js';
 import { AppError, toAppError } from '../contract/errors.js';
-import { PRESETS, parseBrief, resolveBrief } from '../contract/resolve.js';
-import { parseStoryboard, type Storyboard } from '../contract/storyboard.js';
-import { assertMergeMedia, expandBriefTemplate } from '../design/templates/merge.js';
-import { getTemplate, templateSamples, templateSummary, templates } from '../design/templates/registry.js';
-import { deliver } from '../pipeline/deliver.js';
-import { assertMediaUrls, localizeMedia } from '../pipeline/media-urls.js';
-import { renderBrief } from '../pipeline/run.js';
 import { registerAdminCommands } from './admin-cli.js';
-import { createPipelineDeps, createProviderRegistry, lazyMediaTools, mediaFetchConfig } from './container.js';
-import { formatProviders, liveChecks, providersReport } from './providers-cli.js';
-import { runDoctor } from './doctor.js';
-import { createProgress } from './progress.js';
+import { registerHealingCommands } from './healing-cli.js';
+import { registerUsageCommand } from './usage-cli.js';
+import type { RenderFlags } from './render-cli.js';
+
+// The configuration module loads zod (a tenth of a second or more): it is imported by a hook before
+// any command's action runs (see buildProgram), never for --version or --help.
+let envModule: typeof import('../config/env.js') | undefined;
+function loadEnv(): Env {
+  if (envModule === undefined) throw new Error('loadEnv() before the preAction hook loaded the configuration module');
+  return envModule.loadEnv();
+}
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function readJson(path: string, what: string): unknown {
-  const full = resolve(path);
-  if (!existsSync(full)) throw new AppError('invalid_brief', `${what} not found: ${full}`);
-  const text = readFileSync(full, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new AppError('invalid_brief', `${what} ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
 
 function printError(error: unknown): void {
   const e = toAppError(error);
@@ -41,91 +31,16 @@ function printError(error: unknown): void {
   if (e.code === 'internal' && e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
 }
 
-interface RenderFlags {
-  out: string;
-  template?: string;
-  set?: string[];
-  cacheDir?: string;
-  storyboard?: string;
-  preview?: boolean;
-  quiet?: boolean;
-  json?: boolean;
-}
-
-/** `--set key=value` pairs as merge values (the CLI gives every value as text; merge checks the types). */
-function parseSets(sets: string[]): Record<string, string> {
-  const merge: Record<string, string> = {};
-  for (const set of sets) {
-    const at = set.indexOf('=');
-    if (at < 1) throw new AppError('invalid_request', `--set ${set}: write key=value, e.g. --set product="Nimbus"`);
-    merge[set.slice(0, at)] = set.slice(at + 1);
-  }
-  return merge;
-}
-
-/** The brief to render: the JSON file, or `--template` with its samples overridden by `--set`. */
-function readBriefInput(briefPath: string | undefined, flags: RenderFlags): unknown {
-  if (flags.template === undefined) {
-    if (briefPath === undefined) throw new AppError('invalid_request', 'give a brief file, or --template NAME (see `aiprod templates`)');
-    if (flags.set?.length) throw new AppError('invalid_request', '--set fills a template\'s fields: use it with --template');
-    return readJson(briefPath, 'brief');
-  }
-  if (briefPath !== undefined) throw new AppError('invalid_request', `give a brief file or --template ${flags.template}, not both (a brief file may say "template" itself)`);
-  return { template: getTemplate(flags.template).name, merge: { ...templateSamples(getTemplate(flags.template)), ...parseSets(flags.set ?? []) } };
-}
-
-async function renderCommand(briefPath: string | undefined, flags: RenderFlags, env: Env): Promise<void> {
-  const source = parseBrief(readBriefInput(briefPath, flags));
-  const baseDir = briefPath === undefined ? process.cwd() : dirname(resolve(briefPath));
-  // A template's media field naming no file is refused on merge.<field>, before it fills scenes.
-  assertMergeMedia(source, baseDir);
-  const parsed = expandBriefTemplate(source);
-  if (flags.preview) parsed.preview = true;
-  // Media linked by URL: checked, then downloaded (SSRF-safe) beside the outputs before rendering.
-  const mediaFetch = mediaFetchConfig(env);
-  await assertMediaUrls(parsed, mediaFetch);
-  const brief = resolveBrief(await localizeMedia(parsed, join(resolve(flags.out), '.media'), mediaFetch));
-  const storyboard: Storyboard | undefined = flags.storyboard
-    ? parseStoryboard(readJson(flags.storyboard, 'storyboard'))
-    : undefined;
-  const deps = await createPipelineDeps(env, { cacheDir: flags.cacheDir });
-  const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const progress = createProgress(process.stderr, flags.quiet === true || flags.json === true);
-  const started = performance.now();
-  try {
-    const result = await renderBrief(brief, deps, {
-      baseDir,
-      storyboard,
-      signal: controller.signal,
-      onEvent: (event) => progress.handle(event),
-    });
-    progress.finish();
-    const delivered = deliver(result, resolve(flags.out));
-    const seconds = (performance.now() - started) / 1000;
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ outDir: delivered.outDir, files: delivered.files, seconds, cost: result.cost }, null, 2)}\n`);
-      return;
-    }
-    const duration = result.state.timeline?.totalSec ?? 0;
-    process.stdout.write(`\nRendered ${duration.toFixed(1)} s of video in ${seconds.toFixed(1)} s → ${relative(process.cwd(), delivered.outDir) || '.'}\n`);
-    for (const file of delivered.files) process.stdout.write(`  ${relative(process.cwd(), file.path)}\n`);
-  } finally {
-    progress.finish();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
-}
-
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('aiprod')
     .description('AIPROD: a brief in, a finished video out — narrated, scored, captioned, checked.')
     .version(pkg.version, '-v, --version')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', async () => {
+      envModule ??= await import('../config/env.js');
+    });
 
   program
     .command('render')
@@ -144,6 +59,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  aiprod render examples/launch.json --out out/launch\n  aiprod render --template product-launch --set product="Nimbus" --set cta="Order now" --out out/nimbus\n\nOutputs: video.mp4, thumbnail.jpg, captions.srt/.vtt, storyboard.json, qa.json, design.json, cost.json\n(and video.webm, audio.m4a, preview.gif when the brief asks for them).',
     )
     .action(async (brief: string | undefined, flags: RenderFlags) => {
+      const { renderCommand } = await import('./render-cli.js');
       await renderCommand(brief, flags, loadEnv());
     });
 
@@ -151,7 +67,8 @@ export function buildProgram(): Command {
     .command('presets')
     .description('list the named option bundles a brief can use with "preset"')
     .option('--json', 'print as JSON')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const { PRESETS } = await import('../contract/resolve.js');
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(Object.values(PRESETS), null, 2)}\n`);
         return;
@@ -165,7 +82,8 @@ export function buildProgram(): Command {
     .command('templates')
     .description('list the design templates a brief can use with "template" and "merge"')
     .option('--json', 'print as JSON (name, description, ratios, merge fields with types and samples)')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const { templateSummary, templates } = await import('../design/templates/registry.js');
       const summaries = templates().map(templateSummary);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
@@ -185,6 +103,7 @@ export function buildProgram(): Command {
     .option('--live', 'also make one cheap authenticated call to each cloud provider whose key is set')
     .action(async (flags: { voices?: boolean; live?: boolean }) => {
       const env = loadEnv();
+      const [{ runDoctor }, { liveChecks }, { createProviderRegistry, lazyMediaTools }] = await Promise.all([import('./doctor.js'), import('./providers-cli.js'), import('./container.js')]);
       const report = await runDoctor(env, { allVoices: flags.voices === true });
       process.stdout.write(`${report.lines.join('\n')}\n`);
       if (flags.live) {
@@ -201,8 +120,9 @@ export function buildProgram(): Command {
     .description('list each stage\'s provider chain: names, models, whether keys are set (never the keys), prices')
     .option('--quality <tier>', 'economy, standard or premium', 'standard')
     .option('--json', 'print as JSON')
-    .action((flags: { quality: string; json?: boolean }) => {
+    .action(async (flags: { quality: string; json?: boolean }) => {
       if (!['economy', 'standard', 'premium'].includes(flags.quality)) throw new AppError('invalid_request', `--quality: use economy, standard or premium, not "${flags.quality}"`);
+      const { formatProviders, providersReport } = await import('./providers-cli.js');
       const report = providersReport(loadEnv(), flags.quality as 'economy' | 'standard' | 'premium');
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatProviders(report)}\n`);
     });
@@ -213,14 +133,19 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'port to listen on (default: PORT or 8080)')
     .option('--role <role>', 'all (API and worker) or api (API only; run workers with "aiprod worker")', 'all')
     .option('--no-migrate', 'do not apply database migrations at start')
-    .addHelpText('after', '\nExamples:\n  aiprod serve\n  DATABASE_URL=postgres://localhost/aiprod aiprod serve --role api')
-    .action(async (flags: { port?: string; role: string; migrate: boolean }) => {
+    .option('--api-processes <n>', 'HTTP API processes on this machine, sharing the port (default: API_PROCESSES, or one per CPU with PostgreSQL, 1 with PGlite)')
+    .addHelpText('after', '\nExamples:\n  aiprod serve\n  DATABASE_URL=postgres://localhost/aiprod aiprod serve --role api --api-processes 4')
+    .action(async (flags: { port?: string; role: string; migrate: boolean; apiProcesses?: string }) => {
       if (flags.role !== 'all' && flags.role !== 'api') throw new AppError('invalid_request', `--role must be all or api, not ${flags.role}`);
+      const apiProcesses = flags.apiProcesses === undefined ? undefined : Number(flags.apiProcesses);
+      if (apiProcesses !== undefined && !(Number.isInteger(apiProcesses) && apiProcesses >= 1 && apiProcesses <= 64)) {
+        throw new AppError('invalid_request', `--api-processes must be a whole number from 1 to 64, not ${flags.apiProcesses}`);
+      }
       const env = loadEnv();
       const port = flags.port === undefined ? env.PORT : portFlag('--port', flags.port, 0);
       // Imported when a service starts: the HTTP server, the queue and storage cost every other command a second to load.
       const { runService } = await import('./serve.js');
-      await runService({ env, role: flags.role, port, migrate: flags.migrate, version: pkg.version });
+      await runService({ env, role: flags.role, port, migrate: flags.migrate, version: pkg.version, apiProcesses });
     });
 
   program
@@ -277,6 +202,8 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerHealingCommands(program);
+  registerUsageCommand(program);
 
   program
     .command('openapi')
@@ -305,4 +232,6 @@ buildProgram()
   .catch((error: unknown) => {
     printError(error);
     process.exitCode = 1;
+    // A cluster's child (serve --api-processes) stays alive while its IPC channel is open: end it.
+    if (process.channel) process.exit(1);
   });

@@ -6,25 +6,41 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import type { Env } from '../config/env.js';
+import { availableParallelism } from 'node:os';
 import { isDatabaseUnavailable } from '../contract/errors.js';
+import { ClusterRateLimitStore } from '../security/rate-limit.cluster.js';
+import { announceReady, apiProcessCount, clusterChild, clusterMetrics, runCluster } from './cluster.js';
 import { startService, type Role } from './service.js';
 
-export async function runService(options: { env: Env; role: Role; port: number; migrate: boolean; version: string }): Promise<void> {
+export async function runService(options: { env: Env; role: Role; port: number; migrate: boolean; version: string; apiProcesses?: number }): Promise<void> {
   const { env } = options;
-  const logger = pino({ level: env.LOG_LEVEL, base: { role: options.role } });
+  // One of a cluster's children (main/cluster.ts), or a process that may start a cluster.
+  const child = clusterChild();
+  if (!child && options.role !== 'worker') {
+    const apiProcesses = apiProcessCount(env, options.apiProcesses, availableParallelism());
+    if (apiProcesses > 1) return runCluster({ env, role: options.role, migrate: options.migrate, version: options.version, apiProcesses });
+  }
+  const role: Role = child?.role ?? options.role;
+  const logger = pino({ level: env.LOG_LEVEL, base: child ? { role, process: child.index } : { role } });
   // A database that went away must not end the process (it recovers when the database is back);
   // pg-boss settles some statements without awaiting them. Anything else still ends it, as before.
   process.on('unhandledRejection', (reason) => {
     if (!isDatabaseUnavailable(reason)) throw reason;
     logger.warn({ message: reason instanceof Error ? reason.message : String(reason) }, 'database unavailable (background statement)');
   });
+  // A cluster's children: the primary migrated; rate limits (without Redis) and /metrics go through
+  // it; the database metrics are read by API process 0 alone.
+  const clusterStore = child && role === 'api' && !env.REDIS_URL ? new ClusterRateLimitStore(process as never) : undefined;
+  let exposeMetrics: (() => Promise<string>) | undefined;
   const service = await startService({
     env,
-    role: options.role,
+    role,
     version: options.version,
-    noMigrate: !options.migrate,
+    noMigrate: child ? true : !options.migrate,
     log: (level, message, fields) => logger[level](fields ?? {}, message),
+    ...(child ? { rateLimitStore: clusterStore, databaseMetrics: role === 'api' && child.index === 0, exposeMetrics: () => (exposeMetrics ?? (() => Promise.resolve('')))() } : {}),
   });
+  if (child) exposeMetrics = clusterMetrics(service.metrics.registry);
   if (service.createdAdminKey) {
     process.stdout.write(
       `\nFirst start: created an admin API key. It is shown this once — keep it:\n\n  ${service.createdAdminKey}\n\n` +
@@ -48,7 +64,10 @@ export async function runService(options: { env: Env; role: Role; port: number; 
   if (service.app) {
     const app = service.app;
     const address = await listenOrExit(`${env.HOST}:${options.port} (set PORT or --port)`, () => app.listen({ port: options.port, host: env.HOST }));
-    process.stdout.write(`AIPROD ${options.version} listening on ${address} (docs: ${address}/docs, database: ${service.database.kind})\n`);
+    if (child) announceReady(address);
+    else process.stdout.write(`AIPROD ${options.version} listening on ${address} (docs: ${address}/docs, database: ${service.database.kind})\n`);
+  } else if (child) {
+    announceReady();
   } else {
     process.stdout.write(`AIPROD ${options.version} worker started (database: ${service.database.kind})\n`);
     if (env.WORKER_METRICS_PORT) {
@@ -58,8 +77,8 @@ export async function runService(options: { env: Env; role: Role; port: number; 
           response.writeHead(404).end();
           return;
         }
-        service.metrics.registry
-          .metrics()
+        service.metrics
+          .expose()
           .then((text) => response.writeHead(200, { 'content-type': service.metrics.registry.contentType }).end(text))
           .catch(() => response.writeHead(500).end());
       });
@@ -89,4 +108,6 @@ export async function runService(options: { env: Env; role: Role; port: number; 
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // A child whose primary is gone (killed) has no one to serve for: it stops as on SIGTERM.
+  if (child) process.once('disconnect', () => stop('primary gone'));
 }

@@ -17,7 +17,10 @@ import { ActiveRenders, handleRender } from '../jobs/render.handler.js';
 import { PgBossQueue } from '../queue/queue.js';
 import { childGuard, killAllChildren } from '../media/ffmpeg.js';
 import { expireLocal, expireStored } from '../jobs/retention.js';
+import { handleExport } from '../jobs/export.handler.js';
+import { ExportsService } from '../services/exports.service.js';
 import { sweepStallsLogged } from '../jobs/sweeper.js';
+import { heal, healCron } from '../jobs/self-healing.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { registerDatabaseMetrics } from '../services/database-metrics.js';
 import { WorkerPresence } from '../jobs/worker-presence.js';
@@ -26,8 +29,10 @@ import { RENDER_PRICE_ID } from '../pipeline/estimate.js';
 import { CANCEL_CHANNEL } from '../db/channels.js';
 import { ProductionsService } from '../services/productions.service.js';
 import { QuotaService } from '../services/quotas.service.js';
+import { BudgetAlerts, createBudgetMetrics, withBudgetAlerts } from '../services/budgets.service.js';
+import { UsageService } from '../services/usage.service.js';
 import { createJwtAuth, loadMasterKeys } from '../security/config.js';
-import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules } from '../security/rate-limit.js';
+import { failedAuthLimiter, MemoryRateLimitStore, rateLimitRules, type RateLimitStore } from '../security/rate-limit.js';
 import { RedisRateLimitStore } from '../security/rate-limit.redis.js';
 import { OutputLinks } from '../security/output-links.js';
 import { SecretBox } from '../security/secrets.js';
@@ -49,9 +54,23 @@ async function allVoices(registry: ProviderRegistry): Promise<(Voice & { provide
   return lists.flat();
 }
 import { createWebhookMetrics } from '../webhooks/metrics.js';
+import { createExperiments } from './experiments.js';
 import { createPipelineDeps, createProviderRegistry, createProviders, lazyMediaTools, mediaFetchConfig } from './container.js';
 
 export type Role = 'all' | 'api' | 'worker';
+
+/**
+ * What a service needs in its database before it serves: the migrations (unless `migrate` is false),
+ * the operator tenant, and on an empty database an admin key (returned when it was made here, to be
+ * shown once). A cluster's primary does this once, before it starts the API processes.
+ */
+export async function prepareDatabase(database: Database, env: Env, options: { migrate: boolean }): Promise<{ createdAdminKey?: string }> {
+  if (options.migrate) await database.migrate();
+  await ensureDefaultTenant(database.db);
+  if ((await countApiKeys(database.db)) > 0) return {};
+  const created = await createApiKey(database.db, { tenantId: DEFAULT_TENANT, name: 'admin (first start)', scopes: [...ALL_SCOPES], given: env.ADMIN_API_KEY, createdBy: 'system' });
+  return env.ADMIN_API_KEY ? {} : { createdAdminKey: created.key }; // the operator chose it: never print it
+}
 
 export interface ServiceOptions {
   env: Env;
@@ -62,6 +81,12 @@ export interface ServiceOptions {
   /** Skip applying migrations at start. */
   noMigrate?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** The API's rate-limit store; default: Redis with REDIS_URL, else in this process's memory. */
+  rateLimitStore?: RateLimitStore;
+  /** Register the database-derived metrics on this process's registry (default true; one process of a cluster does). */
+  databaseMetrics?: boolean;
+  /** How /metrics renders (default: this process's registry; a cluster's API processes ask the primary for all of them). */
+  exposeMetrics?: () => Promise<string>;
 }
 
 export interface Service {
@@ -73,6 +98,8 @@ export interface Service {
   storage: Storage;
   metrics: Metrics;
   productions: ProductionsService;
+  /** Budget thresholds and the operator-wide budget (services/budgets.service.ts). */
+  budgets: BudgetAlerts;
   app?: FastifyInstance;
   /** The admin key made on first start with an empty database (shown once). */
   createdAdminKey?: string;
@@ -88,13 +115,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const dataDir = resolve(env.AIPROD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), poolSize: env.DATABASE_POOL_SIZE, log });
-  if (!options.noMigrate) await database.migrate();
-  await ensureDefaultTenant(database.db);
-  let createdAdminKey: string | undefined;
-  if ((await countApiKeys(database.db)) === 0) {
-    const created = await createApiKey(database.db, { tenantId: DEFAULT_TENANT, name: 'admin (first start)', scopes: [...ALL_SCOPES], given: env.ADMIN_API_KEY, createdBy: 'system' });
-    createdAdminKey = env.ADMIN_API_KEY ? undefined : created.key; // the operator chose it: never print it
-  }
+  const { createdAdminKey } = await prepareDatabase(database, env, { migrate: !options.noMigrate });
   const masters = loadMasterKeys(env, dataDir);
   if (masters.createdFile) log('warn', 'made a master key for secrets at rest; back it up with the data directory', { file: masters.createdFile });
   const secrets = await SecretBox.open(database.db, masters);
@@ -107,7 +128,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     version: options.version, role,
     diskDirs: [{ dir: 'data', path: dataDir }, { dir: 'cache', path: resolve(env.AIPROD_CACHE_DIR) }],
   });
-  registerDatabaseMetrics(metrics.registry, {
+  if (options.exposeMetrics) metrics.expose = options.exposeMetrics;
+  if (options.databaseMetrics !== false) registerDatabaseMetrics(metrics.registry, {
     database, queue, stallTimeoutSec: env.STALL_TIMEOUT_SEC, ttlMs: env.METRICS_DB_TTL_SEC * 1000,
     onError: (error) => log('warn', 'metrics: the database read failed; database metrics left out of this scrape', { message: error instanceof Error ? error.message : String(error) }),
   });
@@ -119,6 +141,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       allowHosts: env.WEBHOOK_ALLOW_HOSTS, allowCidrs: env.WEBHOOK_ALLOW_CIDRS,
     },
   });
+  // Budget thresholds (tenants' and the operator-wide budget), announced once each a month; the
+  // production events that settle spend (succeeded, failed, canceled) evaluate them too.
+  const budgets = new BudgetAlerts({
+    db: database.db, events: webhooks.emitter, metrics: createBudgetMetrics(metrics.registry, env.OPERATOR_MONTHLY_BUDGET_USD), log,
+    operator: { monthlyBudgetUsd: env.OPERATOR_MONTHLY_BUDGET_USD, thresholds: env.OPERATOR_BUDGET_THRESHOLDS, refreshMs: env.OPERATOR_BUDGET_REFRESH_SEC * 1000 },
+  });
+  const productionEvents = withBudgetAlerts(webhooks.emitter, budgets);
   const offline = createProviders();
   // Load the voice list now: every create validates its language against it.
   await offline.tts.voices();
@@ -128,18 +157,27 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const disk = new DiskSpaceGuard([{ name: 'AIPROD_DATA_DIR', path: dataDir }, { name: 'AIPROD_CACHE_DIR', path: resolve(env.AIPROD_CACHE_DIR) }], env.DISK_MIN_FREE_BYTES);
   // Local outputs download through signed links as S3 ones do (a key still works too).
   const outputLinks = new OutputLinks(secrets.deriveKey('output-links'), env.SIGNED_URL_TTL_SEC);
+  // A/B experiments: a bad flags file stops the start here, naming the flag and field.
+  const experiments = await createExperiments(env, database.db, log);
   const productions = new ProductionsService({
+    experiments: experiments.service,
     database, queue, storage, providers, assetsDir, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC, disk, outputLinks,
     providerKeys: (tenantId) => access.providerKeys(tenantId),
     prices: { [RENDER_PRICE_ID]: env.PRICE_PER_VIDEO_MINUTE_USD },
     tierPrices: env.TIER_PRICES_PER_MINUTE_USD,
     webhookAllow: webhooks.config.allow,
     mediaFetch,
-    events: webhooks.emitter,
+    events: productionEvents,
   });
-  const quotas = new QuotaService(database.db, productions);
+  const quotas = new QuotaService(database.db, productions, undefined, { alerts: budgets });
+  const usage = new UsageService(database);
+  const exportsService = new ExportsService({
+    database, queue, storage, productions, outputLinks, signedUrlTtlSec: env.SIGNED_URL_TTL_SEC,
+    retentionDays: env.EXPORT_RETENTION_DAYS, inlineMaxRows: env.EXPORT_INLINE_ROWS, audit: access.audit,
+  });
   const events = new EventHub();
   const stops: (() => Promise<void>)[] = [];
+  stops.push(() => experiments.close());
 
   let app: FastifyInstance | undefined;
   let media: MediaTools | undefined;
@@ -154,13 +192,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const unlisten = await database.listen(CANCEL_CHANNEL, (id) => active.cancel(id));
     const sweep = async (): Promise<void> => {
-      await sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES, events: webhooks.emitter }, log);
+      await sweepStallsLogged(database, queue, { stallTimeoutSec: env.STALL_TIMEOUT_SEC, maxAttempts: env.RENDER_ATTEMPTS, maxRequeues: env.RENDER_MAX_REQUEUES, events: productionEvents }, log);
       // Reviews left without an action past their autoApproveAfterSec render as planned.
       const approved = await productions.approveOverdue().catch((error: unknown) => {
         log('warn', 'auto-approval failed', { message: error instanceof Error ? error.message : String(error) });
         return [];
       });
       if (approved.length > 0) log('info', 'auto-approved reviews', { count: approved.length, ids: approved });
+      // Exports whose worker died mid-build are queued again (jobs/export.handler.ts).
+      const requeued = await exportsService.requeueStalled(env.STALL_TIMEOUT_SEC).catch((error: unknown) => {
+        log('warn', 'export recovery failed', { message: error instanceof Error ? error.message : String(error) });
+        return [];
+      });
+      if (requeued.length > 0) log('warn', 'exports requeued after their worker stopped', { count: requeued.length, ids: requeued });
     };
     await sweep();
     // The workers table: aiprod_workers_alive counts the processes heard from within STALL_TIMEOUT_SEC.
@@ -204,7 +248,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           onRenderEnd: (outcome, sec) => metrics.renderSeconds.observe({ outcome }, sec),
           tierPrices: env.TIER_PRICES_PER_MINUTE_USD,
           computeUsdPerCpuHour: env.COMPUTE_USD_PER_CPU_HOUR,
-          webhooks: webhooks.emitter,
+          webhooks: productionEvents,
           mediaFetch,
           log,
           chargePerVideoMinuteUsd: env.PRICE_PER_VIDEO_MINUTE_USD,
@@ -226,12 +270,32 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await queue.schedule('sweep', '17 3 * * *', { kind: 'retention' });
     await queue.work('sweep', 1, async (job) => {
       if (job.data.kind === 'retention') {
-        const { failures, ...result } = await expireStored(database, storage, env.RETENTION_DAYS);
+        const { failures, ...result } = await expireStored(database, storage, env.RETENTION_DAYS, new Date(), exportsService);
         log('info', 'retention: expired stored outputs', { ...result });
         if (result.failedDeletions > 0) log('error', 'retention: stored outputs that could not be deleted are kept for the next run', { count: result.failedDeletions, failures });
       } else {
         await sweep();
       }
+    });
+    // Self-healing (jobs/self-healing.ts): auto-retry of transient failures and stuck detection,
+    // on a cron one worker of the cluster takes per run.
+    await queue.schedule('heal', healCron(env.AUTO_RETRY_INTERVAL_SEC), { kind: 'heal' });
+    await queue.work('heal', 1, async () => {
+      await heal(database, queue, {
+        autoRetry: { enabled: env.AUTO_RETRY_ENABLED, max: env.AUTO_RETRY_MAX, backoffSec: env.AUTO_RETRY_BACKOFF_SEC, windowSec: env.AUTO_RETRY_WINDOW_SEC, events: webhooks.emitter },
+        stuck: { factor: env.STUCK_FACTOR, minExpectedSec: env.STUCK_MIN_EXPECTED_SEC, events: webhooks.emitter },
+      }, log);
+    });
+    // Bulk exports (docs/exports.md): one build at a time per worker process; they read the
+    // database and write storage, and must not take the render slots' CPU.
+    await queue.work('export', 1, async (job) => handleExport(job, {
+      exports: exportsService, workerId, tmpDir, stallTimeoutSec: env.STALL_TIMEOUT_SEC, heartbeatSec: env.HEARTBEAT_SEC, log,
+    }));
+    // Usage rollups (services/usage.service.ts): one worker of the cluster refreshes them per run.
+    await queue.schedule('usage', `*/${env.USAGE_ROLLUP_INTERVAL_MIN} * * * *`, { kind: 'rollup' });
+    await queue.work('usage', 1, async () => {
+      const result = await usage.refresh();
+      if (result.days > 0) log('info', 'usage: rolled up', { ...result });
     });
     const pruneLocal = async (): Promise<void> => {
       try {
@@ -275,13 +339,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       anonymous: env.RATE_LIMIT_ANONYMOUS_PER_MIN,
       general: env.RATE_LIMIT_GENERAL_PER_MIN,
     });
-    const rateLimitStore = env.REDIS_URL
+    const rateLimitStore = options.rateLimitStore ?? (env.REDIS_URL
       ? await RedisRateLimitStore.connect(env.REDIS_URL, { failMode: env.RATE_LIMIT_FAIL_MODE, onError: (error) => log('warn', 'rate limit store error', { message: error.message }) })
-      : new MemoryRateLimitStore();
+      : new MemoryRateLimitStore());
     stops.push(async () => {
       if (rateLimitStore instanceof RedisRateLimitStore) await rateLimitStore.close();
     });
     app = await buildApp({
+      experiments: experiments.service,
+      usage,
+      exports: exportsService,
       database, queue, storage, productions, quotas, events, voices: () => allVoices(providers), metrics, readiness, access, webhooks: webhooks.service,
       auth: {
         jwt: createJwtAuth(env),
@@ -305,7 +372,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 
   return {
-    database, secrets, access, webhooks, queue, storage, metrics, productions, app, createdAdminKey,
+    database, secrets, access, webhooks, queue, storage, metrics, productions, budgets, app, createdAdminKey,
     async stop() {
       for (const stop of stops) await stop();
       await queue.stop();

@@ -31,6 +31,12 @@ export interface Metrics {
   ready: Gauge<'check'>;
   diskUsedRatio: Gauge<'dir'>;
   buildInfo: Gauge<'version' | 'role'>;
+  /**
+   * The text a scrape gets: this registry's metrics, or in a cluster's API process those of every
+   * process of the machine (main/cluster.ts). Gauges say how they add up across processes
+   * (`aggregator`): readiness by its worst process, disk and build info by their largest value.
+   */
+  expose(): Promise<string>;
 }
 
 /** Every metric name starts with this (prom-client's default process metrics too). */
@@ -84,16 +90,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     }),
-    providerBreakerOpen: new Gauge({ name: 'aiprod_provider_breaker_open', help: 'Cloud providers skipped by an open circuit breaker (1) in this process', labelNames: ['provider', 'source'], registers }),
+    providerBreakerOpen: new Gauge({ name: 'aiprod_provider_breaker_open', help: 'Cloud providers skipped by an open circuit breaker (1) in this process', labelNames: ['provider', 'source'], registers, aggregator: 'max' }),
     providerFallbacks: new Counter({ name: 'aiprod_provider_fallbacks_total', help: 'Provider failures a render fell back from, by stage, provider and error code', labelNames: ['stage', 'provider', 'code'], registers }),
     workersBusy: new Gauge({ name: 'aiprod_worker_slots_busy', help: 'Render slots of this process rendering now', registers }),
     workersIdle: new Gauge({ name: 'aiprod_worker_slots_idle', help: 'Render slots of this process waiting for work', registers }),
-    ready: new Gauge({ name: 'aiprod_ready', help: 'Readiness checks of this process: 1 passing, 0 failing', labelNames: ['check'], registers }),
+    ready: new Gauge({ name: 'aiprod_ready', help: 'Readiness checks of this process: 1 passing, 0 failing', labelNames: ['check'], registers, aggregator: 'min' }),
     diskUsedRatio: new Gauge({
       name: 'aiprod_data_dir_disk_used_ratio',
       help: 'Used fraction of the file system of the data and cache directories',
       labelNames: ['dir'],
       registers,
+      aggregator: 'max',
       async collect() {
         for (const { dir, path } of options.diskDirs ?? []) {
           const stats = await statfs(existingAncestor(path)).catch(() => undefined);
@@ -102,7 +109,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         }
       },
     }),
-    buildInfo: new Gauge({ name: 'aiprod_build_info', help: 'Version and role of this process (always 1)', labelNames: ['version', 'role'], registers }),
+    buildInfo: new Gauge({ name: 'aiprod_build_info', help: 'Version and role of this process (always 1)', labelNames: ['version', 'role'], registers, aggregator: 'max' }),
+    expose: () => registry.metrics(),
   };
   metrics.buildInfo.set({ version: options.version ?? 'unknown', role: options.role ?? 'all' }, 1);
   return metrics;

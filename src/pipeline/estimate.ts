@@ -154,6 +154,15 @@ export async function estimateBrief(brief: ResolvedBrief, providers: RenderProvi
   const offline = providers.plan.members[providers.plan.members.length - 1]?.provider;
   if (!offline) throw new AppError('internal', 'the plan chain has no offline writer');
   const { storyboard } = await offline.plan(brief, signal);
+  return estimateStoryboard(storyboard, brief, providers, prices);
+}
+
+/**
+ * Estimates a storyboard as `estimateBrief` estimates the one it plans: an edited storyboard is
+ * priced on the same basis as the brief it was admitted with (the plan included), so a budget
+ * compares like with like.
+ */
+export function estimateStoryboard(storyboard: Storyboard, brief: ResolvedBrief, providers: RenderProviders, prices: PriceList = {}): Estimate {
   const speech = new Map(
     storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * brief.speechRate)] as const),
   );
@@ -178,11 +187,7 @@ export async function estimateBrief(brief: ResolvedBrief, providers: RenderProvi
     items.push({ stage: 'render', provider: RENDER_PRICE_ID, units: { videoMinutes }, unitPriceUsd: perMinute, usd: round6(videoMinutes * perMinute) });
   }
 
-  const pixelShare = (brief.width * brief.height) / (1920 * 1080);
-  const fpsShare = brief.fps / 30;
-  // Extra encodes (webm, gif) cost roughly another pass each over the video.
-  const passes = 1 + brief.outputs.filter((o) => o === 'webm' || o === 'gif').length * 0.8;
-  const renderSec = RENDER_OVERHEAD_SEC + (total * pixelShare * fpsShare * passes) / RENDER_REALTIME_1080P;
+  const renderSec = expectedRenderSec(total, brief);
 
   return {
     title: storyboard.title,
@@ -204,6 +209,19 @@ export async function estimateBrief(brief: ResolvedBrief, providers: RenderProvi
 }
 
 /** The length a storyboard would render to, with narration sized like `estimateBrief` does. */
+/**
+ * Wall seconds one worker slot of a 2-core machine takes to render `videoSec` of the brief's frame
+ * size, rate and outputs, from measured throughput (the estimate's renderSec; the self-healing
+ * job's stuck detection scales it).
+ */
+export function expectedRenderSec(videoSec: number, brief: Pick<ResolvedBrief, 'width' | 'height' | 'fps' | 'outputs'>): number {
+  const pixelShare = (brief.width * brief.height) / (1920 * 1080);
+  const fpsShare = brief.fps / 30;
+  // Extra encodes (webm, gif) cost roughly another pass each over the video.
+  const passes = 1 + brief.outputs.filter((o) => o === 'webm' || o === 'gif').length * 0.8;
+  return RENDER_OVERHEAD_SEC + (videoSec * pixelShare * fpsShare * passes) / RENDER_REALTIME_1080P;
+}
+
 export function estimateStoryboardSec(storyboard: Storyboard, speechRate = 1, targetDurationSec?: number): number {
   const speech = new Map(storyboard.scenes.map((scene) => [scene.id, scene.narration.trim().length / (ESTIMATED_CHARS_PER_SEC * speechRate)] as const));
   return buildTimeline(storyboard, speech, { fps: 30, targetDurationSec }).totalSec;

@@ -27,6 +27,32 @@ export const JOBS = {
     payload: z.strictObject({ deliveryId: z.string().min(1) }),
     expireInSeconds: 300,
   },
+  /**
+   * Self-healing (jobs/self-healing.ts): auto-retry of transient failures and stuck detection, on a
+   * cron every AUTO_RETRY_INTERVAL_SEC. Each re-queue and report is claimed by a conditional
+   * UPDATE, so a run that happens twice does nothing twice.
+   */
+  heal: {
+    queue: 'aiprod.heal',
+    payload: z.strictObject({ kind: z.literal('heal') }),
+    expireInSeconds: 600,
+  },
+  /**
+   * Build one bulk export (jobs/export.handler.ts). A failed build is retried with backoff; a
+   * worker lost mid-build is found by the export's stale heartbeat and the export queued again.
+   */
+  export: {
+    queue: 'aiprod.export',
+    payload: z.strictObject({ exportId: z.string().min(1) }),
+    expireInSeconds: 3600,
+    retryLimit: 3,
+  },
+  /** Refresh the usage rollups (services/usage.service.ts); scheduled every USAGE_ROLLUP_INTERVAL_MIN. */
+  usage: {
+    queue: 'aiprod.usage',
+    payload: z.strictObject({ kind: z.literal('rollup') }),
+    expireInSeconds: 1800,
+  },
 } as const;
 
 export type JobName = keyof typeof JOBS;

@@ -97,7 +97,7 @@ export class PgBossQueue implements JobQueue {
     for (const [name, job] of Object.entries(JOBS)) {
       await boss.createQueue(job.queue, {
         name: job.queue,
-        retryLimit: name === 'render' ? (options.retryLimit ?? 2) : 1,
+        retryLimit: name === 'render' ? (options.retryLimit ?? 2) : 'retryLimit' in job ? job.retryLimit : 1,
         retryBackoff: true,
         retryDelay: 2,
         expireInSeconds: job.expireInSeconds,

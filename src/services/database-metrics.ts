@@ -42,6 +42,9 @@ export interface DatabaseSnapshot {
   retries: number;
   stalls: number;
   stalled: number;
+  /** Auto-retries done by the self-healing job over all productions, and productions reported stuck that are still where they stuck. */
+  autoRetries: number;
+  stuck: { status: string; n: number }[];
   workersAlive: number;
   workerSlots: number;
   deliveries: { outcome: string; n: number }[];
@@ -57,7 +60,7 @@ export async function readSnapshot(database: Database, queue: JobQueue | undefin
   const q = async <T>(text: string, values: unknown[] = []): Promise<T[]> => (await database.executeSql(text, values)).rows as T[];
   const finishedIn = list(FINAL_STATUSES);
   const bucketColumns = (buckets: readonly number[], value: string): string => buckets.map((b, i) => `count(*) filter (where ${value} <= ${b})::int as b${i}`).join(', ');
-  const [byStatus, finished, revenue, costRows, failures, providerCost, counts, workers, deliveries, disabled, tenants, queueDepth, turnaroundRows] = await Promise.all([
+  const [byStatus, finished, revenue, costRows, failures, providerCost, counts, workers, deliveries, disabled, tenants, queueDepth, turnaroundRows, stuckRows] = await Promise.all([
     q<{ status: string; n: number }>(`select status, count(*)::int as n from productions group by status`),
     q<{ outcome: string; tier: string; n: number }>(
       `select p.status as outcome, coalesce(p.tier, t.tier) as tier, count(*)::int as n
@@ -84,8 +87,9 @@ export async function readSnapshot(database: Database, queue: JobQueue | undefin
         group by 1`,
       [RENDER_PRICE_ID],
     ),
-    q<{ retries: number; stalls: number; stalled: number }>(
+    q<{ retries: number; stalls: number; stalled: number; auto_retries: number }>(
       `select coalesce(sum(greatest(attempts - 1, 0)), 0)::int as retries, coalesce(sum(stalls), 0)::int as stalls,
+              coalesce(sum(auto_retries), 0)::int as auto_retries,
               (count(*) filter (where status in (${list(RUNNING_STATUSES)}) and heartbeat_at < now() - make_interval(secs => $1)))::int as stalled
          from productions`,
       [stallTimeoutSec],
@@ -108,6 +112,8 @@ export async function readSnapshot(database: Database, queue: JobQueue | undefin
          from productions p join tenants t on t.id = p.tenant_id
         where p.status = 'succeeded' and not p.review and p.finished_at is not null group by 1`,
     ),
+    // Reported stuck by the self-healing job (jobs/self-healing.ts) and not moved on since.
+    q<{ status: string; n: number }>(`select status, count(*)::int as n from productions where stuck is not null and stuck->>'status' = status group by 1`),
   ]);
   const histogramRow = (row: Record<string, number | string> | undefined, buckets: readonly number[], labels: Record<string, string>): HistogramRow => ({
     labels,
@@ -127,6 +133,8 @@ export async function readSnapshot(database: Database, queue: JobQueue | undefin
     retries: Number(counts[0]?.retries ?? 0),
     stalls: Number(counts[0]?.stalls ?? 0),
     stalled: Number(counts[0]?.stalled ?? 0),
+    autoRetries: Number(counts[0]?.auto_retries ?? 0),
+    stuck: stuckRows.map((r) => ({ status: r.status, n: Number(r.n) })),
     workersAlive: Number(workers[0]?.alive ?? 0),
     workerSlots: Number(workers[0]?.slots ?? 0),
     deliveries: deliveries.map((r) => ({ outcome: r.outcome, n: Number(r.n) })),
@@ -244,6 +252,10 @@ export function registerDatabaseMetrics(registry: Registry, options: DatabaseMet
   fromSnapshot('gauge', 'aiprod_worker_slots', 'Render slots of the live workers', [], (s, set) => set({}, s.workerSlots));
   fromSnapshot('gauge', 'aiprod_renders_stalled', "Running productions whose worker's heartbeat is older than STALL_TIMEOUT_SEC", [], (s, set) => set({}, s.stalled));
   fromSnapshot('counter', 'aiprod_render_retries_total', 'Render attempts after the first, over all productions', [], (s, set) => set({}, s.retries));
+  fromSnapshot('counter', 'aiprod_auto_retries_total', 'Failed productions re-queued by the self-healing job after a transient failure', [], (s, set) => set({}, s.autoRetries));
+  fromSnapshot('gauge', 'aiprod_productions_stuck', 'Productions queued or running past STUCK_FACTOR times their expected time, by the status they are stuck in', ['status'], (s, set) => {
+    for (const r of s.stuck) set({ status: r.status }, r.n);
+  });
   fromSnapshot('counter', 'aiprod_render_stalls_total', 'Renders handed to another worker because theirs stopped heartbeating', [], (s, set) => set({}, s.stalls));
   fromSnapshot('counter', 'aiprod_webhook_deliveries_total', 'Webhook deliveries that ended, by outcome', ['outcome'], (s, set) => {
     for (const r of s.deliveries) set({ outcome: r.outcome }, r.n);

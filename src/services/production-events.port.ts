@@ -17,6 +17,10 @@ export const PRODUCTION_EVENT_TYPES = [
   'production.canceled',
   'production.awaiting_review',
   'production.progress',
+  // Self-healing (jobs/self-healing.ts): re-queued after a failure by the auto-retry job or an
+  // operator's `aiprod productions retry-failed`; queued or running far past its expected time.
+  'production.retrying',
+  'production.stuck',
 ] as const;
 export type ProductionEventType = (typeof PRODUCTION_EVENT_TYPES)[number];
 

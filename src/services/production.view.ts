@@ -67,6 +67,7 @@ export function toProduction(row: ProductionRow, stages: StageRunRow[], outputs:
         }
       : null,
     fallbacks: row.fallbacks ?? [],
+    experiments: row.experiments ?? {},
     durationSec: row.durationSec,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

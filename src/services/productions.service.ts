@@ -11,12 +11,14 @@ import { AppError, type ErrorDetail } from '../contract/errors.js';
 import {
   createProductionSchema,
   isFinal,
+  type ExperimentAssignments,
   RUNNING_STATUSES,
   type CreateProduction,
   type ListQuery,
   type Production,
   type ProductionStatus,
 } from '../contract/production.js';
+import type { Brief } from '../contract/brief.js';
 import { parseBrief, resolveBrief } from '../contract/resolve.js';
 import { expandBriefTemplate, mergeMediaProblems } from '../design/templates/merge.js';
 import { diffStoryboards, parseStoryboard, type Storyboard, type StoryboardChanges } from '../contract/storyboard.js';
@@ -24,7 +26,7 @@ import { executorFor, type AppDb, type Database } from '../db/database.js';
 import * as repo from '../db/productions.repository.js';
 import type { JobQueue } from '../queue/queue.js';
 import { GroupCommit } from '../lib/group-commit.js';
-import { estimateBrief, RENDER_PRICE_ID, type Estimate, type PriceList } from '../pipeline/estimate.js';
+import { estimateBrief, estimateStoryboard, RENDER_PRICE_ID, type Estimate, type PriceList } from '../pipeline/estimate.js';
 import { getTenant } from './tenants.service.js';
 import type { ProviderSource } from '../pipeline/context.js';
 import { checkVoice, preferences } from '../pipeline/preflight.js';
@@ -38,6 +40,7 @@ import { compileAllowList, type AllowList } from '../net/url-policy.js';
 import { checkWebhookUrl } from '../net/webhook-target.js';
 import type { OutputLinks } from '../security/output-links.js';
 import type { ProductionEvents } from './production-events.port.js';
+import { requeueFailed } from './requeue-failed.js';
 import { links, toProduction } from './production.view.js';
 import { CANCEL_CHANNEL, EVENTS_CHANNEL } from '../db/channels.js';
 
@@ -73,7 +76,16 @@ export interface ProductionsDeps {
   outputLinks?: OutputLinks;
   /** Refuses new work (503 insufficient_storage) while the data or cache directory is short of space. */
   disk?: { assertRoom(): Promise<void> };
+  /** A/B experiments (experiments/experiments.service.ts): the variants a new production gets, stored with it. */
+  experiments?: { assign(subject: { productionId: string; tenantId: string; tier?: string }, brief: Brief): Promise<ExperimentAssignments> };
 }
+
+/**
+ * Prices an edited or approved storyboard (outside any transaction) and returns the check to run in
+ * the edit's or approval's transaction: it refuses (402) what the budget cannot pay for and writes
+ * the production's new estimate (QuotaService.storyboardBudget).
+ */
+export type StoryboardBudget = (storyboard: Storyboard) => Promise<((tx: AppDb) => Promise<void>) | undefined>;
 
 /** One review edit of a storyboard (GET /v1/productions/:id/storyboard, the original API's edits_history). */
 export interface StoryboardEdit {
@@ -117,6 +129,8 @@ export interface CreateOptions {
   origin?: Record<string, unknown>;
   /** A batch's requests as the original API received them, in order. */
   origins?: Record<string, unknown>[];
+  /** The tenant's tier (QuotaService knows it): experiments may target tiers. */
+  tier?: string;
 }
 
 /** A positive estimate as a row's estimated_usd; nothing for none or zero. */
@@ -233,6 +247,17 @@ export class ProductionsService {
     return (await this.validateAndEstimate(body, prefix, tenantId)).estimate;
   }
 
+  /**
+   * Prices a storyboard for production `id` (of the caller's tenant) with the chains and prices its
+   * brief would get now, on the basis its creation estimate used (budgets re-price review edits).
+   */
+  async estimateStoryboardOf(tenantId: string, id: string, storyboard: Storyboard): Promise<Estimate> {
+    const row = await this.require(tenantId, id);
+    const resolved = resolveBrief(expandBriefTemplate(parseBrief(row.brief)));
+    const { providers } = await this.chains(resolved, tenantId);
+    return estimateStoryboard(storyboard, resolved, providers, await this.pricesFor(tenantId));
+  }
+
   /** The price table estimates use (DEFAULT_PRICES with AIPROD_PRICES over it): the original API's cost comparisons price from it. */
   priceTable(): PriceTable {
     return this.deps.providers.forRender().prices;
@@ -306,6 +331,7 @@ export class ProductionsService {
     // `validated`: the caller already ran validate(body) (QuotaService does, to estimate it).
     const request = validated ?? (await this.validate(body));
     const row = { ...this.newRow(tenantId, request, new Date()), ...estimated(options.estimatedUsd?.[0]), ...(options.origin ? { origin: options.origin } : {}) };
+    await this.assignExperiments([row], options.tier);
     const item = { row, key: idempotencyKey, hash };
     // A guarded create has a transaction of its own (the guard's lock is held until it commits);
     // the others share one through group commit.
@@ -387,6 +413,7 @@ export class ProductionsService {
       ...estimated(options.estimatedUsd?.[i]),
       ...(options.origins?.[i] ? { origin: options.origins[i] } : {}),
     }));
+    await this.assignExperiments(rows, options.tier);
     const ids = rows.map((r) => r.id);
     const raced = await this.db.transaction(async (tx) => {
       await options.guard?.(tx);
@@ -402,6 +429,15 @@ export class ProductionsService {
     return { ids, replayed: false };
   }
 
+  /** Puts each new row's experiment variants on it (in memory: no query), so they commit with the insert. */
+  private async assignExperiments(rows: repo.NewProduction[], tier: string | undefined): Promise<void> {
+    const experiments = this.deps.experiments;
+    if (!experiments) return;
+    await Promise.all(rows.map(async (row) => {
+      row.experiments = await experiments.assign({ productionId: row.id, tenantId: row.tenantId, ...(tier ? { tier } : {}) }, row.brief as Brief);
+    }));
+  }
+
   /** The answer to a create, for a production that exists (a replay, when `replayed`). */
   async accepted(tenantId: string, id: string, replayed: boolean): Promise<Accepted> {
     const row = await repo.findProduction(this.db, tenantId, id);
@@ -410,12 +446,15 @@ export class ProductionsService {
 
   private async require(tenantId: string, id: string): Promise<repo.ProductionRow> {
     const row = await repo.findProduction(this.db, tenantId, id);
-    if (!row) throw new AppError('not_found', `no production ${id}`, { details: [{ path: 'id', message: 'check the id; productions of other tenants are not visible' }] });
+    if (!row) throw notFound(id);
     return row;
   }
 
+  /** The production's view: the row, its stage runs and outputs read in one query. */
   async get(tenantId: string, id: string): Promise<Production> {
-    return this.view(await this.require(tenantId, id));
+    const found = await repo.findProductionWithDetails(this.db, tenantId, id);
+    if (!found) throw notFound(id);
+    return this.present(found);
   }
 
   /** The production with its brief, original request and plan (the original API's job views). */
@@ -508,14 +547,9 @@ export class ProductionsService {
       throw new AppError('conflict', `production ${id} is ${row.status}, not failed`, { details: [{ path: 'status', message: 'only a failed production can be retried' }] });
     }
     await this.deps.disk?.assertRoom();
-    const updated = await this.db.transaction(async (tx) => {
-      // A retry starts a fresh count of re-queues (RENDER_MAX_REQUEUES) and of attempts (RENDER_ATTEMPTS):
-      // one that failed with requeue_limit or worker_lost can run again, and be retried again (a failed
-      // production is never claimed, so its attempts are as read).
-      const next = await repo.updateProduction(tx, id, { status: 'queued', error: null, workerId: null, heartbeatAt: null, finishedAt: null, progress: 0, requeues: 0, uncountedAttempts: row.attempts }, ['failed']);
-      if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
-      return next;
-    });
+    // The same path as the self-healing job's auto-retry (services/requeue-failed.ts): cached stage
+    // units are re-used, and the counts of re-queues and attempts start afresh.
+    const updated = await this.db.transaction((tx) => requeueFailed(tx, this.deps.queue, row));
     if (!updated) return this.retry(tenantId, id);
     await this.notify(id, tenantId);
     return this.view(updated);
@@ -536,8 +570,8 @@ export class ProductionsService {
    * field by field, and who changed it) in the same transaction. `changes` overrides the computed
    * diff. An edit that changes nothing is not recorded. Restarts the auto-approval wait.
    */
-  async editStoryboard(tenantId: string, id: string, body: unknown, edit: { actor?: string; changes?: StoryboardChanges } = {}): Promise<Storyboard> {
-    return this.reviseStoryboard(tenantId, id, () => ({ storyboard: body, ...(edit.changes ? { changes: edit.changes } : {}) }), edit.actor);
+  async editStoryboard(tenantId: string, id: string, body: unknown, edit: { actor?: string; changes?: StoryboardChanges; budget?: StoryboardBudget } = {}): Promise<Storyboard> {
+    return this.reviseStoryboard(tenantId, id, () => ({ storyboard: body, ...(edit.changes ? { changes: edit.changes } : {}) }), edit.actor, edit.budget);
   }
 
   /**
@@ -552,6 +586,7 @@ export class ProductionsService {
     id: string,
     revise: (current: Storyboard | null) => Promise<{ storyboard: unknown; changes?: StoryboardChanges }> | { storyboard: unknown; changes?: StoryboardChanges },
     actor?: string,
+    budget?: StoryboardBudget,
   ): Promise<Storyboard> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const row = await this.require(tenantId, id);
@@ -564,8 +599,11 @@ export class ProductionsService {
       const revised = await revise(current);
       const storyboard = await this.checkStoryboardMedia(parseStoryboard(revised.storyboard));
       const changes = revised.changes ?? (current ? diffStoryboards(current, storyboard) : { storyboard: { old: null, new: storyboard } });
+      // Priced before the transaction (it reads the tenant's keys), checked and written inside it.
+      const priced = await budget?.(storyboard);
       const written = await this.db.transaction(async (tx) => {
         const next = await repo.replaceStoryboard(tx, id, current, storyboard);
+        if (next && priced) await priced(tx);
         if (next && Object.keys(changes).length > 0) await repo.insertEdit(tx, { productionId: id, actor: actor ?? null, changes });
         return next;
       });
@@ -594,21 +632,25 @@ export class ProductionsService {
     return storyboard;
   }
 
-  async approve(tenantId: string, id: string): Promise<Production> {
+  /** `budget`: re-prices the storyboard being approved and holds it to the tenant's budget (QuotaService). */
+  async approve(tenantId: string, id: string, budget?: StoryboardBudget): Promise<Production> {
     const row = await this.require(tenantId, id);
     if (row.status !== 'awaiting_review') {
       throw new AppError('conflict', `production ${id} is ${row.status}, not awaiting_review`, { details: [{ path: 'status', message: 'only a production awaiting review can be approved' }] });
     }
-    const updated = await this.approveRow(id);
-    if (!updated) return this.approve(tenantId, id);
+    const priced = row.storyboard ? await budget?.(parseStoryboard(row.storyboard)) : undefined;
+    // Approved only while the storyboard is the one priced: an edit in between makes it look again.
+    const updated = await this.approveRow(id, priced ? row.updatedAt : undefined, priced);
+    if (!updated) return this.approve(tenantId, id, budget);
     await this.notify(id, tenantId);
     return this.view(updated);
   }
 
   /** Queues the render of a production still awaiting review; undefined when it no longer is. */
-  private async approveRow(id: string, unchangedSince?: Date): Promise<repo.ProductionRow | undefined> {
+  private async approveRow(id: string, unchangedSince?: Date, priced?: (tx: AppDb) => Promise<void>): Promise<repo.ProductionRow | undefined> {
     return this.db.transaction(async (tx) => {
       const next = await repo.markApproved(tx, id, unchangedSince);
+      if (next && priced) await priced(tx);
       if (next) await this.deps.queue.enqueue('render', { productionId: id }, { priority: next.priority, executor: executorFor(tx) });
       return next;
     });
@@ -633,4 +675,8 @@ export class ProductionsService {
   private async notify(id: string, tenantId: string): Promise<void> {
     await this.deps.database.notify(EVENTS_CHANNEL, JSON.stringify({ id, tenantId }));
   }
+}
+
+function notFound(id: string): AppError {
+  return new AppError('not_found', `no production ${id}`, { details: [{ path: 'id', message: 'check the id; productions of other tenants are not visible' }] });
 }

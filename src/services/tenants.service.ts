@@ -10,10 +10,11 @@ import { TENANT_KEY_NAMES } from '../providers/provider.js';
 import { AppError } from '../contract/errors.js';
 import type { AppDb } from '../db/database.js';
 import { tenants, type TenantBranding } from '../db/schema.js';
+import { TIERS, type Tier } from './tiers.js';
 
 export const DEFAULT_TENANT = 'default';
-export const TIERS = ['free', 'pro', 'enterprise'] as const;
-export type Tier = (typeof TIERS)[number];
+// Defined in tiers.ts (which the CLI loads without this module); re-exported for the service's users.
+export { TIERS, type Tier };
 
 const hex = z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'use a hex colour such as "#1e3a8a"');
 export const brandingSchema = z.strictObject({
@@ -22,6 +23,22 @@ export const brandingSchema = z.strictObject({
   font: z.string().min(1).max(512).optional(),
   position: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).optional(),
 });
+
+/** Budget thresholds (services/budgets.service.ts) announced when no thresholds are configured: 80 % and the whole budget. */
+export const DEFAULT_BUDGET_THRESHOLDS: readonly number[] = [0.8, 1];
+
+export const budgetThresholdsSchema = z
+  .array(
+    z
+      .number()
+      .gt(0, 'a threshold is a fraction of the budget above 0 (0.8 = 80 %)')
+      .max(10, 'a threshold is at most 10 (1000 % of the budget); 1 is the whole budget'),
+  )
+  .min(1, 'give at least one threshold, e.g. [0.8, 1], or null for the default')
+  .max(10, 'at most 10 thresholds')
+  // Sorted and without repeats, so a crossing is announced once per distinct fraction.
+  .transform((list) => [...new Set(list)].sort((a, b) => a - b))
+  .describe('Fractions of monthlyBudgetUsd whose crossing sends a budget.threshold event, e.g. [0.5, 0.8, 1]; sorted and deduplicated; null: the default [0.8, 1].');
 
 export const tenantInputSchema = z.strictObject({
   id: z
@@ -32,6 +49,7 @@ export const tenantInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   tier: z.enum(TIERS).default('free'),
   monthlyBudgetUsd: z.number().min(0).max(10_000_000).nullable().optional(),
+  budgetThresholds: budgetThresholdsSchema.nullable().optional(),
   branding: brandingSchema.nullable().optional(),
 });
 export type TenantInput = z.input<typeof tenantInputSchema>;
@@ -54,6 +72,8 @@ export interface TenantView {
   name: string;
   tier: Tier;
   monthlyBudgetUsd: number | null;
+  /** Fractions of the budget whose crossing is announced (the default [0.8, 1] when none are set). */
+  budgetThresholds: number[];
   branding: TenantBranding | null;
   createdAt: string;
   updatedAt: string;
@@ -67,6 +87,7 @@ function view(row: typeof tenants.$inferSelect): TenantView {
     name: row.name,
     tier: row.tier as Tier,
     monthlyBudgetUsd: row.monthlyBudgetUsd ?? null,
+    budgetThresholds: row.budgetThresholds ?? [...DEFAULT_BUDGET_THRESHOLDS],
     branding: row.branding ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -82,7 +103,7 @@ export async function createTenant(db: AppDb, input: TenantInput): Promise<Tenan
   const id = parsed.id ?? `t-${randomBytes(6).toString('hex')}`;
   const [row] = await db
     .insert(tenants)
-    .values({ id, name: parsed.name, tier: parsed.tier, monthlyBudgetUsd: parsed.monthlyBudgetUsd ?? null, branding: parsed.branding ?? null })
+    .values({ id, name: parsed.name, tier: parsed.tier, monthlyBudgetUsd: parsed.monthlyBudgetUsd ?? null, budgetThresholds: parsed.budgetThresholds ?? null, branding: parsed.branding ?? null })
     .onConflictDoNothing()
     .returning();
   if (!row) throw new AppError('conflict', `tenant ${id} exists`, { details: [{ path: 'id', message: 'choose another id' }] });

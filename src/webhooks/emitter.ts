@@ -13,12 +13,13 @@
 import { executorFor, type AppDb } from '../db/database.js';
 import { findOutputs, findProductionById } from '../db/productions.repository.js';
 import type { JobQueue } from '../queue/queue.js';
+import type { TenantEvents } from '../services/budgets.service.js';
 import type { ProductionEvents } from '../services/production-events.port.js';
-import { BRIEF_URL_EVENTS, eventBody, newId, type WebhookEventType } from './events.js';
+import { BRIEF_URL_EVENTS, eventBody, newId, type TenantEventType, type WebhookEventType } from './events.js';
 import * as repo from './webhooks.repository.js';
 
-/** The ProductionEvents port as an outbox of webhook deliveries. */
-export class WebhookEmitter implements ProductionEvents {
+/** The ProductionEvents and TenantEvents ports as an outbox of webhook deliveries. */
+export class WebhookEmitter implements ProductionEvents, TenantEvents {
   constructor(
     private readonly queue: Pick<JobQueue, 'enqueueMany'>,
     private readonly options: { progressStepPct?: number } = {},
@@ -35,6 +36,23 @@ export class WebhookEmitter implements ProductionEvents {
     const rows = targets.map((t) => ({
       id: newId('dlv'), tenantId: row.tenantId, webhookId: t.webhookId, productionId: row.id,
       eventId: body.id, eventType: type, url: t.url, payload: body, status: 'pending',
+    }));
+    await repo.insertDeliveries(tx, rows);
+    await this.queue.enqueueMany('webhook', rows.map((r) => ({ data: { deliveryId: r.id } })), { executor: executorFor(tx) });
+    return rows.length;
+  }
+
+  /**
+   * A tenant-level event (budget.threshold) to the tenant's webhooks that asked for it, inside `tx`
+   * like `emit`. Its deliveries belong to no production, so each is ordered on its own.
+   */
+  async emitTenantEvent(tx: AppDb, tenantId: string, type: TenantEventType, data: Record<string, unknown>): Promise<number> {
+    const hooks = await repo.subscribedWebhooks(tx, tenantId, type);
+    if (hooks.length === 0) return 0;
+    const body = { id: newId('evt'), type, time: new Date().toISOString(), data };
+    const rows = hooks.map((w) => ({
+      id: newId('dlv'), tenantId, webhookId: w.id, productionId: null,
+      eventId: body.id, eventType: type, url: w.url, payload: body, status: 'pending',
     }));
     await repo.insertDeliveries(tx, rows);
     await this.queue.enqueueMany('webhook', rows.map((r) => ({ data: { deliveryId: r.id } })), { executor: executorFor(tx) });

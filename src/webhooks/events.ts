@@ -8,9 +8,13 @@ import { PRODUCTION_EVENT_TYPES, type ProductionEventType } from '../services/pr
 import { links } from '../services/production.view.js';
 import type { WebhookEvent } from './verify.js';
 
-/** Webhooks carry every production event (services/production-events.port.ts). */
-export const WEBHOOK_EVENT_TYPES = PRODUCTION_EVENT_TYPES;
-export type WebhookEventType = ProductionEventType;
+/** Events about a tenant rather than one production (services/budgets.service.ts): `{ id, type, time, data }`, no production. */
+export const TENANT_EVENT_TYPES = ['budget.threshold'] as const;
+export type TenantEventType = (typeof TENANT_EVENT_TYPES)[number];
+
+/** Webhooks carry every production event (services/production-events.port.ts) and the tenant events. */
+export const WEBHOOK_EVENT_TYPES = [...PRODUCTION_EVENT_TYPES, ...TENANT_EVENT_TYPES] as const;
+export type WebhookEventType = ProductionEventType | TenantEventType;
 
 /** A brief's own webhookUrl hears how the production ends, and when it waits for review. */
 export const BRIEF_URL_EVENTS: readonly WebhookEventType[] = ['production.succeeded', 'production.failed', 'production.canceled', 'production.awaiting_review'];

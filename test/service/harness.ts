@@ -30,6 +30,8 @@ export function childWorkerEnv(databaseUrl: string, dataDir: string, extra: Reco
     AIPROD_MASTER_KEY: TEST_MASTER_KEY,
     WORKER_CONCURRENCY: '1',
     LOG_LEVEL: 'info',
+    // The heal job would re-queue a transient failure a test expects to stay failed (self-healing tests drive it directly).
+    AUTO_RETRY_ENABLED: 'false',
     ...extra,
   };
 }
@@ -74,6 +76,8 @@ export async function startTestService(options: { role?: Role; databaseUrl?: str
     LOG_LEVEL: 'error',
     WORKER_CONCURRENCY: '1',
     ADMIN_API_KEY: '',
+    // The heal job would re-queue a transient failure a test expects to stay failed (self-healing tests drive it directly).
+    AUTO_RETRY_ENABLED: 'false',
     // Secrets at rest need a master key with PostgreSQL (PGlite makes one in its data dir).
     AIPROD_MASTER_KEY: options.databaseUrl ? TEST_MASTER_KEY : '',
     ...options.env,

@@ -145,7 +145,7 @@ export interface WebhookTestService {
  * registered here when the app does not have them yet, and this instance's delivery worker uses the
  * injected lookup. The WEBHOOK_* variables carry the same settings for a service that reads them.
  */
-export async function startWebhookService(options: { databaseUrl?: string; dataDir?: string; webhooks: WebhookOptions; deliver?: boolean; concurrency?: number }): Promise<WebhookTestService> {
+export async function startWebhookService(options: { databaseUrl?: string; dataDir?: string; webhooks: WebhookOptions; deliver?: boolean; concurrency?: number; env?: Record<string, string> }): Promise<WebhookTestService> {
   const settings = options.webhooks;
   const svc = await startTestService({
     role: 'api',
@@ -157,6 +157,7 @@ export async function startWebhookService(options: { databaseUrl?: string; dataD
       ...(settings.retryScheduleSec ? { WEBHOOK_RETRY_SCHEDULE_SEC: settings.retryScheduleSec.join(',') } : {}),
       ...(settings.timeoutMs ? { WEBHOOK_TIMEOUT_MS: String(settings.timeoutMs) } : {}),
       ...(settings.disableAfterFailures ? { WEBHOOK_DISABLE_AFTER_FAILURES: String(settings.disableAfterFailures) } : {}),
+      ...options.env,
     },
   });
   const names = new Map([[RECEIVER_HOST, '127.0.0.1']]);

@@ -39,6 +39,7 @@ const tenantSchema = z
     name: z.string(),
     tier: z.enum(TIERS),
     monthlyBudgetUsd: z.number().nullable(),
+    budgetThresholds: z.array(z.number()).describe('Fractions of the monthly budget whose crossing sends a budget.threshold event (docs/budgets.md).'),
     branding: brandingSchema.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

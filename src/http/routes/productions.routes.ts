@@ -125,13 +125,13 @@ export const productionRoutes = (deps: ProductionRoutesDeps): FastifyPluginAsync
     schema: { tags: ['review'], summary: 'Replace the storyboard while awaiting_review', params: idParams, body: storyboardSchema, response: { 200: storyboardSchema, ...errors } },
   }, async (request) => {
     const who = principal(request);
-    await deps.quotas.checkStoryboard(who.tenantId, request.body);
-    return productions.editStoryboard(who.tenantId, request.params.id, request.body, { actor: who.actor });
+    // Held to the tier's length and re-priced against the monthly budget (402 when it no longer fits).
+    return deps.quotas.editStoryboard(who.tenantId, request.params.id, request.body, who.actor);
   });
 
   app.post('/v1/productions/:id/approve', {
-    schema: { tags: ['review'], summary: 'Approve the storyboard and render', params: idParams, response: { 200: productionSchema, ...errors } },
-  }, async (request) => productions.approve(principal(request).tenantId, request.params.id));
+    schema: { tags: ['review'], summary: 'Approve the storyboard and render', description: 'The storyboard is re-priced first: 402 `budget_exceeded` when the monthly budget can no longer pay for it.', params: idParams, response: { 200: productionSchema, ...errors } },
+  }, async (request) => deps.quotas.approve(principal(request).tenantId, request.params.id));
 
   app.get('/v1/productions/:id/outputs/:name', {
     schema: {

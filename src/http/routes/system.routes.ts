@@ -68,6 +68,6 @@ export const systemRoutes = (deps: SystemDeps): FastifyPluginAsyncZod => async (
     // Readiness as gauges, from the same cheap probe /ready answers with (alert rules read them).
     const report = await deps.readiness.probe().catch(() => undefined);
     if (report) for (const [check, result] of Object.entries(report.checks)) deps.metrics.ready.set({ check }, result.ok ? 1 : 0);
-    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.expose());
   });
 };

@@ -18,7 +18,7 @@ const eventsSchema = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1)
   .max(WEBHOOK_EVENT_TYPES.length)
-  .describe('production.succeeded, production.failed, production.canceled, production.awaiting_review; production.progress is sent once per 10 %.');
+  .describe('production.succeeded, production.failed, production.canceled, production.awaiting_review; production.progress is sent once per 10 %; production.retrying and production.stuck come from self-healing (docs/self-healing.md); budget.threshold when the tenant\'s spend reaches a budget threshold (docs/budgets.md).');
 const urlSchema = z.url({ protocol: /^https?$/ }).max(2048).describe('Where deliveries are POSTed; a public http(s) URL (private and loopback addresses are refused).');
 
 const webhookSchema = z

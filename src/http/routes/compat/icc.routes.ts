@@ -119,7 +119,7 @@ export const iccRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (app
       result = applyManifestEdit(current, edit, targetOf(detail));
       await deps.quotas.checkStoryboard(who.tenantId, result.storyboard);
       return { storyboard: result.storyboard, changes: result.changes };
-    }, who.actor).catch((error: unknown) => {
+    }, who.actor, deps.quotas.storyboardBudget(who.tenantId, id)).catch((error: unknown) => {
       // Approved or cancelled meanwhile: the original's 400, not v1's 409.
       if (error instanceof AppError && error.code === 'conflict') throw wrongState(id, 'no longer waiting_approval', 'the manifest can be edited only in waiting_approval', 'read GET /job/{id} for its state');
       throw error;
@@ -143,7 +143,8 @@ export const iccRoutes = (deps: CompatDeps): FastifyPluginAsyncZod => async (app
     const detail = await productions.detail(tenantId, request.params.id);
     const state = iccState(detail.production);
     if (state !== 'waiting_approval') throw wrongState(detail.production.id, state, 'only a job in waiting_approval can be approved', 'read GET /job/{id} for its state');
-    const approved = await productions.approve(tenantId, detail.production.id).catch((error: unknown) => {
+    // Re-priced against the budget first, as v1's approve is (402 budget_exceeded when it no longer fits).
+    const approved = await deps.quotas.approve(tenantId, detail.production.id).catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'conflict') throw wrongState(detail.production.id, 'no longer waiting_approval', 'only a job in waiting_approval can be approved', 'read GET /job/{id} for its state');
       throw error;
     });
