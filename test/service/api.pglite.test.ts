@@ -161,7 +161,7 @@ test('retention deletes expired outputs and idempotency keys, and stale cache un
   const kept = await expireStored(svc.database, svc.storage, 0);
   assert.equal(kept.outputs, 0, 'RETENTION_DAYS=0 keeps everything');
   const result = await expireStored(svc.database, svc.storage, 30);
-  assert.deepEqual(result, { outputs: 1, bytes: 4096, idempotencyKeys: 1, webhookDeliveries: 1, failedDeletions: 0, failures: [] });
+  assert.deepEqual(result, { outputs: 1, bytes: 4096, idempotencyKeys: 1, webhookDeliveries: 1, failedDeletions: 0, failures: [], exports: 0 });
   assert.deepEqual((await db.select().from(webhookDeliveries)).map((d) => d.id), ['dlv_old_pending'], 'a pending delivery is never dropped');
   assert.equal(await svc.storage.stat(key), undefined);
   assert.ok(await svc.storage.stat(freshKey));
